@@ -1,0 +1,518 @@
+"""Scenarios: everything that defines one simulation run, as frozen dataclasses.
+
+A scenario is read from TOML (:meth:`Scenario.from_toml`), built in Python
+(``Scenario(fleet=FleetConfig(size=12))``) or derived from another with dotted
+overrides (``scn.with_overrides({"fleet.size": 20})``). Every key is checked:
+an unknown key or a value of the wrong type raises one :class:`ScenarioError`
+naming the key, the value and what is allowed.
+
+The defaults are the embedded I-MOD Yeongjong pilot scenario (see
+``experiments/yeongjong.toml`` for the figures and their source).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from idrt.errors import ScenarioError
+
+__all__ = [
+    "DemandConfig",
+    "DispatchConfig",
+    "FleetConfig",
+    "NetworkConfig",
+    "OutputConfig",
+    "Scenario",
+    "ServiceConfig",
+    "resolve_data_path",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Which road network to run on.
+
+    Attributes
+    ----------
+    source : str
+        Preset name (``"yeongjong"``), a network saved by ``idrt network
+        fetch``, or a path (GraphML, OSM XML, ``.npz``, FleetPy CSV folder).
+    speeds_kmh : dict
+        Per-road-class free-flow speed overrides in km/h.
+    """
+
+    source: str = "yeongjong"
+    speeds_kmh: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemandConfig:
+    """Who calls a bus, where and when.
+
+    Attributes
+    ----------
+    trips_per_day : float
+        Expected requests in a day (before ``scale``).
+    scale : float
+        Multiplier on the demand (growth scenarios): 1.5 is 50 % more trips.
+    profile : str
+        24-hour profile CSV (``hour,share``), path relative to the scenario
+        file, the working directory or the idrt checkout.
+    area : str
+        Service-area GeoJSON; empty for the whole network.
+    attractors : str
+        Attractor zones/points with weights (TOML); empty for uniform.
+    gravity_beta_per_s : float
+        Gravity deterrence ``beta`` in ``P(d|o) ∝ w_d exp(-beta t_od)``, 1/s;
+        0 disables it.
+    prebooked_share : float
+        Share of requests booked ahead, 0–1.
+    booking_lead_s : tuple of float
+        Range (min, max) of the booking lead time of pre-booked requests, s.
+    group_sizes : dict
+        Probability of each group size, e.g. ``{"1": 0.85, "2": 0.12, "3": 0.03}``.
+    trips : str
+        A trip-log CSV to replay instead of generating demand; empty to generate.
+    """
+
+    trips_per_day: float = 735.0
+    scale: float = 1.0
+    profile: str = "demand/profiles/weekday.csv"
+    area: str = "demand/yeongjong_area.geojson"
+    attractors: str = "demand/yeongjong_attractors.toml"
+    gravity_beta_per_s: float = 0.0
+    prebooked_share: float = 0.0
+    booking_lead_s: tuple[float, float] = (1800.0, 86400.0)
+    group_sizes: dict[str, float] = field(
+        default_factory=lambda: {"1": 0.85, "2": 0.12, "3": 0.03}
+    )
+    trips: str = ""
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """The vehicles.
+
+    Attributes
+    ----------
+    size : int
+        Number of vehicles.
+    capacity : int
+        Passenger seats per vehicle.
+    depots : list
+        Where vehicles start and rest: ``[lon, lat]`` pairs in degrees, or
+        node ids; vehicles are spread round-robin over them.
+    """
+
+    size: int = 8
+    capacity: int = 15
+    depots: list[Any] = field(default_factory=lambda: [[126.5338, 37.4902]])
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Service rules.
+
+    Attributes
+    ----------
+    mode : {"door_to_door", "stop_based"}
+        Door-to-door, or virtual stops with walking at both ends.
+    start_h, end_h : float
+        Service hours (hours after midnight): requests are accepted from
+        ``start_h`` to ``end_h``; accepted riders are carried after ``end_h``.
+    max_wait_s : float
+        Longest wait from request (or desired pickup time) to pickup, s.
+    max_ride_alpha, max_ride_beta_s : float
+        Longest ride ``alpha * direct_time + beta`` (MATSim's convention).
+    stop_time_s : float
+        Fixed time at every stop (doors, kerb), s.
+    boarding_s_per_pax, alighting_s_per_pax : float
+        Time per boarding / alighting passenger, s.
+    max_walk_m : float
+        Stop-based mode: longest walk to and from a virtual stop, m.
+    walk_speed_mps : float
+        Walking speed, m/s.
+    stop_spacing_m : float
+        Stop-based mode: target spacing of virtual stops, m.
+    """
+
+    mode: Literal["door_to_door", "stop_based"] = "door_to_door"
+    start_h: float = 7.0
+    end_h: float = 22.0
+    max_wait_s: float = 1800.0
+    max_ride_alpha: float = 2.0
+    max_ride_beta_s: float = 900.0
+    stop_time_s: float = 30.0
+    boarding_s_per_pax: float = 5.0
+    alighting_s_per_pax: float = 3.0
+    max_walk_m: float = 400.0
+    walk_speed_mps: float = 1.2
+    stop_spacing_m: float = 300.0
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """How requests are assigned to vehicles.
+
+    Attributes
+    ----------
+    mode : {"immediate"}
+        Immediate insertion: each request is offered or rejected at once.
+    w_vehicle, w_wait, w_ride, w_delay : float
+        Insertion cost weights on added vehicle time, the new rider's wait,
+        the new rider's ride time, and the added delay of riders already
+        booked (all in seconds).
+    max_candidates : int
+        Consider only the nearest this many vehicles (straight line) per
+        request; 0 considers the whole fleet.
+    """
+
+    mode: Literal["immediate"] = "immediate"
+    w_vehicle: float = 1.0
+    w_wait: float = 0.2
+    w_ride: float = 0.0
+    w_delay: float = 0.1
+    max_candidates: int = 0
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where results go.
+
+    Attributes
+    ----------
+    dir : str
+        Output folder for tables, plots and the resolved scenario.
+    events : bool
+        Keep the full event log in the result.
+    """
+
+    dir: str = "out"
+    events: bool = True
+
+
+_SECTIONS = {
+    "network": NetworkConfig,
+    "demand": DemandConfig,
+    "fleet": FleetConfig,
+    "service": ServiceConfig,
+    "dispatch": DispatchConfig,
+    "output": OutputConfig,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulation run's full definition; defaults are the Yeongjong pilot.
+
+    Examples
+    --------
+    >>> scn = Scenario.from_toml("experiments/yeongjong.toml")   # doctest: +SKIP
+    >>> scn.with_overrides({"fleet.size": 12}).fleet.size         # doctest: +SKIP
+    12
+    """
+
+    name: str = "yeongjong"
+    seed: int = 1
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    fleet: FleetConfig = field(default_factory=FleetConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    base_dir: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # ------------------------------------------------------------- loading
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, base_dir: str | os.PathLike[str] = "") -> Scenario:
+        """Build a scenario from nested dictionaries (as read from TOML).
+
+        Raises
+        ------
+        ScenarioError
+            On an unknown key or a value of the wrong type.
+        """
+        if not isinstance(data, dict):
+            msg = f"a scenario must be a table of sections, got {type(data).__name__}"
+            raise ScenarioError(msg)
+        top = {"name", "seed", *_SECTIONS}
+        unknown = sorted(set(data) - top)
+        if unknown:
+            msg = (
+                f"unknown scenario key(s) {unknown}; valid top-level keys are "
+                f"{sorted(top)}"
+            )
+            raise ScenarioError(msg)
+        kwargs: dict[str, Any] = {}
+        for key in ("name", "seed"):
+            if key in data:
+                kwargs[key] = _coerce(key, data[key], str if key == "name" else int)
+        for section, section_cls in _SECTIONS.items():
+            if section in data:
+                kwargs[section] = _section_from_dict(section, section_cls, data[section])
+        return cls(**kwargs, base_dir=str(base_dir))
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Scenario:
+        """Read a scenario TOML file.
+
+        Relative data paths inside it are resolved against the file's folder,
+        then the working directory, then the idrt checkout.
+
+        Raises
+        ------
+        ScenarioError
+            If the file is missing, is not valid TOML, or holds invalid keys.
+        """
+        path = Path(path)
+        if not path.is_file():
+            msg = f"scenario file {str(path)!r} does not exist; check the path"
+            raise ScenarioError(msg)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
+            raise ScenarioError(msg) from exc
+        data.setdefault("name", path.stem)
+        return cls.from_dict(data, base_dir=path.resolve().parent)
+
+    # ----------------------------------------------------------- overrides
+    def to_dict(self) -> dict[str, Any]:
+        """Nested plain dictionaries (TOML/JSON-ready), without ``base_dir``."""
+        out = dataclasses.asdict(self)
+        out.pop("base_dir")
+        return out
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path keys replaced, e.g. ``{"fleet.size": 20}``.
+
+        Raises
+        ------
+        ScenarioError
+            If a path does not exist or a value has the wrong type.
+        """
+        data = self.to_dict()
+        for dotted, value in overrides.items():
+            parts = str(dotted).split(".")
+            node: Any = data
+            for i, part in enumerate(parts):
+                if not isinstance(node, dict) or part not in node:
+                    where = ".".join(parts[:i]) or "the scenario"
+                    valid = sorted(node) if isinstance(node, dict) else []
+                    msg = (
+                        f"override {dotted!r}: {part!r} is not a key of {where}; valid keys "
+                        f"there are {valid}"
+                    )
+                    raise ScenarioError(msg)
+                if i == len(parts) - 1:
+                    if isinstance(node[part], dict) and part in _SECTIONS:
+                        msg = f"override {dotted!r} names a whole section; name a key inside it"
+                        raise ScenarioError(msg)
+                    node[part] = value
+                else:
+                    node = node[part]
+        return Scenario.from_dict(data, base_dir=self.base_dir)
+
+    def content_hash(self) -> str:
+        """Short SHA-256 of the resolved scenario (identifies a run's inputs)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML text (saved next to every result)."""
+        lines = [f"# content hash {self.content_hash()}", f"name = {_toml_value(self.name)}",
+                 f"seed = {self.seed}"]
+        for section in _SECTIONS:
+            lines.append(f"\n[{section}]")
+            for key, value in dataclasses.asdict(getattr(self, section)).items():
+                lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+    def data_path(self, value: str) -> Path:
+        """Resolve a data path of this scenario (see :func:`resolve_data_path`)."""
+        return resolve_data_path(value, self.base_dir)
+
+
+def resolve_data_path(value: str | os.PathLike[str], base_dir: str | os.PathLike[str] = "") -> Path:
+    """Find a data file: as given, next to the scenario, or in the idrt checkout."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    candidates = [Path(base_dir) / path] if base_dir else []
+    candidates += [Path.cwd() / path, REPO_ROOT / path]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return candidates[0]
+
+
+# ---------------------------------------------------------------- validation
+def _section_from_dict(section: str, cls: type, data: Any) -> Any:
+    if dataclasses.is_dataclass(data):
+        return data
+    if not isinstance(data, dict):
+        msg = f"[{section}] must be a table of keys, got {data!r}"
+        raise ScenarioError(msg)
+    hints = typing.get_type_hints(cls)
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(valid))
+    if unknown:
+        msg = f"unknown key(s) {unknown} in [{section}]; valid keys are {valid}"
+        raise ScenarioError(msg)
+    kwargs = {key: _coerce(f"{section}.{key}", value, hints[key]) for key, value in data.items()}
+    return cls(**kwargs)
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check ``value`` against a type hint, converting lossless cases (int→float)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is Literal:
+        if value not in args:
+            msg = f"{name} = {value!r} is not allowed; choose one of {list(args)}"
+            raise ScenarioError(msg)
+        return value
+    if origin in (types.UnionType, typing.Union):
+        for arg in args:
+            try:
+                return _coerce(name, value, arg)
+            except ScenarioError:
+                continue
+        msg = f"{name} = {value!r} has the wrong type; expected {hint}"
+        raise ScenarioError(msg)
+    if hint is Any:
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            msg = f"{name} = {value!r} must be true or false"
+            raise ScenarioError(msg)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            msg = f"{name} = {value!r} must be a whole number"
+            raise ScenarioError(msg)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            msg = f"{name} = {value!r} must be a number"
+            raise ScenarioError(msg)
+        return float(value)
+    if hint is str:
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        if not isinstance(value, str):
+            msg = f"{name} = {value!r} must be a string"
+            raise ScenarioError(msg)
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            msg = f"{name} = {value!r} must be a list of {len(args)} values"
+            raise ScenarioError(msg)
+        return tuple(_coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args, strict=True)))
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            msg = f"{name} = {value!r} must be a list"
+            raise ScenarioError(msg)
+        return [_coerce(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            msg = f"{name} = {value!r} must be a table of key = value"
+            raise ScenarioError(msg)
+        return {str(k): _coerce(f"{name}.{k}", v, args[1]) for k, v in value.items()}
+    return value
+
+
+def _validate(s: Scenario) -> None:
+    """Range checks that need more than a type (one message per problem)."""
+    checks: list[tuple[bool, str]] = [
+        (s.fleet.size >= 1, f"fleet.size = {s.fleet.size}: a fleet needs at least 1 vehicle"),
+        (s.fleet.capacity >= 1, f"fleet.capacity = {s.fleet.capacity}: give at least 1 seat"),
+        (len(s.fleet.depots) >= 1, "fleet.depots is empty: give at least one [lon, lat] or node id"),
+        (0 <= s.service.start_h < s.service.end_h <= 48,
+         f"service hours {s.service.start_h}–{s.service.end_h} h: need 0 <= start_h < end_h <= 48"),
+        (s.service.max_wait_s > 0, f"service.max_wait_s = {s.service.max_wait_s}: must be > 0"),
+        (s.service.max_ride_alpha >= 1,
+         f"service.max_ride_alpha = {s.service.max_ride_alpha}: must be >= 1 (1 = no detour)"),
+        (s.service.max_ride_beta_s >= 0,
+         f"service.max_ride_beta_s = {s.service.max_ride_beta_s}: must be >= 0"),
+        (min(s.service.stop_time_s, s.service.boarding_s_per_pax,
+             s.service.alighting_s_per_pax) >= 0, "service stop/boarding/alighting times must be >= 0"),
+        (s.service.max_walk_m >= 0, f"service.max_walk_m = {s.service.max_walk_m}: must be >= 0"),
+        (s.service.walk_speed_mps > 0,
+         f"service.walk_speed_mps = {s.service.walk_speed_mps}: must be > 0"),
+        (s.service.stop_spacing_m > 0,
+         f"service.stop_spacing_m = {s.service.stop_spacing_m}: must be > 0"),
+        (s.demand.trips_per_day >= 0,
+         f"demand.trips_per_day = {s.demand.trips_per_day}: must be >= 0"),
+        (s.demand.scale >= 0, f"demand.scale = {s.demand.scale}: must be >= 0"),
+        (0 <= s.demand.prebooked_share <= 1,
+         f"demand.prebooked_share = {s.demand.prebooked_share}: must be in [0, 1]"),
+        (s.dispatch.max_candidates >= 0,
+         f"dispatch.max_candidates = {s.dispatch.max_candidates}: must be >= 0 (0 = all)"),
+        (min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay) >= 0,
+         "dispatch weights must be >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ScenarioError(message)
+    sizes = s.demand.group_sizes
+    try:
+        keys = [int(k) for k in sizes]
+    except ValueError:
+        keys = [0]
+    total = sum(sizes.values())
+    if not sizes or min(keys) < 1 or min(sizes.values()) < 0 or not math.isclose(total, 1, abs_tol=1e-6):
+        msg = (
+            f"demand.group_sizes = {sizes}: keys are group sizes >= 1 and the "
+            f"probabilities must sum to 1 (they sum to {total:g})"
+        )
+        raise ScenarioError(msg)
+    if max(keys) > s.fleet.capacity:
+        msg = (
+            f"demand.group_sizes allows groups of {max(keys)} but fleet.capacity = "
+            f"{s.fleet.capacity}; raise the capacity or drop the larger groups"
+        )
+        raise ScenarioError(msg)
+    for depot in s.fleet.depots:
+        ok = isinstance(depot, int) and not isinstance(depot, bool)
+        ok = ok or (
+            isinstance(depot, (list, tuple))
+            and len(depot) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in depot)
+        )
+        if not ok:
+            msg = f"fleet.depots entry {depot!r}: give [lon, lat] in degrees or a node id"
+            raise ScenarioError(msg)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value))

@@ -1,0 +1,412 @@
+"""The discrete-event core: vehicle processes, request arrivals, immediate dispatch.
+
+One SimPy process per vehicle executes its stop schedule (drive → dwell →
+next). Events happen only at stops and decisions, never per link: a vehicle's
+position between stops is known from the path and the time it set off, so
+when a new insertion changes its next stop the dispatcher computes the next
+node at which it can divert and interrupts the process (SimPy interrupts, no
+polling).
+
+The fleet's plans are one :class:`idrt.dispatch.Schedules` (arrays) that the
+dispatcher proposes into and the vehicle processes execute from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from idrt.dispatch import (
+    InsertionRequest,
+    InsertionTimes,
+    InsertionWeights,
+    Schedules,
+    empty_schedules,
+    find_best_insertion,
+    insert,
+)
+
+__all__ = ["Engine", "ServiceRules", "TripArrays"]
+
+IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING = range(5)
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    """The numbers the engine needs from a scenario (seconds, metres)."""
+
+    start_s: float
+    end_s: float
+    capacity: int
+    max_wait_s: float
+    max_ride_alpha: float
+    max_ride_beta_s: float
+    stop_time_s: float
+    boarding_s_per_pax: float
+    alighting_s_per_pax: float
+    weights: InsertionWeights
+    w_walk: float = 0.0
+    max_candidates: int = 0
+
+
+@dataclass(frozen=True)
+class TripArrays:
+    """Requests as arrays, sorted by booking time (internal node indices).
+
+    ``pickup_options`` / ``dropoff_options``: per request, candidate
+    (node, walk_s, walk_m) triples; door-to-door gives the one door node
+    with zero walk.
+    """
+
+    request_id: np.ndarray
+    booking_time_s: np.ndarray
+    request_time_s: np.ndarray
+    pax: np.ndarray
+    pickup_options: list[list[tuple[int, float, float]]]
+    dropoff_options: list[list[tuple[int, float, float]]]
+
+
+@dataclass
+class _Vehicle:
+    index: int
+    node: int
+    state: int = IDLE
+    process: Any = None
+    wake: Any = None
+    leg_nodes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    leg_cum_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    leg_cum_m: np.ndarray = field(default_factory=lambda: np.empty(0))
+    leg_from: int = 0
+    leg_start_s: float = 0.0
+    divert_index: int = -1
+    load: int = 0
+    onboard: set = field(default_factory=set)
+    km: float = 0.0
+    empty_km: float = 0.0
+    pax_km: float = 0.0
+    busy_s: float = 0.0
+    busy_since: float = math.nan
+    pickups: int = 0
+    dropoffs: int = 0
+
+
+class Engine:
+    """One simulation run. Build it, call :meth:`run`, read the records.
+
+    Parameters
+    ----------
+    oracle
+        Travel-time oracle (:mod:`idrt.sim.oracle`).
+    node_ids
+        Source id per internal node index (for the event log).
+    depots
+        Internal node index where each vehicle starts.
+    trips
+        The requests.
+    rules
+        Service rules and dispatch weights.
+    keep_events
+        Record the full event log.
+    """
+
+    def __init__(
+        self,
+        oracle,
+        node_ids: np.ndarray,
+        depots: np.ndarray,
+        trips: TripArrays,
+        rules: ServiceRules,
+        *,
+        keep_events: bool = True,
+    ) -> None:
+        self.oracle = oracle
+        self.node_ids = node_ids
+        self.trips = trips
+        self.rules = rules
+        self.keep_events = keep_events
+        self.env = simpy.Environment(initial_time=rules.start_s)
+        n_veh = len(depots)
+        self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
+        self.start_node = np.asarray(depots, dtype=np.int64).copy()
+        self.sched: Schedules = empty_schedules(
+            np.full(n_veh, rules.capacity), rules.start_s, max_stops=8
+        )
+        self.events: list[tuple] = []
+        n_req = len(trips.request_id)
+        self.req = {
+            "status": np.full(n_req, "pending", dtype=object),
+            "reason": np.full(n_req, "", dtype=object),
+            "vehicle": np.full(n_req, -1, np.int64),
+            "pickup_node": np.full(n_req, -1, np.int64),
+            "dropoff_node": np.full(n_req, -1, np.int64),
+            "walk_pickup_s": np.full(n_req, np.nan),
+            "walk_dropoff_s": np.full(n_req, np.nan),
+            "walk_m": np.full(n_req, np.nan),
+            "direct_s": np.full(n_req, np.nan),
+            "promised_pickup_s": np.full(n_req, np.nan),
+            "planned_pickup_s": np.full(n_req, np.nan),
+            "planned_dropoff_s": np.full(n_req, np.nan),
+            "max_ride_s": np.full(n_req, np.nan),
+            "pickup_s": np.full(n_req, np.nan),
+            "pickup_departure_s": np.full(n_req, np.nan),
+            "dropoff_s": np.full(n_req, np.nan),
+            "shared": np.zeros(n_req, bool),
+        }
+        self._row_of = {int(r): i for i, r in enumerate(trips.request_id)}
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> None:
+        """Simulate until every accepted rider is delivered."""
+        for vehicle in self.vehicles:
+            vehicle.process = self.env.process(self._vehicle_process(vehicle))
+        self.env.process(self._arrivals())
+        self.env.run()
+
+    def _log(self, vehicle: int, kind: str, node: int, request: int, load: int) -> None:
+        if self.keep_events:
+            nid = int(self.node_ids[node]) if node >= 0 else -1
+            self.events.append((self.env.now, vehicle, kind, nid, request, load))
+
+    # ------------------------------------------------------------- requests
+    def _arrivals(self):
+        t = self.trips
+        for row in range(len(t.request_id)):
+            delay = float(t.booking_time_s[row]) - self.env.now
+            if delay > 0:
+                yield self.env.timeout(delay)
+            self._dispatch(row)
+
+    def _dispatch(self, row: int) -> None:
+        t, rules = self.trips, self.rules
+        rid = int(t.request_id[row])
+        self._log(-1, "request", -1, rid, 0)
+        if not t.pickup_options[row] or not t.dropoff_options[row]:
+            return self._reject(row, "no_stop_within_walk")
+        self._refresh_start_points()
+        best = None
+        for p_node, p_walk_s, p_walk_m in t.pickup_options[row]:
+            for d_node, d_walk_s, d_walk_m in t.dropoff_options[row]:
+                if p_node == d_node:
+                    continue
+                direct = self.oracle.time(p_node, d_node)
+                if not math.isfinite(direct):
+                    continue
+                pax = int(t.pax[row])
+                earliest = float(t.request_time_s[row]) + p_walk_s
+                request = InsertionRequest(
+                    request_id=rid,
+                    pickup_node=p_node,
+                    dropoff_node=d_node,
+                    pax=pax,
+                    earliest_pickup_s=max(earliest, self.env.now),
+                    latest_pickup_s=float(t.request_time_s[row]) + rules.max_wait_s,
+                    max_ride_s=rules.max_ride_alpha * direct + rules.max_ride_beta_s,
+                    dwell_pickup_s=rules.stop_time_s + rules.boarding_s_per_pax * pax,
+                    dwell_dropoff_s=rules.stop_time_s + rules.alighting_s_per_pax * pax,
+                    direct_s=direct,
+                )
+                if request.earliest_pickup_s > request.latest_pickup_s:
+                    continue
+                times = self._insertion_times(request)
+                found = find_best_insertion(self.sched, request, times, rules.weights)
+                if found is None:
+                    continue
+                cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
+                if best is None or cost < best[0]:
+                    best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m)
+        if best is None:
+            same = all(
+                p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row]
+            )
+            return self._reject(row, "same_stop" if same else "no_feasible_insertion")
+        _, found, request, times, p_walk_s, d_walk_s, walk_m = best
+        self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m)
+
+    def _reject(self, row: int, reason: str) -> None:
+        self.req["status"][row] = "rejected"
+        self.req["reason"][row] = reason
+        self._log(-1, "reject", -1, int(self.trips.request_id[row]), 0)
+
+    def _accept(self, row, found, request, times, p_walk_s, d_walk_s, walk_m) -> None:
+        v = found.vehicle
+        old_first = (
+            int(self.sched.stop_request[v, 0]) if self.sched.n_stops[v] else -1,
+            int(self.sched.stop_kind[v, 0]) if self.sched.n_stops[v] else 0,
+        )
+        self.sched = insert(self.sched, found, request, times)
+        r = self.req
+        r["status"][row] = "accepted"
+        r["vehicle"][row] = v
+        r["pickup_node"][row] = request.pickup_node
+        r["dropoff_node"][row] = request.dropoff_node
+        r["walk_pickup_s"][row] = p_walk_s
+        r["walk_dropoff_s"][row] = d_walk_s
+        r["walk_m"][row] = walk_m
+        r["direct_s"][row] = request.direct_s
+        r["promised_pickup_s"][row] = request.latest_pickup_s
+        r["planned_pickup_s"][row] = found.pickup_time_s
+        r["planned_dropoff_s"][row] = found.dropoff_time_s
+        r["max_ride_s"][row] = request.max_ride_s
+        self._log(v, "accept", request.pickup_node, request.request_id, 0)
+        vehicle = self.vehicles[v]
+        new_first = (int(self.sched.stop_request[v, 0]), int(self.sched.stop_kind[v, 0]))
+        if vehicle.state == IDLE:
+            if vehicle.wake is not None and not vehicle.wake.triggered:
+                vehicle.wake.succeed()
+        elif new_first != old_first and vehicle.state in (DRIVING, WAITING):
+            vehicle.process.interrupt("replan")
+
+    # ---------------------------------------------------- dispatch geometry
+    def _refresh_start_points(self) -> None:
+        """Bring every vehicle's start point (next divert node, time) to now."""
+        now = self.env.now
+        s = self.sched
+        for vehicle in self.vehicles:
+            v = vehicle.index
+            if vehicle.state == IDLE or vehicle.state == WAITING:
+                s.start_time_s[v] = now
+                self.start_node[v] = vehicle.node
+                if vehicle.state == WAITING:
+                    s.leg_s[v, 0] = 0.0
+            elif vehicle.state == DRIVING:
+                k = int(np.searchsorted(vehicle.leg_cum_s, now - vehicle.leg_start_s, "left"))
+                k = min(k, len(vehicle.leg_nodes) - 1)
+                vehicle.divert_index = k
+                self.start_node[v] = vehicle.leg_nodes[k]
+                s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_cum_s[k]
+                s.leg_s[v, 0] = vehicle.leg_cum_s[-1] - vehicle.leg_cum_s[k]
+
+    def _insertion_times(self, request: InsertionRequest) -> InsertionTimes:
+        s = self.sched
+        n_veh, s_max = s.n_vehicles, s.max_stops
+        points = np.empty((n_veh, s_max + 1), dtype=np.int64)
+        points[:, 0] = self.start_node
+        points[:, 1:] = s.stop_node
+        valid = np.arange(s_max + 1)[None, :] <= s.n_stops[:, None]
+        flat = points[valid]
+        p, d = request.pickup_node, request.dropoff_node
+        horizon = request.latest_pickup_s + request.max_ride_s - self.env.now
+        to_p = np.full((n_veh, s_max + 1), np.inf)
+        to_d = np.full((n_veh, s_max + 1), np.inf)
+        from_p = np.full((n_veh, s_max + 1), np.inf)
+        from_d = np.full((n_veh, s_max + 1), np.inf)
+        to_p[valid] = self.oracle.times_to(flat, p, request.latest_pickup_s - self.env.now)
+        to_d[valid] = self.oracle.times_to(flat, d, horizon)
+        stops_valid = valid.copy()
+        stops_valid[:, 0] = False
+        stop_flat = points[stops_valid]
+        from_p[:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(p, stop_flat)
+        from_d[:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(d, stop_flat)
+        return InsertionTimes(to_p, from_p, to_d, from_d, request.direct_s)
+
+    # -------------------------------------------------------------- vehicles
+    def _pop_first_stop(self, v: int) -> tuple[int, int, int, int]:
+        s = self.sched
+        n = int(s.n_stops[v])
+        first = (
+            int(s.stop_node[v, 0]),
+            int(s.stop_kind[v, 0]),
+            int(s.stop_request[v, 0]),
+            int(s.stop_pax[v, 0]),
+        )
+        dwell = float(s.dwell_s[v, 0])
+        for name in ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s",
+                     "latest_s", "leg_s", "dwell_s"):
+            arr = getattr(s, name)
+            arr[v, : n - 1] = arr[v, 1:n]
+        s.n_stops[v] = n - 1
+        return (*first, dwell)
+
+    def _vehicle_process(self, vehicle: _Vehicle):
+        env, s, v = self.env, None, vehicle.index
+        while True:
+            s = self.sched
+            if s.n_stops[v] == 0:
+                if vehicle.state != IDLE:
+                    vehicle.busy_s += env.now - vehicle.busy_since
+                vehicle.state = IDLE
+                self.start_node[v] = vehicle.node
+                s.start_time_s[v] = env.now
+                self._log(v, "idle", vehicle.node, -1, vehicle.load)
+                vehicle.wake = env.event()
+                yield vehicle.wake
+                vehicle.busy_since = env.now
+                continue
+            target = int(s.stop_node[v, 0])
+            if target != vehicle.node:
+                yield from self._drive(vehicle, target)
+                if vehicle.node != target:
+                    continue  # diverted: replan from the divert node
+            s = self.sched
+            earliest = float(s.earliest_s[v, 0])
+            if earliest > env.now:
+                vehicle.state = WAITING
+                self.start_node[v] = vehicle.node
+                s.start_time_s[v] = env.now
+                s.leg_s[v, 0] = 0.0
+                try:
+                    yield env.timeout(earliest - env.now)
+                except simpy.Interrupt:
+                    continue
+            yield from self._serve(vehicle)
+
+    def _drive(self, vehicle: _Vehicle, target: int):
+        env, v = self.env, vehicle.index
+        nodes, cum_s, cum_m = self.oracle.leg(vehicle.node, target)
+        vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m = nodes, cum_s, cum_m
+        vehicle.leg_from, vehicle.leg_start_s = vehicle.node, env.now
+        vehicle.state = DRIVING
+        self._log(v, "depart", vehicle.node, -1, vehicle.load)
+        try:
+            yield env.timeout(float(cum_s[-1]))
+        except simpy.Interrupt:
+            k = vehicle.divert_index
+            vehicle.state = TO_DIVERT
+            remaining = vehicle.leg_start_s + cum_s[k] - env.now
+            self._count_km(vehicle, float(cum_m[k]))
+            vehicle.node = int(nodes[k])
+            if remaining > 0:
+                yield env.timeout(remaining)
+            self._log(v, "divert", vehicle.node, -1, vehicle.load)
+            return
+        self._count_km(vehicle, float(cum_m[-1]))
+        vehicle.node = target
+        self._log(v, "arrive", target, -1, vehicle.load)
+
+    def _count_km(self, vehicle: _Vehicle, metres: float) -> None:
+        km = metres / 1000.0
+        vehicle.km += km
+        vehicle.pax_km += km * vehicle.load
+        if vehicle.load == 0:
+            vehicle.empty_km += km
+
+    def _serve(self, vehicle: _Vehicle):
+        env, v, r = self.env, vehicle.index, self.req
+        node, kind, rid, pax, dwell = self._pop_first_stop(v)
+        row = self._row_of[rid]
+        vehicle.state = DWELLING
+        if kind > 0:
+            vehicle.load += pax
+            vehicle.pickups += 1
+            r["pickup_s"][row] = env.now
+            r["pickup_departure_s"][row] = env.now + dwell
+            vehicle.onboard.add(row)
+            if len(vehicle.onboard) > 1:
+                r["shared"][list(vehicle.onboard)] = True
+            self._log(v, "pickup", node, rid, vehicle.load)
+        else:
+            vehicle.load -= pax
+            vehicle.dropoffs += 1
+            r["dropoff_s"][row] = env.now
+            r["status"][row] = "served"
+            vehicle.onboard.discard(row)
+            self._log(v, "dropoff", node, rid, vehicle.load)
+        s = self.sched
+        self.start_node[v] = node
+        s.start_time_s[v] = env.now + dwell
+        s.start_load[v] = vehicle.load
+        yield env.timeout(dwell)

@@ -1,0 +1,129 @@
+"""Result tables of one run and the KPIs a planner reads first."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Result", "summarize"]
+
+EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Tidy tables of one simulation run.
+
+    Attributes
+    ----------
+    requests : pandas.DataFrame
+        One row per request: times in seconds after midnight (``*_s``),
+        ``status`` (``served`` / ``rejected`` / ``pending``), ``reason`` for
+        rejections, ``wait_s`` (request or desired time to pickup),
+        ``walk_m``, ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
+    vehicles : pandas.DataFrame
+        One row per vehicle: ``km``, ``empty_km``, ``pax_km``, ``busy_h``,
+        ``mean_occupancy`` (passenger-km per km), ``pickups``, ``dropoffs``.
+    events : pandas.DataFrame
+        The event log: ``time_s, vehicle, kind, node, request, load``
+        (vehicle ``-1`` for dispatcher events).
+    scenario : Scenario
+        The resolved scenario that produced it.
+    seed : int
+        The seed.
+    service_hours : float
+        Hours of service per vehicle (for per-vehicle-hour KPIs).
+    wall_s : float
+        Wall-clock time of the simulation itself, s.
+    """
+
+    requests: pd.DataFrame
+    vehicles: pd.DataFrame
+    events: pd.DataFrame
+    scenario: Any
+    seed: int
+    service_hours: float
+    wall_s: float = float("nan")
+
+    def summary(self) -> pd.Series:
+        """Headline KPIs (see :func:`summarize`)."""
+        return summarize(self.requests, self.vehicles, self.service_hours)
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the tables (Parquet), the KPIs (CSV) and the resolved scenario.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.requests.to_parquet(folder / "requests.parquet", index=False)
+        self.vehicles.to_parquet(folder / "vehicles.parquet", index=False)
+        self.events.to_parquet(folder / "events.parquet", index=False)
+        self.summary().rename("value").to_csv(folder / "summary.csv", index_label="kpi")
+        (folder / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
+        meta = {
+            "seed": self.seed,
+            "scenario_hash": self.scenario.content_hash(),
+            "wall_s": self.wall_s,
+        }
+        (folder / "run.json").write_text(json.dumps(meta, indent=2))
+        return folder
+
+
+def summarize(requests: pd.DataFrame, vehicles: pd.DataFrame, service_hours: float) -> pd.Series:
+    """KPIs of a run.
+
+    Returns
+    -------
+    pandas.Series
+        ``requests``, ``served``, ``rejected``, ``pending``, ``served_share``,
+        ``reject_share``, ``wait_mean_s``, ``wait_p50_s``, ``wait_p95_s``,
+        ``in_vehicle_mean_s``, ``ride_time_ratio`` (mean in-vehicle / direct),
+        ``walk_mean_m``, ``passengers``, ``vehicle_km``, ``empty_km_share``,
+        ``vehicle_km_per_passenger``, ``passengers_per_vehicle_hour``,
+        ``shared_ride_share``, ``mean_occupancy``, ``fleet_size``.
+    """
+    served = requests[requests["status"] == "served"]
+    n = len(requests)
+    passengers = int(served["pax"].sum())
+    km = float(vehicles["km"].sum())
+    fleet_hours = len(vehicles) * service_hours
+    wait = served["wait_s"].to_numpy(float)
+
+    def q(values: np.ndarray, p: float) -> float:
+        return float(np.quantile(values, p)) if values.size else float("nan")
+
+    return pd.Series(
+        {
+            "requests": n,
+            "served": len(served),
+            "rejected": int((requests["status"] == "rejected").sum()),
+            "pending": int((requests["status"] == "pending").sum()),
+            "served_share": len(served) / n if n else float("nan"),
+            "reject_share": float((requests["status"] == "rejected").mean()) if n else float("nan"),
+            "wait_mean_s": float(wait.mean()) if wait.size else float("nan"),
+            "wait_p50_s": q(wait, 0.5),
+            "wait_p95_s": q(wait, 0.95),
+            "in_vehicle_mean_s": float(served["in_vehicle_s"].mean()),
+            "ride_time_ratio": float(served["detour_ratio"].mean()),
+            "walk_mean_m": float(served["walk_m"].mean()),
+            "passengers": passengers,
+            "vehicle_km": km,
+            "empty_km_share": float(vehicles["empty_km"].sum()) / km if km else float("nan"),
+            "vehicle_km_per_passenger": km / passengers if passengers else float("nan"),
+            "passengers_per_vehicle_hour": passengers / fleet_hours if fleet_hours else float("nan"),
+            "shared_ride_share": float(served["shared"].mean()) if len(served) else float("nan"),
+            "mean_occupancy": float(vehicles["pax_km"].sum()) / km if km else float("nan"),
+            "fleet_size": len(vehicles),
+        },
+        name="kpi",
+    )

@@ -1,0 +1,303 @@
+"""``simulate``: scenario in, tidy result tables out."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from idrt.dispatch import InsertionWeights
+from idrt.errors import IdrtError, ScenarioError
+from idrt.network import RoadNetwork, load_network
+from idrt.scenario import Scenario
+from idrt.sim.engine import Engine, ServiceRules, TripArrays
+from idrt.sim.oracle import oracle_for
+from idrt.sim.results import EVENT_COLUMNS, Result
+
+__all__ = ["build_network", "build_trips", "simulate"]
+
+TRIP_COLUMNS = ["request_id", "booking_time_s", "request_time_s", "origin_node",
+                "destination_node", "pax"]
+
+
+def build_network(scenario: Scenario) -> RoadNetwork:
+    """The scenario's road network (build it once and pass it to many runs)."""
+    source = scenario.network.source
+    path = scenario.data_path(source)
+    return load_network(
+        str(path) if path.exists() else source, speeds_kmh=scenario.network.speeds_kmh or None
+    )
+
+
+def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataFrame:
+    """The scenario's requests: generated (seeded) or read from its trip CSV."""
+    from idrt import demand as dm
+
+    d = scenario.demand
+    area = dm.ServiceArea.from_geojson(scenario.data_path(d.area)) if d.area else None
+    if d.trips:
+        trips = dm.from_csv(scenario.data_path(d.trips), network)
+        if d.scale != 1.0:
+            trips = trips.scaled(d.scale, seed=seed)
+        return trips.trips
+    attractors = scenario.data_path(d.attractors) if d.attractors else None
+    demand = dm.poisson(
+        network,
+        area,
+        trips_per_day=d.trips_per_day * d.scale,
+        profile=scenario.data_path(d.profile),
+        attractors=attractors,
+        gravity_beta_per_s=d.gravity_beta_per_s or None,
+        group_sizes={int(k): v for k, v in d.group_sizes.items()},
+        prebooked_share=d.prebooked_share,
+        booking_lead_s=d.booking_lead_s,
+        service_hours=(scenario.service.start_h, scenario.service.end_h),
+        seed=seed,
+    )
+    return demand.trips
+
+
+def simulate(
+    scenario: Scenario | None = None,
+    seed: int | None = None,
+    *,
+    network: RoadNetwork | None = None,
+    trips: Any = None,
+    oracle: str = "auto",
+) -> Result:
+    """Simulate one service day of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        The scenario; the embedded Yeongjong pilot when omitted.
+    seed
+        Seed of every random draw of the run (demand); the scenario's
+        ``seed`` when omitted. Same scenario and seed give identical tables.
+    network
+        A prebuilt network (sweeps build it once); built from the scenario
+        when omitted.
+    trips
+        Requests to serve instead of the scenario's demand: a
+        :class:`idrt.demand.Demand` or a DataFrame with columns
+        ``request_id, booking_time_s, request_time_s, origin_node,
+        destination_node, pax`` (source node ids, seconds after midnight).
+    oracle : {"auto", "dense", "search"}
+        Travel-time oracle (all pairs precomputed, or searches).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ScenarioError
+        On requests outside the network or the service hours, or a group
+        larger than a vehicle.
+    """
+    scenario = scenario if scenario is not None else Scenario()
+    seed = scenario.seed if seed is None else int(seed)
+    net = network if network is not None else build_network(scenario)
+    if trips is None:
+        trips = build_trips(scenario, net, seed)
+    frame = getattr(trips, "trips", trips)
+    frame = _validate_trips(frame, net, scenario)
+    svc = scenario.service
+    depots = _depot_nodes(scenario, net)
+    origin_idx = net.index_of(frame["origin_node"].to_numpy(np.int64))
+    dest_idx = net.index_of(frame["destination_node"].to_numpy(np.int64))
+    if svc.mode == "stop_based":
+        pickup_options, dropoff_options = _stop_options(scenario, net, origin_idx, dest_idx)
+    else:
+        pickup_options = [[(int(o), 0.0, 0.0)] for o in origin_idx]
+        dropoff_options = [[(int(d), 0.0, 0.0)] for d in dest_idx]
+    arrays = TripArrays(
+        request_id=frame["request_id"].to_numpy(np.int64),
+        booking_time_s=frame["booking_time_s"].to_numpy(float),
+        request_time_s=frame["request_time_s"].to_numpy(float),
+        pax=frame["pax"].to_numpy(np.int64),
+        pickup_options=pickup_options,
+        dropoff_options=dropoff_options,
+    )
+    dp = scenario.dispatch
+    rules = ServiceRules(
+        start_s=svc.start_h * 3600.0,
+        end_s=svc.end_h * 3600.0,
+        capacity=scenario.fleet.capacity,
+        max_wait_s=svc.max_wait_s,
+        max_ride_alpha=svc.max_ride_alpha,
+        max_ride_beta_s=svc.max_ride_beta_s,
+        stop_time_s=svc.stop_time_s,
+        boarding_s_per_pax=svc.boarding_s_per_pax,
+        alighting_s_per_pax=svc.alighting_s_per_pax,
+        weights=InsertionWeights(dp.w_vehicle, dp.w_wait, dp.w_ride, dp.w_delay),
+        w_walk=0.0,
+        max_candidates=dp.max_candidates,
+    )
+    engine = Engine(
+        oracle_for(net, oracle), net.node_ids, depots, arrays, rules,
+        keep_events=scenario.output.events,
+    )
+    t0 = time.perf_counter()
+    engine.run()
+    wall = time.perf_counter() - t0
+    return Result(
+        requests=_request_table(frame, engine, net),
+        vehicles=_vehicle_table(engine, net, depots),
+        events=pd.DataFrame(engine.events, columns=EVENT_COLUMNS),
+        scenario=scenario,
+        seed=seed,
+        service_hours=svc.end_h - svc.start_h,
+        wall_s=wall,
+    )
+
+
+def _validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -> pd.DataFrame:
+    missing = [c for c in TRIP_COLUMNS if c not in frame.columns]
+    if missing:
+        msg = f"trips lack column(s) {missing}; they need {TRIP_COLUMNS}"
+        raise ScenarioError(msg)
+    frame = frame.sort_values(["booking_time_s", "request_id"], kind="stable").reset_index(
+        drop=True
+    )
+    svc = scenario.service
+    start, end = svc.start_h * 3600.0, svc.end_h * 3600.0
+    outside = (frame["booking_time_s"] < start) | (frame["booking_time_s"] > end)
+    outside |= (frame["request_time_s"] < start) | (frame["request_time_s"] > end)
+    if outside.any():
+        row = frame[outside].iloc[0]
+        msg = (
+            f"request {int(row.request_id)} at {row.request_time_s:.0f} s (booked "
+            f"{row.booking_time_s:.0f} s) is outside the service hours "
+            f"{svc.start_h:g}–{svc.end_h:g} h ({start:.0f}–{end:.0f} s); widen service.start_h/"
+            "end_h or drop the request"
+        )
+        raise ScenarioError(msg)
+    early = frame["request_time_s"] < frame["booking_time_s"]
+    if early.any():
+        row = frame[early].iloc[0]
+        msg = f"request {int(row.request_id)} wants a pickup before it was booked; fix its times"
+        raise ScenarioError(msg)
+    too_big = frame["pax"] > scenario.fleet.capacity
+    if too_big.any() or (frame["pax"] < 1).any():
+        row = frame[too_big | (frame["pax"] < 1)].iloc[0]
+        msg = (
+            f"request {int(row.request_id)} has a group of {int(row.pax)}; groups must be "
+            f"1..fleet.capacity = {scenario.fleet.capacity}"
+        )
+        raise ScenarioError(msg)
+    if frame["request_id"].duplicated().any():
+        msg = "request ids must be unique; renumber the trips"
+        raise ScenarioError(msg)
+    for column in ("origin_node", "destination_node"):
+        try:
+            net.index_of(frame[column].to_numpy(np.int64))
+        except IdrtError as exc:
+            msg = f"trips column {column!r}: {exc}"
+            raise ScenarioError(msg) from exc
+    return frame
+
+
+def _depot_nodes(scenario: Scenario, net: RoadNetwork) -> np.ndarray:
+    nodes = []
+    for depot in scenario.fleet.depots:
+        if isinstance(depot, int):
+            try:
+                nodes.append(int(net.index_of(depot)))
+            except IdrtError as exc:
+                msg = f"fleet.depots: {exc}"
+                raise ScenarioError(msg) from exc
+        else:
+            lon, lat = depot
+            node, dist = net.nearest_node(lon, lat, return_dist=True)
+            if dist > 1000:
+                msg = (
+                    f"fleet.depots entry {depot!r} is {dist:.0f} m from the nearest road of "
+                    f"network {net.name!r}; give a point on the network (lon, lat in degrees)"
+                )
+                raise ScenarioError(msg)
+            nodes.append(int(net.index_of(node)))
+    size = scenario.fleet.size
+    return np.array([nodes[v % len(nodes)] for v in range(size)], dtype=np.int64)
+
+
+def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
+    """Up to ``k`` nearest virtual stops (walking) at each end of each trip."""
+    from idrt import demand as dm
+
+    svc = scenario.service
+    area = (
+        dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
+        if scenario.demand.area
+        else None
+    )
+    stops = dm.virtual_stops(net, area, spacing_m=svc.stop_spacing_m, max_walk_m=svc.max_walk_m)
+    speed = svc.walk_speed_mps
+
+    def options(node_idx: int) -> list[tuple[int, float, float]]:
+        reach = stops.reachable(int(net.node_ids[node_idx]))
+        out = []
+        for stop_id, metres in reach[:k]:
+            out.append((int(net.index_of(stop_id)), metres / speed, float(metres)))
+        return out
+
+    return [options(o) for o in origin_idx], [options(d) for d in dest_idx]
+
+
+def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.DataFrame:
+    r = engine.req
+    out = frame[TRIP_COLUMNS].copy()
+    if "prebooked" in frame.columns:
+        out["prebooked"] = frame["prebooked"].to_numpy(bool)
+    else:
+        out["prebooked"] = out["request_time_s"] > out["booking_time_s"]
+    status = r["status"].copy()
+    status[status == "accepted"] = "pending"
+    out["status"] = pd.Categorical(status, categories=["served", "rejected", "pending"])
+    out["reason"] = r["reason"]
+    out["vehicle"] = r["vehicle"]
+    ids = np.where(r["pickup_node"] >= 0, net.node_ids[np.maximum(r["pickup_node"], 0)], -1)
+    out["pickup_node"] = ids
+    ids = np.where(r["dropoff_node"] >= 0, net.node_ids[np.maximum(r["dropoff_node"], 0)], -1)
+    out["dropoff_node"] = ids
+    for key in ("promised_pickup_s", "planned_pickup_s", "planned_dropoff_s", "pickup_s",
+                "pickup_departure_s", "dropoff_s", "direct_s", "max_ride_s", "walk_m"):
+        out[key] = r[key]
+    out["walk_pickup_s"] = r["walk_pickup_s"]
+    out["walk_dropoff_s"] = r["walk_dropoff_s"]
+    out["walk_s"] = r["walk_pickup_s"] + r["walk_dropoff_s"]
+    out["wait_s"] = out["pickup_s"] - out["request_time_s"]
+    out["in_vehicle_s"] = out["dropoff_s"] - out["pickup_s"]
+    out["ride_s"] = out["dropoff_s"] - out["pickup_departure_s"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["detour_ratio"] = out["in_vehicle_s"] / out["direct_s"]
+    out["shared"] = r["shared"]
+    return out
+
+
+def _vehicle_table(engine: Engine, net: RoadNetwork, depots: np.ndarray) -> pd.DataFrame:
+    rows = []
+    end = engine.env.now
+    for vehicle in engine.vehicles:
+        busy = vehicle.busy_s
+        if vehicle.state != 0 and not math.isnan(vehicle.busy_since):
+            busy += end - vehicle.busy_since
+        rows.append(
+            {
+                "vehicle": vehicle.index,
+                "depot_node": int(net.node_ids[depots[vehicle.index]]),
+                "capacity": engine.rules.capacity,
+                "km": vehicle.km,
+                "empty_km": vehicle.empty_km,
+                "pax_km": vehicle.pax_km,
+                "busy_h": busy / 3600.0,
+                "mean_occupancy": vehicle.pax_km / vehicle.km if vehicle.km else 0.0,
+                "pickups": vehicle.pickups,
+                "dropoffs": vehicle.dropoffs,
+                "final_node": int(net.node_ids[vehicle.node]),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,190 @@
+"""The simulator against traces, invariants and analytic expectations."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import idrt
+from idrt.network import network_from_graph
+from idrt.scenario import DemandConfig, FleetConfig, Scenario, ServiceConfig
+from idrt.sim import simulate
+from tests.sim.invariants import check_result
+
+
+def _line_network():
+    """Nodes 1-2-3-4 on a straight two-way residential street, 300 m apart (36 s each)."""
+    G = nx.MultiDiGraph(crs="EPSG:32652")
+    for i in range(1, 5):
+        G.add_node(i, x=300.0 * i, y=4_150_000.0)
+    for u, v in [(1, 2), (2, 3), (3, 4)]:
+        G.add_edge(u, v, length=300.0, highway="residential")
+        G.add_edge(v, u, length=300.0, highway="residential")
+    return network_from_graph(G, name="line")
+
+
+def _trips(rows):
+    frame = pd.DataFrame(
+        rows, columns=["request_id", "booking_time_s", "origin_node", "destination_node", "pax"]
+    )
+    frame["request_time_s"] = frame["booking_time_s"]
+    return frame
+
+
+def _scenario(**service):
+    base = {"start_h": 0.0, "end_h": 24.0, "stop_time_s": 10.0, "boarding_s_per_pax": 2.0,
+            "alighting_s_per_pax": 1.0}
+    base.update(service)
+    return Scenario(fleet=FleetConfig(size=1, capacity=4, depots=[1]), service=ServiceConfig(**base))
+
+
+def test_single_ride_trace():
+    net = _line_network()
+    leg = 300.0 / (30 / 3.6)  # 36 s per link at the 5030 residential default
+    result = simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 2, 4, 1)]))
+    events = [(round(t, 6), v, k, n, r, load) for t, v, k, n, r, load in
+              result.events.itertuples(index=False)]
+    t_pick = 100.0 + leg
+    t_drop = t_pick + 12.0 + 2 * leg
+    assert events == [
+        (0.0, 0, "idle", 1, -1, 0),
+        (100.0, -1, "request", -1, 0, 0),
+        (100.0, 0, "accept", 2, 0, 0),
+        (100.0, 0, "depart", 1, -1, 0),
+        (round(t_pick, 6), 0, "arrive", 2, -1, 0),
+        (round(t_pick, 6), 0, "pickup", 2, 0, 1),
+        (round(t_pick + 12.0, 6), 0, "depart", 2, -1, 1),
+        (round(t_drop, 6), 0, "arrive", 4, -1, 1),
+        (round(t_drop, 6), 0, "dropoff", 4, 0, 0),
+        (round(t_drop + 11.0, 6), 0, "idle", 4, -1, 0),
+    ]
+    row = result.requests.iloc[0]
+    assert row.wait_s == pytest.approx(leg)
+    assert row.in_vehicle_s == pytest.approx(12.0 + 2 * leg)
+    assert row.direct_s == pytest.approx(2 * leg)
+    assert result.vehicles.km.iloc[0] == pytest.approx(0.9)
+    assert result.vehicles.empty_km.iloc[0] == pytest.approx(0.3)
+    assert result.vehicles.pax_km.iloc[0] == pytest.approx(0.6)
+    check_result(result)
+
+
+def test_divert_to_a_new_pickup_on_the_way():
+    """A vehicle heading 1 -> 4 is diverted at the next node to pick up at 2 first."""
+    net = _line_network()
+    leg = 300.0 / (30 / 3.6)
+    trips = _trips([(0, 0.0, 4, 1, 1), (1, 10.0, 2, 3, 1)])
+    result = simulate(_scenario(), network=net, trips=trips)
+    check_result(result)
+    ev = result.events
+    assert (ev.kind == "divert").sum() == 1
+    divert = ev[ev.kind == "divert"].iloc[0]
+    assert divert.node == 2 and divert.time_s == pytest.approx(leg)
+    req = result.requests.set_index("request_id")
+    assert req.loc[1, "pickup_s"] == pytest.approx(leg)
+    assert req.loc[0, "pickup_s"] > req.loc[1, "pickup_s"]
+    assert (req.status == "served").all()
+
+
+def test_reject_when_no_vehicle_can_come_in_time():
+    net = _line_network()
+    trips = _trips([(0, 0.0, 4, 1, 1)])
+    result = simulate(_scenario(max_wait_s=60.0), network=net, trips=trips)
+    assert result.requests.status.iloc[0] == "rejected"
+    assert result.requests.reason.iloc[0] == "no_feasible_insertion"
+    check_result(result)
+
+
+@pytest.fixture(scope="module")
+def nootdorp(real_network):
+    return real_network("Nootdorp")
+
+
+def _random_trips(net, n, seed, start_h=7.0, end_h=11.0, max_pax=2):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(start_h * 3600, end_h * 3600, n))
+    o = rng.choice(net.node_ids, n)
+    d = rng.choice(net.node_ids, n)
+    keep = o != d
+    frame = pd.DataFrame({"request_id": np.arange(n), "booking_time_s": t, "request_time_s": t,
+                          "origin_node": o, "destination_node": d,
+                          "pax": rng.integers(1, max_pax + 1, n)})
+    return frame[keep].reset_index(drop=True)
+
+
+def _fleet_scenario(net, size, capacity, **service):
+    base = {"start_h": 7.0, "end_h": 11.0}
+    base.update(service)
+    return Scenario(
+        fleet=FleetConfig(size=size, capacity=capacity, depots=[int(net.node_ids[0])]),
+        service=ServiceConfig(**base),
+        demand=DemandConfig(group_sizes={"1": 1.0}),
+    )
+
+
+def test_invariants_on_a_busy_real_network(nootdorp):
+    trips = _random_trips(nootdorp, 500, seed=1)
+    result = simulate(_fleet_scenario(nootdorp, 4, 6, max_wait_s=600.0), network=nootdorp,
+                      trips=trips)
+    check_result(result)
+    summary = result.summary()
+    assert 0 < summary.served < len(trips)
+    assert summary.rejected > 0
+
+
+def test_same_seed_same_tables(nootdorp):
+    trips = _random_trips(nootdorp, 200, seed=2)
+    scn = _fleet_scenario(nootdorp, 3, 6)
+    a = simulate(scn, network=nootdorp, trips=trips)
+    b = simulate(scn, network=nootdorp, trips=trips)
+    pd.testing.assert_frame_equal(a.requests, b.requests)
+    pd.testing.assert_frame_equal(a.vehicles, b.vehicles)
+    pd.testing.assert_frame_equal(a.events, b.events)
+
+
+def test_capacity_one_fleet_with_unbounded_wait_serves_everyone(nootdorp):
+    trips = _random_trips(nootdorp, 150, seed=3, max_pax=1)
+    scn = _fleet_scenario(nootdorp, 2, 1, max_wait_s=math.inf)
+    result = simulate(scn, network=nootdorp, trips=trips)
+    check_result(result)
+    assert (result.requests.status == "served").all()
+    assert not result.requests.shared.any()
+    # nobody shares, so every ride is the direct ride plus the two dwells
+    served = result.requests
+    assert np.allclose(served.in_vehicle_s, served.direct_s + 30 + 5, atol=1e-6)
+
+
+def test_pooling_lowers_vehicle_km_per_passenger(nootdorp):
+    trips = _random_trips(nootdorp, 400, seed=4, max_pax=1)
+    solo = simulate(_fleet_scenario(nootdorp, 6, 1, max_wait_s=math.inf), network=nootdorp,
+                    trips=trips)
+    pooled = simulate(_fleet_scenario(nootdorp, 6, 8, max_wait_s=math.inf), network=nootdorp,
+                      trips=trips)
+    check_result(pooled)
+    a, b = solo.summary(), pooled.summary()
+    assert a.served == b.served == len(trips)
+    assert b.vehicle_km_per_passenger < a.vehicle_km_per_passenger
+    assert b.mean_occupancy > a.mean_occupancy
+    assert b.shared_ride_share > 0
+
+
+def test_requests_outside_service_hours_are_an_error():
+    net = _line_network()
+    with pytest.raises(idrt.ScenarioError, match="outside the service hours"):
+        simulate(_scenario(start_h=6.0, end_h=8.0), network=net,
+                 trips=_trips([(0, 100.0, 2, 4, 1)]))
+
+
+def test_request_at_unknown_node_is_an_error():
+    net = _line_network()
+    with pytest.raises(idrt.ScenarioError, match="origin_node.*77"):
+        simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 77, 4, 1)]))
+
+
+def test_group_larger_than_a_bus_is_an_error():
+    net = _line_network()
+    with pytest.raises(idrt.ScenarioError, match="group of 9"):
+        simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 2, 4, 9)]))
