@@ -61,9 +61,9 @@ def bench_network(label, source, *, n_stops, repeat, nx_sources):
     matrix = sp.csr_matrix(
         (net.edge_travel_time_s, net.heads, net.indptr), shape=(net.n_nodes, net.n_nodes)
     )
-    scipy_one = _timeit(
-        lambda: [scipy_dijkstra(matrix, indices=int(s)) for s in sources], 1
-    ) / repeat
+    scipy_one = (
+        _timeit(lambda: [scipy_dijkstra(matrix, indices=int(s)) for s in sources], 1) / repeat
+    )
     G = net.graph
     nodes = net.node_ids[sources[:nx_sources]]
     nx_one = _timeit(

@@ -61,12 +61,101 @@ def _network_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
+    """``fleet.size=20`` strings to a dict, values parsed as TOML scalars."""
+    import tomllib
+
+    from idrt.errors import ScenarioError
+
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            msg = f"override {pair!r} must look like section.key=value, e.g. fleet.size=20"
+            raise ScenarioError(msg)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides[key.strip()] = value
+    return overrides
+
+
+def _kpi_table(summary, reference) -> str:
+    """Simulated KPIs, with observed reference values beside them when given."""
+    from idrt.errors import ScenarioError
+
+    unknown = sorted(set(reference) - set(summary.index))
+    if unknown:
+        msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {list(summary.index)}"
+        raise ScenarioError(msg)
+    width = max(len(k) for k in summary.index)
+    lines = [f"{'kpi':<{width}}  {'simulated':>12}" + ("  reference" if reference else "")]
+    for key, value in summary.items():
+        text = (
+            f"{value:>12,.0f}"
+            if abs(value) >= 100 or float(value).is_integer()
+            else f"{value:>12.3f}"
+        )
+        line = f"{key:<{width}}  {text}"
+        if key in reference:
+            ref = reference[key]
+            line += f"  {ref:>9,.1f}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from idrt import plot
+    from idrt.scenario import Scenario
+    from idrt.sim import simulate
+
+    scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
+    if args.set:
+        scn = scn.with_overrides(_parse_overrides(args.set))
+    result = simulate(scn, seed=args.seed)
+    out = Path(args.out or scn.output.dir)
+    result.save(out)
+    ax = plot.wait_time_cdf(result, max_wait_s=scn.service.max_wait_s)
+    ax.figure.savefig(out / "wait_time_cdf.png", dpi=150)
+    plt.close(ax.figure)
+    summary = result.summary()
+    print(
+        f"scenario {scn.name!r} (hash {scn.content_hash()}), seed {result.seed}: "
+        f"{int(summary.requests)} requests, {scn.fleet.size} vehicles, "
+        f"simulated in {result.wall_s:.2f} s"
+    )
+    print(_kpi_table(summary, scn.reference))
+    print(f"tables, plot and resolved scenario written to {out}/")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idrt", description="Simulate demand-responsive transit on real road networks."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="simulate one scenario and write its tables and plot")
+    run.add_argument(
+        "scenario", nargs="?", help="scenario TOML (default: the embedded Yeongjong pilot)"
+    )
+    run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    run.add_argument("--out", help="output folder (default: the scenario's output.dir)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set fleet.size=12 (repeatable)",
+    )
+    run.set_defaults(func=_run)
 
     network = commands.add_parser("network", help="inspect and fetch road networks")
     network_commands = network.add_subparsers(dest="network_command", required=True)
@@ -78,7 +167,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--place", help='place name, e.g. "Yeongjong-dong, Jung-gu, Incheon"')
     fetch.add_argument(
-        "--bbox", nargs=4, type=float, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
+        "--bbox",
+        nargs=4,
+        type=float,
+        metavar=("WEST", "SOUTH", "EAST", "NORTH"),
         help="bounding box in degrees",
     )
     fetch.add_argument("--name", required=True, help="name to save it under")

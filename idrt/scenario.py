@@ -95,9 +95,7 @@ class DemandConfig:
     gravity_beta_per_s: float = 0.0
     prebooked_share: float = 0.0
     booking_lead_s: tuple[float, float] = (1800.0, 86400.0)
-    group_sizes: dict[str, float] = field(
-        default_factory=lambda: {"1": 0.85, "2": 0.12, "3": 0.03}
-    )
+    group_sizes: dict[str, float] = field(default_factory=lambda: {"1": 0.85, "2": 0.12, "3": 0.03})
     trips: str = ""
 
 
@@ -118,7 +116,7 @@ class FleetConfig:
 
     size: int = 8
     capacity: int = 15
-    depots: list[Any] = field(default_factory=lambda: [[126.5338, 37.4902]])
+    depots: list[Any] = field(default_factory=lambda: [[126.5638, 37.4934]])
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,7 @@ class ServiceConfig:
 
     mode: Literal["door_to_door", "stop_based"] = "door_to_door"
     start_h: float = 7.0
-    end_h: float = 22.0
+    end_h: float = 20.0
     max_wait_s: float = 1800.0
     max_ride_alpha: float = 2.0
     max_ride_beta_s: float = 900.0
@@ -217,6 +215,9 @@ _SECTIONS = {
 class Scenario:
     """One simulation run's full definition; defaults are the Yeongjong pilot.
 
+    ``reference`` holds observed KPIs (names as in :meth:`Result.summary`)
+    that ``idrt run`` prints beside the simulated ones.
+
     Examples
     --------
     >>> scn = Scenario.from_toml("experiments/yeongjong.toml")   # doctest: +SKIP
@@ -232,6 +233,7 @@ class Scenario:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -250,18 +252,17 @@ class Scenario:
         if not isinstance(data, dict):
             msg = f"a scenario must be a table of sections, got {type(data).__name__}"
             raise ScenarioError(msg)
-        top = {"name", "seed", *_SECTIONS}
+        top = {"name", "seed", "reference", *_SECTIONS}
         unknown = sorted(set(data) - top)
         if unknown:
-            msg = (
-                f"unknown scenario key(s) {unknown}; valid top-level keys are "
-                f"{sorted(top)}"
-            )
+            msg = f"unknown scenario key(s) {unknown}; valid top-level keys are {sorted(top)}"
             raise ScenarioError(msg)
         kwargs: dict[str, Any] = {}
         for key in ("name", "seed"):
             if key in data:
                 kwargs[key] = _coerce(key, data[key], str if key == "name" else int)
+        if "reference" in data:
+            kwargs["reference"] = _coerce("reference", data["reference"], dict[str, float])
         for section, section_cls in _SECTIONS.items():
             if section in data:
                 kwargs[section] = _section_from_dict(section, section_cls, data[section])
@@ -335,12 +336,18 @@ class Scenario:
 
     def to_toml(self) -> str:
         """The resolved scenario as TOML text (saved next to every result)."""
-        lines = [f"# content hash {self.content_hash()}", f"name = {_toml_value(self.name)}",
-                 f"seed = {self.seed}"]
+        lines = [
+            f"# content hash {self.content_hash()}",
+            f"name = {_toml_value(self.name)}",
+            f"seed = {self.seed}",
+        ]
         for section in _SECTIONS:
             lines.append(f"\n[{section}]")
             for key, value in dataclasses.asdict(getattr(self, section)).items():
                 lines.append(f"{key} = {_toml_value(value)}")
+        if self.reference:
+            lines.append("\n[reference]")
+            lines.extend(f"{key} = {_toml_value(v)}" for key, v in self.reference.items())
         return "\n".join(lines) + "\n"
 
     def data_path(self, value: str) -> Path:
@@ -425,7 +432,9 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             msg = f"{name} = {value!r} must be a list of {len(args)} values"
             raise ScenarioError(msg)
-        return tuple(_coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args, strict=True)))
+        return tuple(
+            _coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
     if origin is list:
         if not isinstance(value, (list, tuple)):
             msg = f"{name} = {value!r} must be a list"
@@ -444,30 +453,56 @@ def _validate(s: Scenario) -> None:
     checks: list[tuple[bool, str]] = [
         (s.fleet.size >= 1, f"fleet.size = {s.fleet.size}: a fleet needs at least 1 vehicle"),
         (s.fleet.capacity >= 1, f"fleet.capacity = {s.fleet.capacity}: give at least 1 seat"),
-        (len(s.fleet.depots) >= 1, "fleet.depots is empty: give at least one [lon, lat] or node id"),
-        (0 <= s.service.start_h < s.service.end_h <= 48,
-         f"service hours {s.service.start_h}–{s.service.end_h} h: need 0 <= start_h < end_h <= 48"),
+        (
+            len(s.fleet.depots) >= 1,
+            "fleet.depots is empty: give at least one [lon, lat] or node id",
+        ),
+        (
+            0 <= s.service.start_h < s.service.end_h <= 48,
+            f"service hours {s.service.start_h}–{s.service.end_h} h: "
+            "need 0 <= start_h < end_h <= 48",
+        ),
         (s.service.max_wait_s > 0, f"service.max_wait_s = {s.service.max_wait_s}: must be > 0"),
-        (s.service.max_ride_alpha >= 1,
-         f"service.max_ride_alpha = {s.service.max_ride_alpha}: must be >= 1 (1 = no detour)"),
-        (s.service.max_ride_beta_s >= 0,
-         f"service.max_ride_beta_s = {s.service.max_ride_beta_s}: must be >= 0"),
-        (min(s.service.stop_time_s, s.service.boarding_s_per_pax,
-             s.service.alighting_s_per_pax) >= 0, "service stop/boarding/alighting times must be >= 0"),
+        (
+            s.service.max_ride_alpha >= 1,
+            f"service.max_ride_alpha = {s.service.max_ride_alpha}: must be >= 1 (1 = no detour)",
+        ),
+        (
+            s.service.max_ride_beta_s >= 0,
+            f"service.max_ride_beta_s = {s.service.max_ride_beta_s}: must be >= 0",
+        ),
+        (
+            min(s.service.stop_time_s, s.service.boarding_s_per_pax, s.service.alighting_s_per_pax)
+            >= 0,
+            "service stop/boarding/alighting times must be >= 0",
+        ),
         (s.service.max_walk_m >= 0, f"service.max_walk_m = {s.service.max_walk_m}: must be >= 0"),
-        (s.service.walk_speed_mps > 0,
-         f"service.walk_speed_mps = {s.service.walk_speed_mps}: must be > 0"),
-        (s.service.stop_spacing_m > 0,
-         f"service.stop_spacing_m = {s.service.stop_spacing_m}: must be > 0"),
-        (s.demand.trips_per_day >= 0,
-         f"demand.trips_per_day = {s.demand.trips_per_day}: must be >= 0"),
+        (
+            s.service.walk_speed_mps > 0,
+            f"service.walk_speed_mps = {s.service.walk_speed_mps}: must be > 0",
+        ),
+        (
+            s.service.stop_spacing_m > 0,
+            f"service.stop_spacing_m = {s.service.stop_spacing_m}: must be > 0",
+        ),
+        (
+            s.demand.trips_per_day >= 0,
+            f"demand.trips_per_day = {s.demand.trips_per_day}: must be >= 0",
+        ),
         (s.demand.scale >= 0, f"demand.scale = {s.demand.scale}: must be >= 0"),
-        (0 <= s.demand.prebooked_share <= 1,
-         f"demand.prebooked_share = {s.demand.prebooked_share}: must be in [0, 1]"),
-        (s.dispatch.max_candidates >= 0,
-         f"dispatch.max_candidates = {s.dispatch.max_candidates}: must be >= 0 (0 = all)"),
-        (min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay) >= 0,
-         "dispatch weights must be >= 0"),
+        (
+            0 <= s.demand.prebooked_share <= 1,
+            f"demand.prebooked_share = {s.demand.prebooked_share}: must be in [0, 1]",
+        ),
+        (
+            s.dispatch.max_candidates >= 0,
+            f"dispatch.max_candidates = {s.dispatch.max_candidates}: must be >= 0 (0 = all)",
+        ),
+        (
+            min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay)
+            >= 0,
+            "dispatch weights must be >= 0",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -478,7 +513,12 @@ def _validate(s: Scenario) -> None:
     except ValueError:
         keys = [0]
     total = sum(sizes.values())
-    if not sizes or min(keys) < 1 or min(sizes.values()) < 0 or not math.isclose(total, 1, abs_tol=1e-6):
+    if (
+        not sizes
+        or min(keys) < 1
+        or min(sizes.values()) < 0
+        or not math.isclose(total, 1, abs_tol=1e-6)
+    ):
         msg = (
             f"demand.group_sizes = {sizes}: keys are group sizes >= 1 and the "
             f"probabilities must sum to 1 (they sum to {total:g})"
@@ -514,5 +554,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ "
+            + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+            + " }"
+        )
     return json.dumps(str(value))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import networkx as nx
 
 from idrt.errors import NetworkError
+from idrt.network.signals import simplify_keeping_signals
 
 __all__ = ["graph_from_bbox", "graph_from_place"]
 
@@ -37,10 +38,11 @@ def graph_from_place(place: str, *, network_type: str = "drive") -> nx.MultiDiGr
     """
     ox = _osmnx()
     try:
-        return ox.graph_from_place(place, network_type=network_type)
+        G = ox.graph_from_place(place, network_type=network_type, simplify=False)
     except Exception as exc:  # osmnx raises many kinds; all mean "no network"
         msg = f"could not get the road network of place {place!r}: {exc}. {_HINT}"
         raise NetworkError(msg) from exc
+    return simplify_keeping_signals(G)
 
 
 def graph_from_bbox(
@@ -66,7 +68,10 @@ def graph_from_bbox(
         raise NetworkError(msg)
     ox = _osmnx()
     try:
-        return ox.graph_from_bbox((west, south, east, north), network_type=network_type)
+        G = ox.graph_from_bbox(
+            (west, south, east, north), network_type=network_type, simplify=False
+        )
     except Exception as exc:
         msg = f"could not get the road network in bbox {bbox!r}: {exc}. {_HINT}"
         raise NetworkError(msg) from exc
+    return simplify_keeping_signals(G)

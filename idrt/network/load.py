@@ -12,7 +12,7 @@ import numpy as np
 from idrt.errors import NetworkError
 from idrt.network.build import network_from_graph
 from idrt.network.road_network import RoadNetwork
-from idrt.network.signals import DEFAULT_SIGNAL_CLUSTER_M
+from idrt.network.signals import DEFAULT_SIGNAL_CLUSTER_M, simplify_keeping_signals
 
 __all__ = ["PRESETS", "load_network", "networks_dirs", "read_csv_graph"]
 
@@ -119,13 +119,11 @@ def _load_named_or_path(source: str, **options) -> RoadNetwork:
                 candidate = folder / f"{source}{suffix}"
                 if candidate.is_file():
                     return _load_path(candidate, **options)
-        known = sorted(
-            {p.stem for d in networks_dirs() if d.is_dir() for p in d.glob("*.graphml")}
-        )
+        known = sorted({p.stem for d in networks_dirs() if d.is_dir() for p in d.glob("*.graphml")})
         msg = (
             f"unknown network {source!r}: not a preset ({', '.join(PRESETS)}), not a saved "
             f"network ({', '.join(known) or 'none saved yet'}) and not a file. Fetch it with "
-            f"`idrt network fetch --place \"...\" --name {source}` or give a file path."
+            f'`idrt network fetch --place "..." --name {source}` or give a file path.'
         )
         raise NetworkError(msg)
     msg = f"network file {source!r} does not exist; check the path (relative to {Path.cwd()})"
@@ -196,7 +194,8 @@ def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
     try:
-        return ox.graph_from_xml(path, simplify=True, retain_all=True)
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+        return simplify_keeping_signals(G)
     except Exception as exc:
         msg = (
             f"{str(path)!r} is not a readable OSM XML file with roads ({type(exc).__name__}: "
@@ -224,7 +223,10 @@ def read_csv_graph(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
     files = {name: folder / f"{name}.csv" for name in ("nodes", "edges")}
     for name, file in files.items():
         if not file.is_file():
-            msg = f"{str(folder)!r} has no {name}.csv; the CSV network format needs nodes.csv and edges.csv"
+            msg = (
+                f"{str(folder)!r} has no {name}.csv; the CSV network format needs nodes.csv "
+                "and edges.csv"
+            )
             raise NetworkError(msg)
     crs_file = folder / "crs.info"
     crs = crs_file.read_text().strip() if crs_file.is_file() else "EPSG:4326"
@@ -265,7 +267,10 @@ def read_csv_graph(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
     G.add_edges_from(
         (int(u), int(v), {"length": float(d), "travel_time": float(t)})
         for u, v, d, t in zip(
-            edges["from_node"], edges["to_node"], edges["distance"], edges["travel_time"],
+            edges["from_node"],
+            edges["to_node"],
+            edges["distance"],
+            edges["travel_time"],
             strict=True,
         )
     )

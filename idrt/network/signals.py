@@ -1,5 +1,7 @@
-"""Signalised intersections: find nodes tagged ``highway=traffic_signals`` and
-merge clusters of them into one intersection.
+"""Signalised intersections: tagged nodes, merged into intersections.
+
+Nodes tagged ``highway=traffic_signals`` are found and clusters of them are
+merged into one intersection.
 
 In OpenStreetMap a signalised junction is often drawn as several tagged nodes
 (one per carriageway of a dual road, or one per approach stop line a few metres
@@ -15,7 +17,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-__all__ = ["DEFAULT_SIGNAL_CLUSTER_M", "cluster_signals", "is_signal_tag"]
+__all__ = [
+    "DEFAULT_SIGNAL_CLUSTER_M",
+    "cluster_signals",
+    "is_signal_tag",
+    "simplify_keeping_signals",
+]
 
 DEFAULT_SIGNAL_CLUSTER_M = 30.0
 """Tagged nodes closer than this (metres) belong to the same intersection."""
@@ -65,3 +72,18 @@ def cluster_signals(
     order = np.argsort(np.argsort(first))
     signal_id[nodes] = order[labels].astype(np.int32)
     return signal_id
+
+
+def simplify_keeping_signals(G):
+    """Simplify an unsimplified osmnx graph without losing signal-tagged nodes.
+
+    osmnx's simplification removes every node of degree two, and OSM often
+    tags the signal on such a node (the stop line before a junction). Marking
+    those nodes first and passing the mark as ``node_attrs_include`` keeps them.
+    """
+    import osmnx as ox
+
+    for _, data in G.nodes(data=True):
+        if is_signal_tag(data.get("highway")):
+            data["idrt_signal"] = True
+    return ox.simplify_graph(G, node_attrs_include=["idrt_signal"])

@@ -219,9 +219,7 @@ class Engine:
                 if best is None or cost < best[0]:
                     best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m)
         if best is None:
-            same = all(
-                p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row]
-            )
+            same = all(p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row])
             return self._reject(row, "same_stop" if same else "no_feasible_insertion")
         _, found, request, times, p_walk_s, d_walk_s, walk_m = best
         self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m)
@@ -314,8 +312,16 @@ class Engine:
             int(s.stop_pax[v, 0]),
         )
         dwell = float(s.dwell_s[v, 0])
-        for name in ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s",
-                     "latest_s", "leg_s", "dwell_s"):
+        for name in (
+            "stop_node",
+            "stop_kind",
+            "stop_request",
+            "stop_pax",
+            "earliest_s",
+            "latest_s",
+            "leg_s",
+            "dwell_s",
+        ):
             arr = getattr(s, name)
             arr[v, : n - 1] = arr[v, 1:n]
         s.n_stops[v] = n - 1

@@ -42,11 +42,16 @@ class _Base:
         self.n_nodes = net.n_nodes
 
     def leg(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Nodes after ``a`` along the fastest path to ``b``, with cumulative
-        times (s) and lengths (m) at each of them (empty arrays if ``a == b``)."""
+        """Nodes after ``a`` along the fastest path to ``b``.
+
+        Returns the nodes with cumulative times (s) and lengths (m) at each
+        of them (empty arrays if ``a == b``).
+        """
         edges = self.path_edges(a, b)
-        return self.heads[edges].astype(np.int64), np.cumsum(self.weights[edges]), np.cumsum(
-            self.length_m[edges]
+        return (
+            self.heads[edges].astype(np.int64),
+            np.cumsum(self.weights[edges]),
+            np.cumsum(self.length_m[edges]),
         )
 
     def path_edges(self, a: int, b: int) -> np.ndarray:  # pragma: no cover - abstract

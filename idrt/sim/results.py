@@ -120,7 +120,9 @@ def summarize(requests: pd.DataFrame, vehicles: pd.DataFrame, service_hours: flo
             "vehicle_km": km,
             "empty_km_share": float(vehicles["empty_km"].sum()) / km if km else float("nan"),
             "vehicle_km_per_passenger": km / passengers if passengers else float("nan"),
-            "passengers_per_vehicle_hour": passengers / fleet_hours if fleet_hours else float("nan"),
+            "passengers_per_vehicle_hour": passengers / fleet_hours
+            if fleet_hours
+            else float("nan"),
             "shared_ride_share": float(served["shared"].mean()) if len(served) else float("nan"),
             "mean_occupancy": float(vehicles["pax_km"].sum()) / km if km else float("nan"),
             "fleet_size": len(vehicles),

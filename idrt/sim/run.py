@@ -19,8 +19,14 @@ from idrt.sim.results import EVENT_COLUMNS, Result
 
 __all__ = ["build_network", "build_trips", "simulate"]
 
-TRIP_COLUMNS = ["request_id", "booking_time_s", "request_time_s", "origin_node",
-                "destination_node", "pax"]
+TRIP_COLUMNS = [
+    "request_id",
+    "booking_time_s",
+    "request_time_s",
+    "origin_node",
+    "destination_node",
+    "pax",
+]
 
 
 def build_network(scenario: Scenario) -> RoadNetwork:
@@ -138,7 +144,11 @@ def simulate(
         max_candidates=dp.max_candidates,
     )
     engine = Engine(
-        oracle_for(net, oracle), net.node_ids, depots, arrays, rules,
+        oracle_for(net, oracle),
+        net.node_ids,
+        depots,
+        arrays,
+        rules,
         keep_events=scenario.output.events,
     )
     t0 = time.perf_counter()
@@ -263,8 +273,17 @@ def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.
     out["pickup_node"] = ids
     ids = np.where(r["dropoff_node"] >= 0, net.node_ids[np.maximum(r["dropoff_node"], 0)], -1)
     out["dropoff_node"] = ids
-    for key in ("promised_pickup_s", "planned_pickup_s", "planned_dropoff_s", "pickup_s",
-                "pickup_departure_s", "dropoff_s", "direct_s", "max_ride_s", "walk_m"):
+    for key in (
+        "promised_pickup_s",
+        "planned_pickup_s",
+        "planned_dropoff_s",
+        "pickup_s",
+        "pickup_departure_s",
+        "dropoff_s",
+        "direct_s",
+        "max_ride_s",
+        "walk_m",
+    ):
         out[key] = r[key]
     out["walk_pickup_s"] = r["walk_pickup_s"]
     out["walk_dropoff_s"] = r["walk_dropoff_s"]

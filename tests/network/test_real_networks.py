@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
@@ -63,7 +64,7 @@ def test_paths_are_valid_edge_sequences(real_network, name):
             assert path[0] == source and path[-1] == target
             total = sum(
                 min(d["travel_time"] for d in G.get_edge_data(u, v).values())
-                for u, v in zip(path[:-1], path[1:], strict=True)
+                for u, v in itertools.pairwise(path)
             )
             assert total == pytest.approx(expected, rel=1e-12, abs=1e-9)
 
@@ -103,11 +104,11 @@ def test_delft_speeds_follow_maxspeed_then_korean_defaults(real_network):
     net = real_network("Delft")
     edges = net.edges()
     G = net.graph
-    for u, v, data in list(G.edges(data=True))[:400]:
+    for _, _, data in list(G.edges(data=True))[:400]:
         expected = data["length"] / data["travel_time"] * 3.6 if data["travel_time"] > 0 else None
         if expected is not None:
             assert data["speed_kph"] == pytest.approx(expected)
-        if data.get("maxspeed") in {"30", "50", "15", "100"}:
+        if isinstance(data.get("maxspeed"), str) and data["maxspeed"] in {"30", "50", "100"}:
             assert data["speed_kph"] == float(data["maxspeed"])
         elif data.get("maxspeed") is None and data.get("highway") == "residential":
             assert data["speed_kph"] == 30.0

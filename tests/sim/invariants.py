@@ -62,4 +62,3 @@ def check_result(result) -> None:
     assert np.allclose(logged_pickup, served["pickup_s"], rtol=0, atol=EPS_S)
     logged_vehicle = served["request_id"].map({r: v for r, (v, _) in picked.items()})
     assert (logged_vehicle == served["vehicle"]).all()
-

@@ -36,18 +36,27 @@ def _trips(rows):
 
 
 def _scenario(**service):
-    base = {"start_h": 0.0, "end_h": 24.0, "stop_time_s": 10.0, "boarding_s_per_pax": 2.0,
-            "alighting_s_per_pax": 1.0}
+    base = {
+        "start_h": 0.0,
+        "end_h": 24.0,
+        "stop_time_s": 10.0,
+        "boarding_s_per_pax": 2.0,
+        "alighting_s_per_pax": 1.0,
+    }
     base.update(service)
-    return Scenario(fleet=FleetConfig(size=1, capacity=4, depots=[1]), service=ServiceConfig(**base))
+    return Scenario(
+        fleet=FleetConfig(size=1, capacity=4, depots=[1]), service=ServiceConfig(**base)
+    )
 
 
 def test_single_ride_trace():
     net = _line_network()
     leg = 300.0 / (30 / 3.6)  # 36 s per link at the 5030 residential default
     result = simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 2, 4, 1)]))
-    events = [(round(t, 6), v, k, n, r, load) for t, v, k, n, r, load in
-              result.events.itertuples(index=False)]
+    events = [
+        (round(t, 6), v, k, n, r, load)
+        for t, v, k, n, r, load in result.events.itertuples(index=False)
+    ]
     t_pick = 100.0 + leg
     t_drop = t_pick + 12.0 + 2 * leg
     assert events == [
@@ -109,9 +118,16 @@ def _random_trips(net, n, seed, start_h=7.0, end_h=11.0, max_pax=2):
     o = rng.choice(net.node_ids, n)
     d = rng.choice(net.node_ids, n)
     keep = o != d
-    frame = pd.DataFrame({"request_id": np.arange(n), "booking_time_s": t, "request_time_s": t,
-                          "origin_node": o, "destination_node": d,
-                          "pax": rng.integers(1, max_pax + 1, n)})
+    frame = pd.DataFrame(
+        {
+            "request_id": np.arange(n),
+            "booking_time_s": t,
+            "request_time_s": t,
+            "origin_node": o,
+            "destination_node": d,
+            "pax": rng.integers(1, max_pax + 1, n),
+        }
+    )
     return frame[keep].reset_index(drop=True)
 
 
@@ -127,8 +143,9 @@ def _fleet_scenario(net, size, capacity, **service):
 
 def test_invariants_on_a_busy_real_network(nootdorp):
     trips = _random_trips(nootdorp, 500, seed=1)
-    result = simulate(_fleet_scenario(nootdorp, 4, 6, max_wait_s=600.0), network=nootdorp,
-                      trips=trips)
+    result = simulate(
+        _fleet_scenario(nootdorp, 4, 6, max_wait_s=600.0), network=nootdorp, trips=trips
+    )
     check_result(result)
     summary = result.summary()
     assert 0 < summary.served < len(trips)
@@ -159,10 +176,12 @@ def test_capacity_one_fleet_with_unbounded_wait_serves_everyone(nootdorp):
 
 def test_pooling_lowers_vehicle_km_per_passenger(nootdorp):
     trips = _random_trips(nootdorp, 400, seed=4, max_pax=1)
-    solo = simulate(_fleet_scenario(nootdorp, 6, 1, max_wait_s=math.inf), network=nootdorp,
-                    trips=trips)
-    pooled = simulate(_fleet_scenario(nootdorp, 6, 8, max_wait_s=math.inf), network=nootdorp,
-                      trips=trips)
+    solo = simulate(
+        _fleet_scenario(nootdorp, 6, 1, max_wait_s=math.inf), network=nootdorp, trips=trips
+    )
+    pooled = simulate(
+        _fleet_scenario(nootdorp, 6, 8, max_wait_s=math.inf), network=nootdorp, trips=trips
+    )
     check_result(pooled)
     a, b = solo.summary(), pooled.summary()
     assert a.served == b.served == len(trips)
@@ -174,13 +193,14 @@ def test_pooling_lowers_vehicle_km_per_passenger(nootdorp):
 def test_requests_outside_service_hours_are_an_error():
     net = _line_network()
     with pytest.raises(idrt.ScenarioError, match="outside the service hours"):
-        simulate(_scenario(start_h=6.0, end_h=8.0), network=net,
-                 trips=_trips([(0, 100.0, 2, 4, 1)]))
+        simulate(
+            _scenario(start_h=6.0, end_h=8.0), network=net, trips=_trips([(0, 100.0, 2, 4, 1)])
+        )
 
 
 def test_request_at_unknown_node_is_an_error():
     net = _line_network()
-    with pytest.raises(idrt.ScenarioError, match="origin_node.*77"):
+    with pytest.raises(idrt.ScenarioError, match=r"origin_node.*77"):
         simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 77, 4, 1)]))
 
 

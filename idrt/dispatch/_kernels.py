@@ -1,0 +1,516 @@
+"""Numba kernels of the insertion heuristic: they see only arrays and scalars.
+
+Timing semantics of a schedule (one vehicle, stops ``0 .. n-1``)::
+
+    arrival_0   = start_time_s + leg_0
+    service_k   = max(arrival_k, earliest_k)          # the vehicle waits if early
+    departure_k = service_k + dwell_k
+    arrival_k+1 = departure_k + leg_k+1
+
+The schedule is feasible iff every time is finite, ``service_k <= latest_k`` for
+every stop, and the load (``start_load`` plus the group sizes of the pickups, minus
+those of the drop-offs, so far) stays within ``[0, capacity]`` at the start and
+after every stop.
+
+Conventions of an insertion (one new request, pickup ``P`` and drop-off ``D``):
+
+- ``P`` goes before existing stop ``i`` and ``D`` before existing stop ``j``,
+  ``0 <= i <= j <= n`` (``n`` means appended); ``j == i`` means ``D`` right after ``P``.
+- ride time = service start at ``D`` - departure from ``P`` (after the pickup dwell).
+  The new drop-off stop gets ``latest_s = departure_P + max_ride_s`` and the test is
+  written in that form, ``service_D <= departure_P + max_ride_s``, so that the stored
+  schedule re-checks bit for bit. Its ``earliest_s`` is the request time (never binding).
+- cost = ``w_vehicle * added vehicle time`` (new minus old departure from the last
+  stop; ``start_time_s`` when the schedule was empty) ``+ w_wait * (service_P -
+  earliest_pickup_s) + w_ride * ride time + w_delay * sum over existing drop-offs of
+  (new - old service start)``.
+- Ties: lowest cost, then lowest vehicle, then lowest ``i``, then lowest ``j``.
+- A candidate that needs a travel time that is not finite (``inf`` or ``nan``) is
+  infeasible. A vehicle whose current schedule is already infeasible gets no insertion.
+
+The per-pair test is O(1): the stops before ``P`` do not move, the stops between
+``P`` and ``D`` are re-timed as ``j`` walks forward (one stop per step, so they are
+exact and any violation ends the walk), and the stops after ``D`` are checked
+against the forward slack::
+
+    slack_n = inf
+    slack_k = min(latest_k - service_k, slack_k+1) + wait_k,   wait_k = service_k - arrival_k
+
+the largest delay of the arrival at stop ``k`` that the suffix ``k .. n-1`` absorbs
+(waiting at an early stop soaks delay up). A delay ``d >= 0`` at stop ``k``
+reaches the end of the schedule as ``max(0, d - sum of the waits from k on)``.
+This is exact when the detours are non-negative, which holds when the travel times
+obey the triangle inequality; otherwise the kernel is conservative (it never moves
+a later stop earlier). With ``w_delay > 0`` the delays of the drop-offs after ``D``
+are summed by bisection on the cumulative waits, O(log n) per pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from idrt._numba import JIT, PJIT
+
+N_WORK = 8
+"""Rows of the per-vehicle work buffer of :func:`best_insertion_vehicle`."""
+
+N_CHUNKS = 64
+"""Blocks of vehicles :func:`best_insertion` hands to threads, each with one buffer."""
+
+
+@JIT
+def vehicle_times(start_time_s, n_stops, earliest_s, leg_s, dwell_s, arrival_s, service_s,
+                  departure_s):
+    """Time one vehicle's schedule in place: the single definition of the semantics.
+
+    Parameters
+    ----------
+    start_time_s : float
+        Time at the start point, s.
+    n_stops : int
+        Number of stops used in the rows below.
+    earliest_s, leg_s, dwell_s : ndarray of float64
+        Earliest service start, drive time into the stop and dwell, s.
+    arrival_s, service_s, departure_s : ndarray of float64
+        Outputs, s; entries ``0 .. n_stops-1`` are written.
+    """
+    t = start_time_s
+    for k in range(n_stops):
+        a = t + leg_s[k]
+        e = earliest_s[k]
+        b = e if e > a else a  # same as Python's max(a, e), nan arrival stays nan
+        arrival_s[k] = a
+        service_s[k] = b
+        t = b + dwell_s[k]
+        departure_s[k] = t
+
+
+@JIT
+def vehicle_loads(start_load, n_stops, stop_kind, stop_pax, load_after):
+    """Write the load after each stop (passengers) into ``load_after[:n_stops]``."""
+    load = start_load
+    for k in range(n_stops):
+        load += stop_kind[k] * stop_pax[k]
+        load_after[k] = load
+
+
+@JIT
+def schedule_times(start_time_s, start_load, n_stops, stop_kind, stop_pax, earliest_s, leg_s,
+                   dwell_s):
+    """Time every vehicle's schedule.
+
+    Parameters
+    ----------
+    start_time_s : ndarray of float64, shape (n_veh,)
+        Time each vehicle is at its start point, s.
+    start_load : ndarray of int64, shape (n_veh,)
+        Passengers on board at the start point.
+    n_stops : ndarray of int64, shape (n_veh,)
+        Stops used per row of the padded arrays.
+    stop_kind, stop_pax : ndarray of int64, shape (n_veh, s_max)
+        +1 pickup / -1 drop-off, and group size.
+    earliest_s, leg_s, dwell_s : ndarray of float64, shape (n_veh, s_max)
+        Earliest service start, drive time into the stop and dwell, s.
+
+    Returns
+    -------
+    arrival_s, service_s, departure_s : ndarray of float64, shape (n_veh, s_max)
+        NaN beyond ``n_stops``.
+    load_after : ndarray of int64, shape (n_veh, s_max)
+        Passengers on board after each stop; -1 beyond ``n_stops``.
+    """
+    n_veh, s_max = leg_s.shape
+    arrival_s = np.full((n_veh, s_max), np.nan)
+    service_s = np.full((n_veh, s_max), np.nan)
+    departure_s = np.full((n_veh, s_max), np.nan)
+    load_after = np.full((n_veh, s_max), -1, dtype=np.int64)
+    for v in range(n_veh):
+        vehicle_times(start_time_s[v], n_stops[v], earliest_s[v], leg_s[v], dwell_s[v],
+                      arrival_s[v], service_s[v], departure_s[v])
+        vehicle_loads(start_load[v], n_stops[v], stop_kind[v], stop_pax[v], load_after[v])
+    return arrival_s, service_s, departure_s, load_after
+
+
+@JIT
+def feasible_vehicles(start_time_s, start_load, capacity, n_stops, latest_s, service_s,
+                      load_after):
+    """Whether each vehicle's timed schedule meets every deadline and the capacity."""
+    n_veh = n_stops.shape[0]
+    ok = np.ones(n_veh, dtype=np.bool_)
+    for v in range(n_veh):
+        if (start_load[v] < 0 or start_load[v] > capacity[v]
+                or not (abs(start_time_s[v]) < np.inf)):
+            ok[v] = False
+            continue
+        for k in range(n_stops[v]):
+            if not (service_s[v, k] <= latest_s[v, k] and abs(service_s[v, k]) < np.inf):
+                ok[v] = False
+                break
+            if load_after[v, k] < 0 or load_after[v, k] > capacity[v]:
+                ok[v] = False
+                break
+    return ok
+
+
+@JIT
+def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
+    """Sum of the service-start delays of the drop-offs ``m .. n-1``.
+
+    The arrival at stop ``m`` is ``delay`` s late; stop ``k`` starts service
+    ``max(0, delay - (cum_wait[k+1] - cum_wait[m]))`` s late. ``cum_wait`` never
+    decreases, so the delayed stops are a prefix ``m .. m+q-1`` found by bisection.
+    """
+    if m >= n or delay <= 0.0:
+        return 0.0
+    threshold = delay + cum_wait[m]
+    lo = m  # cum_wait[lo] < threshold holds
+    hi = n + 1  # first index that fails, or n + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cum_wait[mid] < threshold:
+            lo = mid
+        else:
+            hi = mid
+    q = lo - m  # stops m .. m+q-1 are delayed
+    count = n_drop[m + q] - n_drop[m]
+    total = count * threshold - (drop_cum_wait[m + q] - drop_cum_wait[m])
+    return total if total > 0.0 else 0.0
+
+
+@JIT
+def best_insertion_vehicle(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+                           earliest_s, latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s,
+                           to_dropoff_s, from_dropoff_s, pickup_to_dropoff_s, pax,
+                           earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
+                           dwell_dropoff_s, weights, work, cost_matrix):
+    """Cheapest feasible insertion of one request into one vehicle's schedule.
+
+    Enumerates every pickup position ``i`` and drop-off position ``j >= i`` in
+    O(n_stops**2) with an O(1) feasibility test per pair (see the module notes).
+
+    Parameters
+    ----------
+    start_time_s : float
+        Time at the start point, s.
+    start_load, capacity, n_stops : int
+        Passengers on board at the start point, seats, stops in the rows.
+    stop_kind, stop_pax : ndarray of int64, shape (s_max,)
+        +1 pickup / -1 drop-off and group size of each stop.
+    earliest_s, latest_s, leg_s, dwell_s : ndarray of float64, shape (s_max,)
+        Service window, drive time into the stop and dwell, s.
+    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
+        Shape (s_max + 1,): drive time from the point before position ``i`` to the
+        new stop, and from the new stop to existing stop ``i``, s.
+    pickup_to_dropoff_s : float
+        Drive time from the new pickup to the new drop-off, s.
+    pax : int
+        Group size of the new request.
+    earliest_pickup_s, latest_pickup_s, max_ride_s : float
+        Pickup window and ride-time limit of the new request, s.
+    dwell_pickup_s, dwell_dropoff_s : float
+        Dwell of the new stops, s.
+    weights : ndarray of float64, shape (4,)
+        ``w_vehicle, w_wait, w_ride, w_delay``, cost per s.
+    work : ndarray of float64, shape (N_WORK, >= n_stops + 1)
+        Scratch space, overwritten.
+    cost_matrix : ndarray of float64, shape (0, 0) or (>= n_stops + 1, >= n_stops + 1)
+        When not empty, ``cost_matrix[i, j]`` receives the cost of every feasible
+        candidate; other entries are left as they are (for tests and diagnostics).
+
+    Returns
+    -------
+    cost : float
+        Cost of the best insertion, ``inf`` when none is feasible.
+    i, j : int
+        Pickup and drop-off positions, -1 when none is feasible.
+    pickup_time_s, dropoff_time_s : float
+        Service start of the new pickup and drop-off, s (NaN when none).
+    """
+    inf = np.inf
+    n = n_stops
+    arrival = work[0]
+    service = work[1]
+    departure = work[2]
+    load = work[3]
+    slack = work[4]
+    cum_wait = work[5]  # cum_wait[k] = sum of the waits at stops 0 .. k-1
+    n_drop = work[6]  # drop-offs among stops 0 .. k-1
+    drop_cum_wait = work[7]  # sum of cum_wait[t + 1] over drop-offs t < k
+
+    # The current schedule: times, loads, feasibility.
+    if start_load < 0 or start_load > capacity or not (abs(start_time_s) < inf):
+        return inf, -1, -1, np.nan, np.nan
+    vehicle_times(start_time_s, n, earliest_s, leg_s, dwell_s, arrival, service, departure)
+    ld = start_load
+    for k in range(n):
+        ld += stop_kind[k] * stop_pax[k]
+        load[k] = ld
+        if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
+            return inf, -1, -1, np.nan, np.nan
+    old_end = departure[n - 1] if n > 0 else start_time_s
+
+    slack[n] = inf
+    for k in range(n - 1, -1, -1):
+        s = latest_s[k] - service[k]
+        if slack[k + 1] < s:
+            s = slack[k + 1]
+        slack[k] = s + (service[k] - arrival[k])
+    cum_wait[0] = 0.0
+    n_drop[0] = 0.0
+    drop_cum_wait[0] = 0.0
+    for k in range(n):
+        cum_wait[k + 1] = cum_wait[k] + (service[k] - arrival[k])
+        if stop_kind[k] < 0:
+            n_drop[k + 1] = n_drop[k] + 1.0
+            drop_cum_wait[k + 1] = drop_cum_wait[k] + cum_wait[k + 1]
+        else:
+            n_drop[k + 1] = n_drop[k]
+            drop_cum_wait[k + 1] = drop_cum_wait[k]
+
+    w_vehicle = weights[0]
+    w_wait = weights[1]
+    w_ride = weights[2]
+    w_delay = weights[3]
+    best = inf
+    best_i = -1
+    best_j = -1
+    best_tp = np.nan
+    best_td = np.nan
+    record = cost_matrix.shape[0] > 0
+
+    for i in range(n + 1):
+        prev_dep = start_time_s if i == 0 else departure[i - 1]
+        run_load = start_load if i == 0 else load[i - 1]
+        if run_load + pax > capacity:
+            continue
+        tp = to_pickup_s[i]
+        if not (tp < inf):
+            continue
+        a_p = prev_dep + tp
+        b_p = earliest_pickup_s if earliest_pickup_s > a_p else a_p
+        if not (b_p <= latest_pickup_s):
+            continue
+        d_p = b_p + dwell_pickup_s
+        deadline = d_p + max_ride_s
+        wait_cost = w_wait * (b_p - earliest_pickup_s)
+        mid_dep = d_p  # departure from whatever precedes D
+        mid_delay = 0.0  # added delay of the drop-offs between P and D
+        for j in range(i, n + 1):
+            if j > i:
+                # re-time existing stop k = j - 1, now between P and D
+                k = j - 1
+                if k == i:
+                    leg = from_pickup_s[i]
+                    if not (leg < inf):
+                        break
+                else:
+                    leg = leg_s[k]
+                a = mid_dep + leg
+                e = earliest_s[k]
+                b = e if e > a else a
+                if not (b <= latest_s[k]):
+                    break
+                if load[k] > run_load:
+                    run_load = load[k]
+                if run_load + pax > capacity:
+                    break
+                if stop_kind[k] < 0:
+                    mid_delay += b - service[k]
+                mid_dep = b + dwell_s[k]
+            td = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
+            if not (td < inf):
+                continue
+            a_d = mid_dep + td
+            b_d = earliest_pickup_s if earliest_pickup_s > a_d else a_d
+            if not (b_d <= deadline):
+                continue
+            d_d = b_d + dwell_dropoff_s
+            if j < n:
+                fd = from_dropoff_s[j]
+                if not (fd < inf):
+                    continue
+                delay = d_d + fd - arrival[j]
+                if not (delay <= slack[j]):
+                    continue
+                added = delay - (cum_wait[n] - cum_wait[j])
+                if added < 0.0:
+                    added = 0.0
+            else:
+                delay = 0.0
+                added = d_d - old_end
+            cost = w_vehicle * added + wait_cost + w_ride * (b_d - d_p)
+            if w_delay != 0.0:
+                total_delay = mid_delay + _suffix_delay(j, n, delay, cum_wait, n_drop,
+                                                        drop_cum_wait)
+                cost += w_delay * total_delay
+            if record:
+                cost_matrix[i, j] = cost
+            if cost < best:
+                best = cost
+                best_i = i
+                best_j = j
+                best_tp = b_p
+                best_td = b_d
+    return best, best_i, best_j, best_tp, best_td
+
+
+@PJIT
+def best_insertion(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax, earliest_s,
+                   latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s, to_dropoff_s,
+                   from_dropoff_s, pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
+                   max_ride_s, dwell_pickup_s, dwell_dropoff_s, weights, vehicle_mask):
+    """Cheapest feasible insertion over a fleet, vehicles in parallel.
+
+    Arguments are those of :func:`best_insertion_vehicle` with a leading vehicle
+    axis on the per-vehicle ones, plus ``vehicle_mask`` (bool, shape (n_veh,)):
+    vehicles where it is False are skipped.
+
+    Returns
+    -------
+    cost : float
+        ``inf`` when no vehicle can take the request.
+    vehicle, i, j : int
+        -1 when none.
+    pickup_time_s, dropoff_time_s : float
+        Service starts of the new stops, s; NaN when none.
+    """
+    n_veh, s_max = leg_s.shape
+    costs = np.full(n_veh, np.inf)
+    pos_i = np.full(n_veh, -1, dtype=np.int64)
+    pos_j = np.full(n_veh, -1, dtype=np.int64)
+    t_pick = np.full(n_veh, np.nan)
+    t_drop = np.full(n_veh, np.nan)
+    n_chunks = min(n_veh, N_CHUNKS)
+    work = np.empty((n_chunks, N_WORK, s_max + 1))  # one buffer per block of vehicles
+    no_matrix = np.empty((0, 0))
+    for chunk in prange(n_chunks):
+        for v in range(chunk * n_veh // n_chunks, (chunk + 1) * n_veh // n_chunks):
+            if not vehicle_mask[v]:
+                continue
+            c, i, j, tp, td = best_insertion_vehicle(
+                start_time_s[v], start_load[v], capacity[v], n_stops[v], stop_kind[v],
+                stop_pax[v], earliest_s[v], latest_s[v], leg_s[v], dwell_s[v], to_pickup_s[v],
+                from_pickup_s[v], to_dropoff_s[v], from_dropoff_s[v], pickup_to_dropoff_s, pax,
+                earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
+                dwell_dropoff_s, weights, work[chunk], no_matrix)
+            costs[v] = c
+            pos_i[v] = i
+            pos_j[v] = j
+            t_pick[v] = tp
+            t_drop[v] = td
+    best = np.inf
+    best_v = -1
+    for v in range(n_veh):  # serial: strict < keeps the lowest vehicle on ties
+        if costs[v] < best:
+            best = costs[v]
+            best_v = v
+    if best_v < 0:
+        return np.inf, -1, -1, -1, np.nan, np.nan
+    return best, best_v, pos_i[best_v], pos_j[best_v], t_pick[best_v], t_drop[best_v]
+
+
+@JIT
+def best_insertion_serial(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+                          earliest_s, latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s,
+                          to_dropoff_s, from_dropoff_s, pickup_to_dropoff_s, pax,
+                          earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
+                          dwell_dropoff_s, weights, vehicle_mask):
+    """:func:`best_insertion` on one thread: same arguments, same answer.
+
+    Cheaper for small fleets, where starting the threads costs more than the work.
+    """
+    n_veh, s_max = leg_s.shape
+    work = np.empty((N_WORK, s_max + 1))
+    no_matrix = np.empty((0, 0))
+    best = np.inf
+    best_v = -1
+    best_i = -1
+    best_j = -1
+    best_tp = np.nan
+    best_td = np.nan
+    for v in range(n_veh):
+        if not vehicle_mask[v]:
+            continue
+        c, i, j, tp, td = best_insertion_vehicle(
+            start_time_s[v], start_load[v], capacity[v], n_stops[v], stop_kind[v], stop_pax[v],
+            earliest_s[v], latest_s[v], leg_s[v], dwell_s[v], to_pickup_s[v], from_pickup_s[v],
+            to_dropoff_s[v], from_dropoff_s[v], pickup_to_dropoff_s, pax, earliest_pickup_s,
+            latest_pickup_s, max_ride_s, dwell_pickup_s, dwell_dropoff_s, weights, work,
+            no_matrix)
+        if c < best:  # strict: the lowest vehicle keeps a tie
+            best = c
+            best_v = v
+            best_i = i
+            best_j = j
+            best_tp = tp
+            best_td = td
+    return best, best_v, best_i, best_j, best_tp, best_td
+
+
+def apply_insertion(start_time_s, n_stops, stop_node, stop_kind, stop_request, stop_pax,
+                    earliest_s, latest_s, leg_s, dwell_s, pickup_pos, dropoff_pos, new_stop,
+                    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
+                    pickup_to_dropoff_s, max_ride_s):
+    """Build one vehicle's new stop rows with the request's pickup and drop-off inserted.
+
+    Parameters
+    ----------
+    start_time_s : float
+        Time at the start point, s.
+    n_stops : int
+        Stops in the rows before insertion.
+    stop_node, stop_kind, stop_request, stop_pax : ndarray of int64, shape (>= n_stops,)
+    earliest_s, latest_s, leg_s, dwell_s : ndarray of float64, shape (>= n_stops,)
+        The vehicle's current rows.
+    pickup_pos, dropoff_pos : int
+        ``0 <= pickup_pos <= dropoff_pos <= n_stops``.
+    new_stop : tuple
+        ``(request_id, pickup_node, dropoff_node, pax, earliest_pickup_s,
+        latest_pickup_s, dwell_pickup_s, dwell_dropoff_s)``.
+    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
+        The vehicle's rows of the travel-time inputs, shape (>= n_stops + 1,), s.
+    pickup_to_dropoff_s, max_ride_s : float
+        Drive time P -> D and ride-time limit, s.
+
+    Returns
+    -------
+    tuple of ndarray, each of length ``n_stops + 2``
+        ``stop_node, stop_kind, stop_request, stop_pax, earliest_s, latest_s, leg_s,
+        dwell_s``. The drop-off's ``latest_s`` is the pickup departure plus
+        ``max_ride_s``; the leg into the stop after P (or D) becomes
+        ``from_pickup_s`` (``from_dropoff_s``).
+    """
+    i, j, n = pickup_pos, dropoff_pos, n_stops
+    request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
+    # new rows: old 0..i-1 | P | old i..j-1 | D | old j..n-1
+    old = np.arange(n)
+    new_at = old + (old >= i) + (old >= j)
+    p_at, d_at = i, j + 1
+    rows = []
+    for src, p_val, d_val in (
+        (stop_node, p_node, d_node),
+        (stop_kind, 1, -1),
+        (stop_request, request_id, request_id),
+        (stop_pax, pax, pax),
+        (earliest_s, e_pick, e_pick),
+        (latest_s, l_pick, np.inf),  # drop-off deadline set below
+        (leg_s, to_pickup_s[i], pickup_to_dropoff_s if j == i else to_dropoff_s[j]),
+        (dwell_s, dw_pick, dw_drop),
+    ):
+        out = np.empty(n + 2, dtype=src.dtype)
+        out[new_at] = src[old]
+        out[p_at] = p_val
+        out[d_at] = d_val
+        rows.append(out)
+    leg = rows[6]
+    if j > i:
+        leg[p_at + 1] = from_pickup_s[i]
+    if j < n:
+        leg[d_at + 1] = from_dropoff_s[j]
+    arrival = np.empty(n + 2)
+    service = np.empty(n + 2)
+    departure = np.empty(n + 2)
+    vehicle_times(start_time_s, n + 2, rows[4], leg, rows[7], arrival, service, departure)
+    rows[5][d_at] = departure[p_at] + max_ride_s
+    return tuple(rows)

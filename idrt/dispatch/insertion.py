@@ -1,0 +1,344 @@
+"""Cheapest insertion of one request into a fleet's schedules.
+
+Thin wrappers: they check shapes and scalars once, convert to the kernels' dtypes
+and call :mod:`idrt.dispatch._kernels`, which see only arrays and numbers.
+
+Conventions (also in :mod:`idrt.dispatch._kernels`):
+
+- The pickup goes before existing stop ``pickup_pos`` and the drop-off before
+  existing stop ``dropoff_pos`` (``pickup_pos <= dropoff_pos <= n_stops``; equal
+  means the drop-off follows the pickup directly).
+- Ride time = drop-off service start - pickup departure (pickup service start +
+  ``dwell_pickup_s``); it must not exceed ``max_ride_s``. The stored drop-off gets
+  ``latest_s = pickup departure + max_ride_s``: an absolute deadline, so a later
+  insertion that delays this pickup leaves the rider less ride time, never more.
+- Cost = ``w_vehicle`` x added vehicle time (change of the departure from the last
+  stop, or from ``start_time_s`` for an empty schedule) + ``w_wait`` x (pickup
+  service start - ``earliest_pickup_s``) + ``w_ride`` x ride time + ``w_delay`` x sum of
+  the added service-start delays of the existing drop-offs; all in s x weight.
+- Ties go to the lowest vehicle index, then pickup position, then drop-off position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from idrt.dispatch import _kernels
+from idrt.dispatch.schedule import _PAD, DispatchError, Schedules, validate_schedules
+
+__all__ = [
+    "PARALLEL_MIN_VEHICLES",
+    "Insertion",
+    "InsertionRequest",
+    "InsertionTimes",
+    "InsertionWeights",
+    "find_best_insertion",
+    "insert",
+]
+
+
+PARALLEL_MIN_VEHICLES = 128
+"""Fleets at least this large are searched on all Numba threads by default."""
+
+
+class InsertionRequest(NamedTuple):
+    """One trip request to insert.
+
+    Attributes
+    ----------
+    request_id : int
+        Id stored in ``Schedules.stop_request``.
+    pickup_node, dropoff_node : int
+        Network nodes stored in ``Schedules.stop_node``.
+    pax : int
+        Group size, passengers (>= 1).
+    earliest_pickup_s : float
+        Request time (or pre-booked window start), s: pickup service not before.
+    latest_pickup_s : float
+        Promised pickup deadline, s (``earliest_pickup_s`` + max wait).
+    max_ride_s : float
+        Ride-time limit, s (e.g. ``alpha * direct_s + beta``); ``inf`` for none.
+    dwell_pickup_s, dwell_dropoff_s : float
+        Boarding and alighting time, s.
+    direct_s : float
+        Direct drive time P -> D, s; for the caller's bookkeeping (``max_ride_s``),
+        the kernels use ``InsertionTimes.pickup_to_dropoff_s``.
+    """
+
+    request_id: int
+    pickup_node: int
+    dropoff_node: int
+    pax: int
+    earliest_pickup_s: float
+    latest_pickup_s: float
+    max_ride_s: float
+    dwell_pickup_s: float
+    dwell_dropoff_s: float
+    direct_s: float
+
+
+class InsertionTimes(NamedTuple):
+    """Drive times between the new stops and every vehicle's schedule, s.
+
+    The four arrays have shape (n_veh, s_max + 1); ``inf`` (or NaN) marks a time
+    that is unreachable or was not computed, and makes the candidates that need it
+    infeasible. Column ``i`` refers to position ``i`` (before existing stop ``i``,
+    ``i == n_stops`` meaning appended).
+
+    Attributes
+    ----------
+    to_pickup_s : ndarray of float64
+        From the point before position ``i`` (start point for ``i == 0``, else stop
+        ``i - 1``) to the pickup.
+    from_pickup_s : ndarray of float64
+        From the pickup to existing stop ``i`` (``i < n_stops``).
+    to_dropoff_s, from_dropoff_s : ndarray of float64
+        The same for the drop-off.
+    pickup_to_dropoff_s : float
+        From the pickup to the drop-off.
+    """
+
+    to_pickup_s: np.ndarray
+    from_pickup_s: np.ndarray
+    to_dropoff_s: np.ndarray
+    from_dropoff_s: np.ndarray
+    pickup_to_dropoff_s: float
+
+
+@dataclass(frozen=True)
+class InsertionWeights:
+    """Weights of the insertion cost, cost per s; all finite and >= 0.
+
+    Attributes
+    ----------
+    w_vehicle : float, default 1.0
+        Per s of added vehicle time (operator cost).
+    w_wait : float, default 0.0
+        Per s the new rider waits past the request time.
+    w_ride : float, default 0.0
+        Per s of the new rider's ride time.
+    w_delay : float, default 0.0
+        Per s of added delay, summed over the existing riders' drop-offs.
+    """
+
+    w_vehicle: float = 1.0
+    w_wait: float = 0.0
+    w_ride: float = 0.0
+    w_delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("w_vehicle", "w_wait", "w_ride", "w_delay"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                msg = f"InsertionWeights.{name} must be finite and >= 0, got {value!r}"
+                raise DispatchError(msg)
+
+    def as_array(self) -> np.ndarray:
+        """Return ``[w_vehicle, w_wait, w_ride, w_delay]`` as float64."""
+        return np.array([self.w_vehicle, self.w_wait, self.w_ride, self.w_delay])
+
+
+class Insertion(NamedTuple):
+    """The chosen insertion.
+
+    Attributes
+    ----------
+    vehicle : int
+        Vehicle index.
+    pickup_pos, dropoff_pos : int
+        Positions as in :class:`InsertionTimes`; ``pickup_pos <= dropoff_pos``.
+    cost : float
+        Weighted cost (see the module notes).
+    pickup_time_s, dropoff_time_s : float
+        Planned service start of the pickup and drop-off, s.
+    """
+
+    vehicle: int
+    pickup_pos: int
+    dropoff_pos: int
+    cost: float
+    pickup_time_s: float
+    dropoff_time_s: float
+
+
+def _request_scalars(request: InsertionRequest) -> tuple:
+    """Check a request; return ``(pax, earliest, latest, max_ride, dwell_p, dwell_d)``."""
+    if not isinstance(request, InsertionRequest):
+        msg = f"request must be an InsertionRequest, got {type(request).__name__}"
+        raise DispatchError(msg)
+    pax = int(request.pax)
+    if pax < 1:
+        msg = f"InsertionRequest.pax must be >= 1, got {request.pax!r}"
+        raise DispatchError(msg)
+    earliest = float(request.earliest_pickup_s)
+    latest = float(request.latest_pickup_s)
+    if not math.isfinite(earliest):
+        msg = f"InsertionRequest.earliest_pickup_s must be finite, got {earliest!r}"
+        raise DispatchError(msg)
+    if not latest >= earliest:
+        msg = (f"InsertionRequest.latest_pickup_s = {latest!r} must be >= "
+               f"earliest_pickup_s = {earliest!r}")
+        raise DispatchError(msg)
+    max_ride = float(request.max_ride_s)
+    if not max_ride >= 0.0:
+        msg = f"InsertionRequest.max_ride_s must be >= 0 (inf for none), got {max_ride!r}"
+        raise DispatchError(msg)
+    dwells = []
+    for name in ("dwell_pickup_s", "dwell_dropoff_s"):
+        value = float(getattr(request, name))
+        if not (math.isfinite(value) and value >= 0.0):
+            msg = f"InsertionRequest.{name} must be finite and >= 0, got {value!r}"
+            raise DispatchError(msg)
+        dwells.append(value)
+    return pax, earliest, latest, max_ride, dwells[0], dwells[1]
+
+
+def _validate_times(times: InsertionTimes, n_veh: int, s_max: int) -> InsertionTimes:
+    if not isinstance(times, InsertionTimes):
+        msg = f"times must be an InsertionTimes, got {type(times).__name__}"
+        raise DispatchError(msg)
+    arrays = []
+    for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+        arr = np.ascontiguousarray(getattr(times, name), dtype=np.float64)
+        if arr.shape != (n_veh, s_max + 1):
+            msg = (f"InsertionTimes.{name} must have shape (n_veh, s_max + 1) = "
+                   f"({n_veh}, {s_max + 1}), got {arr.shape}")
+            raise DispatchError(msg)
+        arrays.append(arr)
+    p2d = float(times.pickup_to_dropoff_s)
+    if not p2d >= 0.0:
+        msg = f"InsertionTimes.pickup_to_dropoff_s must be >= 0 (inf if unreachable), got {p2d!r}"
+        raise DispatchError(msg)
+    return InsertionTimes(*arrays, p2d)
+
+
+def find_best_insertion(schedules: Schedules, request: InsertionRequest, times: InsertionTimes,
+                        weights: InsertionWeights | None = None, *,
+                        vehicle_mask: np.ndarray | None = None,
+                        parallel: bool | None = None) -> Insertion | None:
+    """Cheapest feasible way to add a request's pickup and drop-off to one vehicle.
+
+    Every vehicle and every pair of positions is tried; a candidate
+    is feasible when the whole new schedule is: every stop served by its
+    ``latest_s``, the load within capacity, the pickup in its window (waiting
+    allowed) and the ride time within ``max_ride_s``.
+
+    Parameters
+    ----------
+    schedules : Schedules
+        The fleet's current plans. A vehicle whose plan is already infeasible
+        receives no insertion.
+    request : InsertionRequest
+    times : InsertionTimes
+        Drive times, s, shape (n_veh, s_max + 1).
+    weights : InsertionWeights, optional
+        Cost weights; by default only added vehicle time counts.
+    vehicle_mask : ndarray of bool, shape (n_veh,), optional
+        Only vehicles where it is True are considered.
+    parallel : bool, optional
+        Search the vehicles on all Numba threads. By default only fleets of
+        :data:`PARALLEL_MIN_VEHICLES` or more, where that pays for starting the
+        threads. Pass False inside process pools. The answer is the same either way.
+
+    Returns
+    -------
+    Insertion or None
+        None when no vehicle can take the request.
+
+    Raises
+    ------
+    DispatchError
+        On malformed input.
+    """
+    s = validate_schedules(schedules)
+    n_veh, s_max = s.n_vehicles, s.max_stops
+    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    t = _validate_times(times, n_veh, s_max)
+    w = (InsertionWeights() if weights is None else weights)
+    if not isinstance(w, InsertionWeights):
+        msg = f"weights must be an InsertionWeights, got {type(w).__name__}"
+        raise DispatchError(msg)
+    if vehicle_mask is None:
+        mask = np.ones(n_veh, dtype=np.bool_)
+    else:
+        mask = np.ascontiguousarray(vehicle_mask)
+        if mask.dtype != np.bool_ or mask.shape != (n_veh,):
+            msg = (f"vehicle_mask must be a bool array of shape ({n_veh},), "
+                   f"got {mask.dtype} {mask.shape}")
+            raise DispatchError(msg)
+    if parallel is None:
+        parallel = n_veh >= PARALLEL_MIN_VEHICLES
+    kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
+    cost, v, i, j, t_pick, t_drop = kernel(
+        s.start_time_s, s.start_load, s.capacity, s.n_stops, s.stop_kind, s.stop_pax,
+        s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, t.to_pickup_s, t.from_pickup_s,
+        t.to_dropoff_s, t.from_dropoff_s, t.pickup_to_dropoff_s, pax, earliest, latest,
+        max_ride, dwell_p, dwell_d, w.as_array(), mask)
+    if v < 0:
+        return None
+    return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
+
+
+def insert(schedules: Schedules, insertion: Insertion, request: InsertionRequest,
+           times: InsertionTimes) -> Schedules:
+    """Schedules with the request's two stops inserted into one vehicle.
+
+    Parameters
+    ----------
+    schedules : Schedules
+        Left unchanged.
+    insertion : Insertion
+        Usually from :func:`find_best_insertion` on the same inputs; only
+        ``vehicle``, ``pickup_pos`` and ``dropoff_pos`` are used.
+    request : InsertionRequest
+    times : InsertionTimes
+        The drive times the insertion was chosen with; they become the new legs.
+
+    Returns
+    -------
+    Schedules
+        New arrays; ``s_max`` grows to ``n_stops + 2`` of the vehicle if needed.
+        The drop-off's ``latest_s`` is the pickup departure + ``max_ride_s``.
+
+    Raises
+    ------
+    DispatchError
+        On malformed input or positions outside ``0 <= pickup_pos <= dropoff_pos
+        <= n_stops``.
+    """
+    s = validate_schedules(schedules)
+    n_veh, s_max = s.n_vehicles, s.max_stops
+    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    t = _validate_times(times, n_veh, s_max)
+    v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
+    if not 0 <= v < n_veh:
+        msg = f"Insertion.vehicle = {v} is outside [0, {n_veh})"
+        raise DispatchError(msg)
+    n = int(s.n_stops[v])
+    if not 0 <= i <= j <= n:
+        msg = (f"Insertion positions (pickup_pos={i}, dropoff_pos={j}) must satisfy "
+               f"0 <= pickup_pos <= dropoff_pos <= n_stops = {n} for vehicle {v}")
+        raise DispatchError(msg)
+    new_stop = (int(request.request_id), int(request.pickup_node), int(request.dropoff_node),
+                pax, earliest, latest, dwell_p, dwell_d)
+    names = ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s", "latest_s",
+             "leg_s", "dwell_s")
+    rows = _kernels.apply_insertion(
+        float(s.start_time_s[v]), n, *(getattr(s, name)[v] for name in names), i, j, new_stop,
+        t.to_pickup_s[v], t.from_pickup_s[v], t.to_dropoff_s[v], t.from_dropoff_s[v],
+        t.pickup_to_dropoff_s, max_ride)
+    width = max(s_max, n + 2)
+    fields = {name: np.copy(value) for name, value in s._asdict().items()}
+    for name, row in zip(names, rows, strict=True):
+        old = getattr(s, name)
+        new = np.empty((n_veh, width), dtype=old.dtype)
+        new[:, :s_max] = old
+        new[:, s_max:] = _PAD[name]
+        new[v, : n + 2] = row
+        fields[name] = new
+    fields["n_stops"][v] = n + 2
+    return Schedules(**fields)
