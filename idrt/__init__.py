@@ -1,4 +1,11 @@
-"""idrt: fast simulation of demand-responsive transit on real road networks."""
+"""idrt: fast simulation of demand-responsive transit on real road networks.
+
+The public API::
+
+    net = idrt.load_network("yeongjong")
+    scn = idrt.Scenario.from_toml("experiments/yeongjong.toml")
+    result = idrt.simulate(scn, seed=1)
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,9 @@ from idrt.errors import (
     NetworkError,
     ScenarioError,
 )
+from idrt.network import RoadNetwork, load_network
+from idrt.scenario import Scenario
+from idrt.sim import Result, simulate
 
 __version__ = "0.1.0"
 
@@ -19,6 +29,11 @@ __all__ = [
     "IdrtWarning",
     "InteropError",
     "NetworkError",
+    "Result",
+    "RoadNetwork",
+    "Scenario",
     "ScenarioError",
     "__version__",
+    "load_network",
+    "simulate",
 ]

@@ -172,9 +172,15 @@ class DispatchConfig:
         Insertion cost weights on added vehicle time, the new rider's wait,
         the new rider's ride time, and the added delay of riders already
         booked (all in seconds).
+    w_walk : float
+        Stop-based mode: weight of the rider's walking time when choosing
+        between candidate virtual stops.
     max_candidates : int
         Consider only the nearest this many vehicles (straight line) per
         request; 0 considers the whole fleet.
+    diversion : bool
+        Whether a driving vehicle may be diverted at the next node of its
+        path to a new pickup (else it first reaches its current target).
     """
 
     mode: Literal["immediate"] = "immediate"
@@ -182,7 +188,9 @@ class DispatchConfig:
     w_wait: float = 0.2
     w_ride: float = 0.0
     w_delay: float = 0.1
+    w_walk: float = 0.5
     max_candidates: int = 0
+    diversion: bool = True
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from idrt.dispatch.insertion import (
     InsertionWeights,
     find_best_insertion,
     insert,
+    insert_into,
 )
 from idrt.dispatch.schedule import (
     DispatchError,
@@ -52,6 +53,7 @@ __all__ = [
     "feasible_vehicles",
     "find_best_insertion",
     "insert",
+    "insert_into",
     "schedule_times",
     "validate_schedules",
 ]

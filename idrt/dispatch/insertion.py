@@ -38,6 +38,7 @@ __all__ = [
     "InsertionWeights",
     "find_best_insertion",
     "insert",
+    "insert_into",
 ]
 
 
@@ -342,3 +343,47 @@ def insert(schedules: Schedules, insertion: Insertion, request: InsertionRequest
         fields[name] = new
     fields["n_stops"][v] = n + 2
     return Schedules(**fields)
+
+
+def insert_into(schedules: Schedules, insertion: Insertion, request: InsertionRequest,
+                times: InsertionTimes) -> Schedules:
+    """Like :func:`insert`, but writes the vehicle's new rows into ``schedules``.
+
+    Only one vehicle's rows change, so a simulator with a large fleet should
+    not copy every array per request. The arrays are modified in place; a new
+    ``Schedules`` (wider arrays) is returned only when the vehicle needs more
+    than ``s_max`` stops. No validation: the inputs are those just given to
+    :func:`find_best_insertion`.
+
+    Returns
+    -------
+    Schedules
+        ``schedules`` itself, or a widened copy.
+    """
+    s = schedules
+    v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
+    n = int(s.n_stops[v])
+    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    new_stop = (int(request.request_id), int(request.pickup_node), int(request.dropoff_node),
+                pax, earliest, latest, dwell_p, dwell_d)
+    names = ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s", "latest_s",
+             "leg_s", "dwell_s")
+    rows = _kernels.apply_insertion(
+        float(s.start_time_s[v]), n, *(getattr(s, name)[v] for name in names), i, j, new_stop,
+        times.to_pickup_s[v], times.from_pickup_s[v], times.to_dropoff_s[v],
+        times.from_dropoff_s[v], float(times.pickup_to_dropoff_s), max_ride)
+    s_max = s.max_stops
+    if n + 2 > s_max:
+        width = max(n + 2, 2 * s_max)
+        fields = s._asdict()
+        for name in names:
+            old = fields[name]
+            new = np.empty((s.n_vehicles, width), dtype=old.dtype)
+            new[:, :s_max] = old
+            new[:, s_max:] = _PAD[name]
+            fields[name] = new
+        s = Schedules(**fields)
+    for name, row in zip(names, rows, strict=True):
+        getattr(s, name)[v, : n + 2] = row
+    s.n_stops[v] = n + 2
+    return s

@@ -27,7 +27,7 @@ from idrt.dispatch import (
     Schedules,
     empty_schedules,
     find_best_insertion,
-    insert,
+    insert_into,
 )
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
@@ -51,6 +51,7 @@ class ServiceRules:
     weights: InsertionWeights
     w_walk: float = 0.0
     max_candidates: int = 0
+    diversion: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,13 @@ class _Vehicle:
     state: int = IDLE
     process: Any = None
     wake: Any = None
-    leg_nodes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    leg_cum_s: np.ndarray = field(default_factory=lambda: np.empty(0))
-    leg_cum_m: np.ndarray = field(default_factory=lambda: np.empty(0))
+    leg_nodes: np.ndarray | None = None
+    leg_cum_s: np.ndarray | None = None
+    leg_cum_m: np.ndarray | None = None
     leg_from: int = 0
+    leg_target: int = 0
     leg_start_s: float = 0.0
+    leg_total_s: float = 0.0
     divert_index: int = -1
     load: int = 0
     onboard: set = field(default_factory=set)
@@ -103,6 +106,8 @@ class Engine:
         Travel-time oracle (:mod:`idrt.sim.oracle`).
     node_ids
         Source id per internal node index (for the event log).
+    xy_m
+        Projected node coordinates (n, 2) in metres (to pick candidate vehicles).
     depots
         Internal node index where each vehicle starts.
     trips
@@ -117,6 +122,7 @@ class Engine:
         self,
         oracle,
         node_ids: np.ndarray,
+        xy_m: np.ndarray,
         depots: np.ndarray,
         trips: TripArrays,
         rules: ServiceRules,
@@ -125,6 +131,7 @@ class Engine:
     ) -> None:
         self.oracle = oracle
         self.node_ids = node_ids
+        self.xy_m = xy_m
         self.trips = trips
         self.rules = rules
         self.keep_events = keep_events
@@ -132,6 +139,7 @@ class Engine:
         n_veh = len(depots)
         self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
         self.start_node = np.asarray(depots, dtype=np.int64).copy()
+        self.pos_node = self.start_node.copy()  # where each vehicle is or is heading
         self.sched: Schedules = empty_schedules(
             np.full(n_veh, rules.capacity), rules.start_s, max_stops=8
         )
@@ -186,7 +194,10 @@ class Engine:
         self._log(-1, "request", -1, rid, 0)
         if not t.pickup_options[row] or not t.dropoff_options[row]:
             return self._reject(row, "no_stop_within_walk")
-        self._refresh_start_points()
+        candidates = self._candidates(t.pickup_options[row][0][0])
+        self._refresh_start_points(candidates)
+        mask = np.zeros(self.sched.n_vehicles, dtype=bool)
+        mask[candidates] = True
         best = None
         for p_node, p_walk_s, p_walk_m in t.pickup_options[row]:
             for d_node, d_walk_s, d_walk_m in t.dropoff_options[row]:
@@ -211,8 +222,10 @@ class Engine:
                 )
                 if request.earliest_pickup_s > request.latest_pickup_s:
                     continue
-                times = self._insertion_times(request)
-                found = find_best_insertion(self.sched, request, times, rules.weights)
+                times = self._insertion_times(request, candidates)
+                found = find_best_insertion(
+                    self.sched, request, times, rules.weights, vehicle_mask=mask
+                )
                 if found is None:
                     continue
                 cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
@@ -235,7 +248,7 @@ class Engine:
             int(self.sched.stop_request[v, 0]) if self.sched.n_stops[v] else -1,
             int(self.sched.stop_kind[v, 0]) if self.sched.n_stops[v] else 0,
         )
-        self.sched = insert(self.sched, found, request, times)
+        self.sched = insert_into(self.sched, found, request, times)
         r = self.req
         r["status"][row] = "accepted"
         r["vehicle"][row] = v
@@ -255,51 +268,81 @@ class Engine:
         if vehicle.state == IDLE:
             if vehicle.wake is not None and not vehicle.wake.triggered:
                 vehicle.wake.succeed()
-        elif new_first != old_first and vehicle.state in (DRIVING, WAITING):
+        elif new_first != old_first and (
+            vehicle.state == WAITING or (vehicle.state == DRIVING and self.rules.diversion)
+        ):
             vehicle.process.interrupt("replan")
 
     # ---------------------------------------------------- dispatch geometry
-    def _refresh_start_points(self) -> None:
-        """Bring every vehicle's start point (next divert node, time) to now."""
+    def _candidates(self, node: int) -> np.ndarray:
+        """Vehicles considered for a request: all, or the nearest ``max_candidates``."""
+        n_veh = self.sched.n_vehicles
+        k = self.rules.max_candidates
+        if k <= 0 or k >= n_veh:
+            return np.arange(n_veh)
+        d2 = ((self.xy_m[self.pos_node] - self.xy_m[node]) ** 2).sum(axis=1)
+        return np.sort(np.argpartition(d2, k - 1)[:k])
+
+    def _leg_path(self, vehicle: _Vehicle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current leg's nodes, cumulative times and lengths (computed once)."""
+        if vehicle.leg_nodes is None:
+            nodes, cum_s, cum_m = self.oracle.leg(vehicle.leg_from, vehicle.leg_target)
+            vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m = nodes, cum_s, cum_m
+        return vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m
+
+    def _refresh_start_points(self, candidates: np.ndarray) -> None:
+        """Bring the candidates' start points (next divert node, time) to now."""
         now = self.env.now
         s = self.sched
-        for vehicle in self.vehicles:
-            v = vehicle.index
-            if vehicle.state == IDLE or vehicle.state == WAITING:
+        for v in candidates.tolist():
+            vehicle = self.vehicles[v]
+            state = vehicle.state
+            if state == IDLE or state == WAITING:
                 s.start_time_s[v] = now
                 self.start_node[v] = vehicle.node
-                if vehicle.state == WAITING:
+                if state == WAITING:
                     s.leg_s[v, 0] = 0.0
-            elif vehicle.state == DRIVING:
-                k = int(np.searchsorted(vehicle.leg_cum_s, now - vehicle.leg_start_s, "left"))
-                k = min(k, len(vehicle.leg_nodes) - 1)
+            elif state == DRIVING:
+                if not self.rules.diversion:
+                    self.start_node[v] = vehicle.leg_target
+                    s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_total_s
+                    s.leg_s[v, 0] = 0.0
+                    continue
+                nodes, cum_s, _ = self._leg_path(vehicle)
+                k = int(np.searchsorted(cum_s, now - vehicle.leg_start_s, "left"))
+                k = min(k, len(nodes) - 1)
                 vehicle.divert_index = k
-                self.start_node[v] = vehicle.leg_nodes[k]
-                s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_cum_s[k]
-                s.leg_s[v, 0] = vehicle.leg_cum_s[-1] - vehicle.leg_cum_s[k]
+                self.start_node[v] = nodes[k]
+                s.start_time_s[v] = vehicle.leg_start_s + cum_s[k]
+                s.leg_s[v, 0] = vehicle.leg_total_s - cum_s[k]
 
-    def _insertion_times(self, request: InsertionRequest) -> InsertionTimes:
+    def _insertion_times(self, request: InsertionRequest, rows: np.ndarray) -> InsertionTimes:
+        """Drive times between the request's stops and the candidates' plans."""
         s = self.sched
         n_veh, s_max = s.n_vehicles, s.max_stops
-        points = np.empty((n_veh, s_max + 1), dtype=np.int64)
-        points[:, 0] = self.start_node
-        points[:, 1:] = s.stop_node
-        valid = np.arange(s_max + 1)[None, :] <= s.n_stops[:, None]
-        flat = points[valid]
-        p, d = request.pickup_node, request.dropoff_node
-        horizon = request.latest_pickup_s + request.max_ride_s - self.env.now
-        to_p = np.full((n_veh, s_max + 1), np.inf)
-        to_d = np.full((n_veh, s_max + 1), np.inf)
-        from_p = np.full((n_veh, s_max + 1), np.inf)
-        from_d = np.full((n_veh, s_max + 1), np.inf)
-        to_p[valid] = self.oracle.times_to(flat, p, request.latest_pickup_s - self.env.now)
-        to_d[valid] = self.oracle.times_to(flat, d, horizon)
+        n_stops = s.n_stops[rows]
+        points = np.empty((rows.size, s_max + 1), dtype=np.int64)
+        points[:, 0] = self.start_node[rows]
+        points[:, 1:] = s.stop_node[rows]
+        valid = np.arange(s_max + 1)[None, :] <= n_stops[:, None]
         stops_valid = valid.copy()
         stops_valid[:, 0] = False
-        stop_flat = points[stops_valid]
-        from_p[:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(p, stop_flat)
-        from_d[:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(d, stop_flat)
-        return InsertionTimes(to_p, from_p, to_d, from_d, request.direct_s)
+        flat, stop_flat = points[valid], points[stops_valid]
+        p, d, now = request.pickup_node, request.dropoff_node, self.env.now
+        bound = request.latest_pickup_s + request.max_ride_s - now
+        sub = np.full((4, rows.size, s_max + 1), np.inf)
+        sub[0][valid] = self.oracle.times_to(flat, p, request.latest_pickup_s - now)
+        sub[1][:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(p, stop_flat, bound)
+        # the drop-off never directly follows the start point (that leg is P -> D),
+        # so only the stops are needed as points before it
+        sub[2][stops_valid] = self.oracle.times_to(stop_flat, d, bound)
+        sub[3][:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(d, stop_flat, bound)
+        if rows.size == n_veh:
+            full = sub
+        else:
+            full = np.full((4, n_veh, s_max + 1), np.inf)
+            full[:, rows] = sub
+        return InsertionTimes(full[0], full[1], full[2], full[3], request.direct_s)
 
     # -------------------------------------------------------------- vehicles
     def _pop_first_stop(self, v: int) -> tuple[int, int, int, int]:
@@ -328,7 +371,7 @@ class Engine:
         return (*first, dwell)
 
     def _vehicle_process(self, vehicle: _Vehicle):
-        env, s, v = self.env, None, vehicle.index
+        env, v = self.env, vehicle.index
         while True:
             s = self.sched
             if s.n_stops[v] == 0:
@@ -336,6 +379,7 @@ class Engine:
                     vehicle.busy_s += env.now - vehicle.busy_since
                 vehicle.state = IDLE
                 self.start_node[v] = vehicle.node
+                self.pos_node[v] = vehicle.node
                 s.start_time_s[v] = env.now
                 self._log(v, "idle", vehicle.node, -1, vehicle.load)
                 vehicle.wake = env.event()
@@ -345,9 +389,7 @@ class Engine:
             target = int(s.stop_node[v, 0])
             if target != vehicle.node:
                 yield from self._drive(vehicle, target)
-                if vehicle.node != target:
-                    continue  # diverted: replan from the divert node
-            s = self.sched
+                continue  # re-read the plan: stop 0 may have changed on the way
             earliest = float(s.earliest_s[v, 0])
             if earliest > env.now:
                 vehicle.state = WAITING
@@ -362,24 +404,28 @@ class Engine:
 
     def _drive(self, vehicle: _Vehicle, target: int):
         env, v = self.env, vehicle.index
-        nodes, cum_s, cum_m = self.oracle.leg(vehicle.node, target)
-        vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m = nodes, cum_s, cum_m
-        vehicle.leg_from, vehicle.leg_start_s = vehicle.node, env.now
+        total = self.oracle.time(vehicle.node, target)
+        vehicle.leg_from, vehicle.leg_target = vehicle.node, target
+        vehicle.leg_start_s, vehicle.leg_total_s = env.now, total
+        vehicle.leg_nodes = vehicle.leg_cum_s = vehicle.leg_cum_m = None
         vehicle.state = DRIVING
+        self.pos_node[v] = target
         self._log(v, "depart", vehicle.node, -1, vehicle.load)
         try:
-            yield env.timeout(float(cum_s[-1]))
+            yield env.timeout(total)
         except simpy.Interrupt:
+            nodes, cum_s, cum_m = self._leg_path(vehicle)
             k = vehicle.divert_index
             vehicle.state = TO_DIVERT
             remaining = vehicle.leg_start_s + cum_s[k] - env.now
             self._count_km(vehicle, float(cum_m[k]))
             vehicle.node = int(nodes[k])
+            self.pos_node[v] = vehicle.node
             if remaining > 0:
                 yield env.timeout(remaining)
             self._log(v, "divert", vehicle.node, -1, vehicle.load)
             return
-        self._count_km(vehicle, float(cum_m[-1]))
+        self._count_km(vehicle, self.oracle.length_m(vehicle.leg_from, target))
         vehicle.node = target
         self._log(v, "arrive", target, -1, vehicle.load)
 

@@ -1,16 +1,19 @@
 """Travel-time oracles: the one way the simulator and dispatcher read drive times.
 
-Two implementations of the same small interface, chosen by network size:
+Three implementations of one small interface, chosen by network size:
 
 - :class:`DenseOracle` precomputes every pair (times and last edges, Numba,
   parallel) once per network: O(1) lookups, paths by walking predecessors.
   Memory is 12 bytes per node pair (about 100 MB at 3,000 nodes), so it is
   used up to :data:`DENSE_MAX_NODES`.
-- :class:`SearchOracle` runs bounded Dijkstra searches (early exit) per query
-  on large networks.
+- :class:`SubsetOracle` precomputes times and path lengths between a subset
+  of nodes (virtual stops and depots in stop-based service) and searches for
+  anything else: large networks in stop-based mode.
+- :class:`SearchOracle` runs bounded Dijkstra searches (early exit) per query.
 
-Both read the network's ``edge_travel_time_s``: the travel time of a link is
-computed in one place.
+All read the network's ``edge_travel_time_s``, the one travel time of a link,
+and agree bit for bit: a time is always the sum of edge times along the path
+in path order, as Dijkstra accumulates it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from __future__ import annotations
 import math
 import weakref
 
+import numba
 import numpy as np
 
 from idrt.network.road_network import RoadNetwork
 from idrt.routing import _kernels as rk
 from idrt.routing import _tables
 
-__all__ = ["DENSE_MAX_NODES", "DenseOracle", "SearchOracle", "oracle_for"]
+__all__ = ["DENSE_MAX_NODES", "DenseOracle", "SearchOracle", "SubsetOracle", "oracle_for"]
 
 DENSE_MAX_NODES = 6000
 """Largest network (nodes) for which all pairs are precomputed."""
@@ -32,14 +36,55 @@ DENSE_MAX_NODES = 6000
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class _Base:
+class SearchOracle:
+    """Bounded Dijkstra searches per query, for networks too large for a table."""
+
     def __init__(self, net: RoadNetwork) -> None:
         self.indptr = net.indptr
         self.heads = net.heads
         self.weights = net.edge_travel_time_s
-        self.length_m = net.length_m
+        self.edge_length_m = net.length_m
         self.tails = net.edge_tails
         self.n_nodes = net.n_nodes
+        r = rk.reverse_csr(self.indptr, self.heads, self.weights)
+        self.r_indptr, self.r_heads, self.r_weights = r[0], r[1], r[2]
+
+    def time(self, a: int, b: int) -> float:
+        """Fastest drive time a → b, s."""
+        if a == b:
+            return 0.0
+        targets = np.array([b], dtype=np.int64)
+        return float(rk.one_to_many(self.indptr, self.heads, self.weights, a, targets, np.inf)[0])
+
+    def length_m(self, a: int, b: int) -> float:
+        """Length of the fastest path a → b, m."""
+        return float(self.edge_length_m[self.path_edges(a, b)].sum())
+
+    def times_to(self, points: np.ndarray, target: int, max_time_s: float = math.inf) -> np.ndarray:
+        """Drive times from each of ``points`` to ``target`` (``inf`` past the bound), s."""
+        points = np.ascontiguousarray(points, dtype=np.int64)
+        if points.size == 0:
+            return np.empty(0)
+        return rk.one_to_many(
+            self.r_indptr, self.r_heads, self.r_weights, target, points, max(max_time_s, 0.0)
+        )
+
+    def times_from(
+        self, source: int, points: np.ndarray, max_time_s: float = math.inf
+    ) -> np.ndarray:
+        """Drive times from ``source`` to each of ``points`` (``inf`` past the bound), s."""
+        points = np.ascontiguousarray(points, dtype=np.int64)
+        if points.size == 0:
+            return np.empty(0)
+        return rk.one_to_many(
+            self.indptr, self.heads, self.weights, source, points, max(max_time_s, 0.0)
+        )
+
+    def path_edges(self, a: int, b: int) -> np.ndarray:
+        """CSR edge indices along the fastest path a → b."""
+        if a == b:
+            return np.empty(0, dtype=np.int64)
+        return rk.shortest_path_edges(self.indptr, self.heads, self.weights, a, b)
 
     def leg(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nodes after ``a`` along the fastest path to ``b``.
@@ -51,14 +96,11 @@ class _Base:
         return (
             self.heads[edges].astype(np.int64),
             np.cumsum(self.weights[edges]),
-            np.cumsum(self.length_m[edges]),
+            np.cumsum(self.edge_length_m[edges]),
         )
 
-    def path_edges(self, a: int, b: int) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
 
-
-class DenseOracle(_Base):
+class DenseOracle(SearchOracle):
     """All pairs precomputed: ``time(a, b)`` is a table lookup."""
 
     def __init__(self, net: RoadNetwork) -> None:
@@ -84,57 +126,94 @@ class DenseOracle(_Base):
         return _tables.path_edges_from_pred(self.pred[a], self.tails, a, b)
 
 
-class SearchOracle(_Base):
-    """Bounded Dijkstra searches per query, for networks too large for a table."""
+class SubsetOracle(SearchOracle):
+    """Times and path lengths precomputed between a subset of nodes; searches elsewhere."""
 
-    def __init__(self, net: RoadNetwork) -> None:
+    def __init__(self, net: RoadNetwork, nodes: np.ndarray) -> None:
         super().__init__(net)
-        r = rk.reverse_csr(self.indptr, self.heads, self.weights)
-        self.r_indptr, self.r_heads, self.r_weights = r[0], r[1], r[2]
+        nodes = np.unique(np.asarray(nodes, dtype=np.int64))
+        self.subset = nodes
+        self.slot = np.full(net.n_nodes, -1, dtype=np.int64)
+        self.slot[nodes] = np.arange(nodes.size)
+        self.table_s, self.table_m = _tables.subset_tables(
+            self.indptr, self.heads, self.weights, self.edge_length_m, nodes,
+            numba.get_num_threads(),
+        )  # fmt: skip
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
-        targets = np.array([b], dtype=np.int64)
-        return float(rk.one_to_many(self.indptr, self.heads, self.weights, a, targets, np.inf)[0])
+        i, j = self.slot[a], self.slot[b]
+        if i >= 0 and j >= 0:
+            return float(self.table_s[i, j])
+        return super().time(a, b)
+
+    def length_m(self, a: int, b: int) -> float:
+        """Length of the fastest path a → b, m."""
+        i, j = self.slot[a], self.slot[b]
+        if i >= 0 and j >= 0:
+            return float(self.table_m[i, j])
+        return super().length_m(a, b)
 
     def times_to(self, points: np.ndarray, target: int, max_time_s: float = math.inf) -> np.ndarray:
-        """Drive times from each of ``points`` to ``target`` (``inf`` past the bound), s."""
-        points = np.ascontiguousarray(points, dtype=np.int64)
-        if points.size == 0:
-            return np.empty(0)
-        return rk.one_to_many(
-            self.r_indptr, self.r_heads, self.r_weights, target, points, max_time_s
-        )
+        """Drive times from each of ``points`` to ``target``, s."""
+        j = self.slot[target]
+        if j < 0:
+            return super().times_to(points, target, max_time_s)
+        slots = self.slot[points]
+        out = self.table_s[np.maximum(slots, 0), j]
+        off = slots < 0
+        if off.any():
+            out[off] = super().times_to(points[off], target, max_time_s)
+        return out
 
     def times_from(
         self, source: int, points: np.ndarray, max_time_s: float = math.inf
     ) -> np.ndarray:
-        """Drive times from ``source`` to each of ``points`` (``inf`` past the bound), s."""
-        points = np.ascontiguousarray(points, dtype=np.int64)
-        if points.size == 0:
-            return np.empty(0)
-        return rk.one_to_many(self.indptr, self.heads, self.weights, source, points, max_time_s)
+        """Drive times from ``source`` to each of ``points``, s."""
+        i = self.slot[source]
+        if i < 0:
+            return super().times_from(source, points, max_time_s)
+        slots = self.slot[points]
+        out = self.table_s[i, np.maximum(slots, 0)]
+        off = slots < 0
+        if off.any():
+            out[off] = super().times_from(source, points[off], max_time_s)
+        return out
 
-    def path_edges(self, a: int, b: int) -> np.ndarray:
-        """CSR edge indices along the fastest path a → b."""
-        if a == b:
-            return np.empty(0, dtype=np.int64)
-        return rk.shortest_path_edges(self.indptr, self.heads, self.weights, a, b)
 
-
-def oracle_for(net: RoadNetwork, kind: str = "auto") -> DenseOracle | SearchOracle:
+def oracle_for(
+    net: RoadNetwork, kind: str = "auto", *, subset: np.ndarray | None = None
+) -> DenseOracle | SubsetOracle | SearchOracle:
     """The oracle for a network, built once and cached while the network lives.
 
     Parameters
     ----------
     net
         The road network.
-    kind : {"auto", "dense", "search"}
-        ``auto`` picks dense up to :data:`DENSE_MAX_NODES` nodes.
+    kind : {"auto", "dense", "subset", "search"}
+        ``auto``: dense up to :data:`DENSE_MAX_NODES` nodes, else subset
+        tables when ``subset`` is given (stop-based service), else searches.
+    subset
+        Internal node indices worth a table (stops, depots).
     """
     if kind == "auto":
-        kind = "dense" if net.n_nodes <= DENSE_MAX_NODES else "search"
+        if net.n_nodes <= DENSE_MAX_NODES:
+            kind = "dense"
+        else:
+            kind = "subset" if subset is not None else "search"
+    key: tuple = (kind,)
+    if kind == "subset":
+        if subset is None:
+            msg = "a subset oracle needs the subset of nodes (stops and depots)"
+            raise ValueError(msg)
+        subset = np.unique(np.asarray(subset, dtype=np.int64))
+        key = (kind, subset.tobytes())
     cached = _CACHE.setdefault(net, {})
-    if kind not in cached:
-        cached[kind] = DenseOracle(net) if kind == "dense" else SearchOracle(net)
-    return cached[kind]
+    if key not in cached:
+        if kind == "dense":
+            cached[key] = DenseOracle(net)
+        elif kind == "subset":
+            cached[key] = SubsetOracle(net, subset)
+        else:
+            cached[key] = SearchOracle(net)
+    return cached[key]

@@ -140,12 +140,18 @@ def simulate(
         boarding_s_per_pax=svc.boarding_s_per_pax,
         alighting_s_per_pax=svc.alighting_s_per_pax,
         weights=InsertionWeights(dp.w_vehicle, dp.w_wait, dp.w_ride, dp.w_delay),
-        w_walk=0.0,
+        w_walk=dp.w_walk,
         max_candidates=dp.max_candidates,
+        diversion=dp.diversion,
     )
+    subset = None
+    if svc.mode == "stop_based":
+        used = [o[0] for opts in (*pickup_options, *dropoff_options) for o in opts]
+        subset = np.unique(np.concatenate([np.asarray(used, np.int64), depots]))
     engine = Engine(
-        oracle_for(net, oracle),
+        oracle_for(net, oracle, subset=subset),
         net.node_ids,
+        np.column_stack([net.x_m, net.y_m]),
         depots,
         arrays,
         rules,
