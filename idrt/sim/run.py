@@ -38,12 +38,21 @@ def build_network(scenario: Scenario) -> RoadNetwork:
     )
 
 
+def service_area(scenario: Scenario, network: RoadNetwork):
+    """The scenario's service area; the whole network when none is given."""
+    from idrt import demand as dm
+
+    if scenario.demand.area:
+        return dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
+    return dm.ServiceArea.from_nodes(network, network.node_ids, name=network.name)
+
+
 def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataFrame:
     """The scenario's requests: generated (seeded) or read from its trip CSV."""
     from idrt import demand as dm
 
     d = scenario.demand
-    area = dm.ServiceArea.from_geojson(scenario.data_path(d.area)) if d.area else None
+    area = service_area(scenario, network)
     if d.trips:
         trips = dm.from_csv(scenario.data_path(d.trips), network)
         if d.scale != 1.0:
@@ -245,22 +254,26 @@ def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
     from idrt import demand as dm
 
     svc = scenario.service
-    area = (
-        dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
-        if scenario.demand.area
-        else None
-    )
+    area = service_area(scenario, net)
     stops = dm.virtual_stops(net, area, spacing_m=svc.stop_spacing_m, max_walk_m=svc.max_walk_m)
+    stop_idx = np.asarray(net.index_of(stops.stop_nodes), dtype=np.int64)
     speed = svc.walk_speed_mps
 
-    def options(node_idx: int) -> list[tuple[int, float, float]]:
-        reach = stops.reachable(int(net.node_ids[node_idx]))
+    def options(node_idx: np.ndarray) -> list[list[tuple[int, float, float]]]:
+        rows = stops._rows(net.node_ids[node_idx])
+        lo, hi = stops.indptr[rows], np.minimum(stops.indptr[rows + 1], stops.indptr[rows] + k)
         out = []
-        for stop_id, metres in reach[:k]:
-            out.append((int(net.index_of(stop_id)), metres / speed, float(metres)))
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            out.append(
+                [
+                    (int(stop_idx[stops.stop_index[q]]), float(stops.walk_m[q]) / speed,
+                     float(stops.walk_m[q]))
+                    for q in range(a, b)
+                ]
+            )  # fmt: skip
         return out
 
-    return [options(o) for o in origin_idx], [options(d) for d in dest_idx]
+    return options(origin_idx), options(dest_idx)
 
 
 def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.DataFrame:
