@@ -81,6 +81,18 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
     return overrides
 
 
+def _format_kpi(key: str, value: float) -> str:
+    if value != value:  # nan
+        return "-"
+    if key.endswith("_share"):
+        return f"{value:.1%}"
+    if key.endswith("_s"):
+        return f"{value:,.0f} s ({value / 60:.1f} min)"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
 def _kpi_table(summary, reference) -> str:
     """Simulated KPIs, with observed reference values beside them when given."""
     from idrt.errors import ScenarioError
@@ -90,18 +102,13 @@ def _kpi_table(summary, reference) -> str:
         msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {list(summary.index)}"
         raise ScenarioError(msg)
     width = max(len(k) for k in summary.index)
-    lines = [f"{'kpi':<{width}}  {'simulated':>12}" + ("  reference" if reference else "")]
-    for key, value in summary.items():
-        text = (
-            f"{value:>12,.0f}"
-            if abs(value) >= 100 or float(value).is_integer()
-            else f"{value:>12.3f}"
-        )
-        line = f"{key:<{width}}  {text}"
-        if key in reference:
-            ref = reference[key]
-            line += f"  {ref:>9,.1f}"
-        lines.append(line)
+    rows = [
+        (k, _format_kpi(k, v), _format_kpi(k, reference[k]) if k in reference else "")
+        for k, v in summary.items()
+    ]
+    col = max(len(r[1]) for r in rows)
+    head = f"{'kpi':<{width}}  {'simulated':>{col}}" + ("  reference" if reference else "")
+    lines = [head] + [f"{k:<{width}}  {v:>{col}}  {r}".rstrip() for k, v, r in rows]
     return "\n".join(lines)
 
 

@@ -208,3 +208,44 @@ def test_group_larger_than_a_bus_is_an_error():
     net = _line_network()
     with pytest.raises(idrt.ScenarioError, match="group of 9"):
         simulate(_scenario(), network=net, trips=_trips([(0, 100.0, 2, 4, 9)]))
+
+
+@pytest.mark.parametrize("mode", ["door_to_door", "stop_based"])
+def test_default_scenario_runs_and_keeps_invariants(yeongjong, mode):
+    scn = Scenario().with_overrides(
+        {"service.mode": mode, "demand.trips_per_day": 300, "fleet.size": 4}
+    )
+    result = simulate(scn, network=yeongjong, seed=5)
+    check_result(result)
+    summary = result.summary()
+    assert summary.requests > 200 and summary.served > 0
+    if mode == "stop_based":
+        served = result.requests[result.requests.status == "served"]
+        assert (served.walk_m <= 2 * scn.service.max_walk_m + 1e-9).all()
+        assert (served.walk_m > 0).any()
+
+
+def test_same_seed_same_demand_and_tables(yeongjong):
+    scn = Scenario().with_overrides({"demand.trips_per_day": 200, "fleet.size": 3})
+    a = simulate(scn, network=yeongjong, seed=11)
+    b = simulate(scn, network=yeongjong, seed=11)
+    c = simulate(scn, network=yeongjong, seed=12)
+    pd.testing.assert_frame_equal(a.requests, b.requests)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert not a.requests[["origin_node"]].equals(c.requests[["origin_node"]])
+
+
+def test_without_diversion_vehicles_finish_their_leg_first(nootdorp):
+    trips = _random_trips(nootdorp, 300, seed=6)
+    scn = _fleet_scenario(nootdorp, 3, 6).with_overrides({"dispatch.diversion": False})
+    result = simulate(scn, network=nootdorp, trips=trips)
+    check_result(result)
+    assert (result.events.kind == "divert").sum() == 0
+
+
+def test_candidate_limit_keeps_invariants(nootdorp):
+    trips = _random_trips(nootdorp, 300, seed=7)
+    scn = _fleet_scenario(nootdorp, 8, 6).with_overrides({"dispatch.max_candidates": 3})
+    result = simulate(scn, network=nootdorp, trips=trips)
+    check_result(result)
+    assert result.summary().served > 0
