@@ -4,8 +4,9 @@ Cases:
 - ``yeongjong``: the default synthetic island, 20 vehicles, 3,000 requests a
   day (an expansion case), door-to-door, immediate insertion.
 - ``city``: a 50,000-node synthetic city, 1,000 vehicles, 100,000 requests,
-  stop-based service (virtual stops every 400 m, walks up to 500 m), each
-  request offered to the 30 nearest vehicles.
+  stop-based service (virtual stops every 400 m, walks up to 500 m, the
+  nearest stop at each end), each request offered to the 30 nearest vehicles,
+  no en-route diversion (a vehicle reaches its current target before turning).
 
 Each case reports the wall time of the simulation proper (after a JIT
 warm-up), the one-off setup (network, demand, travel-time tables), events
@@ -64,7 +65,9 @@ def _city():
             "service.max_wait_s": 900.0,
             "service.stop_spacing_m": 400.0,
             "service.max_walk_m": 500.0,
+            "service.stop_candidates": 1,
             "dispatch.max_candidates": 30,
+            "dispatch.diversion": False,
             "output.events": True,
         }
     )

@@ -144,6 +144,10 @@ class ServiceConfig:
         Walking speed, m/s.
     stop_spacing_m : float
         Stop-based mode: target spacing of virtual stops, m.
+    stop_candidates : int
+        Stop-based mode: the nearest this many stops (by walking) at each end
+        are tried; the rider gets the pair with the lowest insertion cost plus
+        weighted walking time.
     """
 
     mode: Literal["door_to_door", "stop_based"] = "door_to_door"
@@ -158,6 +162,7 @@ class ServiceConfig:
     max_walk_m: float = 400.0
     walk_speed_mps: float = 1.2
     stop_spacing_m: float = 300.0
+    stop_candidates: int = 3
 
 
 @dataclass(frozen=True)
@@ -483,6 +488,10 @@ def _validate(s: Scenario) -> None:
             min(s.service.stop_time_s, s.service.boarding_s_per_pax, s.service.alighting_s_per_pax)
             >= 0,
             "service stop/boarding/alighting times must be >= 0",
+        ),
+        (
+            s.service.stop_candidates >= 1,
+            f"service.stop_candidates = {s.service.stop_candidates}: must be >= 1",
         ),
         (s.service.max_walk_m >= 0, f"service.max_walk_m = {s.service.max_walk_m}: must be >= 0"),
         (

@@ -60,8 +60,9 @@ N_CHUNKS = 64
 
 
 @JIT
-def vehicle_times(start_time_s, n_stops, earliest_s, leg_s, dwell_s, arrival_s, service_s,
-                  departure_s):
+def vehicle_times(
+    start_time_s, n_stops, earliest_s, leg_s, dwell_s, arrival_s, service_s, departure_s
+):
     """Time one vehicle's schedule in place: the single definition of the semantics.
 
     Parameters
@@ -96,8 +97,9 @@ def vehicle_loads(start_load, n_stops, stop_kind, stop_pax, load_after):
 
 
 @JIT
-def schedule_times(start_time_s, start_load, n_stops, stop_kind, stop_pax, earliest_s, leg_s,
-                   dwell_s):
+def schedule_times(
+    start_time_s, start_load, n_stops, stop_kind, stop_pax, earliest_s, leg_s, dwell_s
+):
     """Time every vehicle's schedule.
 
     Parameters
@@ -126,21 +128,27 @@ def schedule_times(start_time_s, start_load, n_stops, stop_kind, stop_pax, earli
     departure_s = np.full((n_veh, s_max), np.nan)
     load_after = np.full((n_veh, s_max), -1, dtype=np.int64)
     for v in range(n_veh):
-        vehicle_times(start_time_s[v], n_stops[v], earliest_s[v], leg_s[v], dwell_s[v],
-                      arrival_s[v], service_s[v], departure_s[v])
+        vehicle_times(
+            start_time_s[v],
+            n_stops[v],
+            earliest_s[v],
+            leg_s[v],
+            dwell_s[v],
+            arrival_s[v],
+            service_s[v],
+            departure_s[v],
+        )
         vehicle_loads(start_load[v], n_stops[v], stop_kind[v], stop_pax[v], load_after[v])
     return arrival_s, service_s, departure_s, load_after
 
 
 @JIT
-def feasible_vehicles(start_time_s, start_load, capacity, n_stops, latest_s, service_s,
-                      load_after):
+def feasible_vehicles(start_time_s, start_load, capacity, n_stops, latest_s, service_s, load_after):
     """Whether each vehicle's timed schedule meets every deadline and the capacity."""
     n_veh = n_stops.shape[0]
     ok = np.ones(n_veh, dtype=np.bool_)
     for v in range(n_veh):
-        if (start_load[v] < 0 or start_load[v] > capacity[v]
-                or not (abs(start_time_s[v]) < np.inf)):
+        if start_load[v] < 0 or start_load[v] > capacity[v] or not (abs(start_time_s[v]) < np.inf):
             ok[v] = False
             continue
         for k in range(n_stops[v]):
@@ -179,11 +187,32 @@ def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
 
 
 @JIT
-def best_insertion_vehicle(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-                           earliest_s, latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s,
-                           to_dropoff_s, from_dropoff_s, pickup_to_dropoff_s, pax,
-                           earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
-                           dwell_dropoff_s, weights, work, cost_matrix):
+def best_insertion_vehicle(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    stop_kind,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    pickup_to_dropoff_s,
+    pax,
+    earliest_pickup_s,
+    latest_pickup_s,
+    max_ride_s,
+    dwell_pickup_s,
+    dwell_dropoff_s,
+    weights,
+    work,
+    cost_matrix,
+):
     """Cheapest feasible insertion of one request into one vehicle's schedule.
 
     Enumerates every pickup position ``i`` and drop-off position ``j >= i`` in
@@ -341,8 +370,9 @@ def best_insertion_vehicle(start_time_s, start_load, capacity, n_stops, stop_kin
                 added = d_d - old_end
             cost = w_vehicle * added + wait_cost + w_ride * (b_d - d_p)
             if w_delay != 0.0:
-                total_delay = mid_delay + _suffix_delay(j, n, delay, cum_wait, n_drop,
-                                                        drop_cum_wait)
+                total_delay = mid_delay + _suffix_delay(
+                    j, n, delay, cum_wait, n_drop, drop_cum_wait
+                )
                 cost += w_delay * total_delay
             if record:
                 cost_matrix[i, j] = cost
@@ -356,10 +386,31 @@ def best_insertion_vehicle(start_time_s, start_load, capacity, n_stops, stop_kin
 
 
 @PJIT
-def best_insertion(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax, earliest_s,
-                   latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s, to_dropoff_s,
-                   from_dropoff_s, pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
-                   max_ride_s, dwell_pickup_s, dwell_dropoff_s, weights, vehicle_mask):
+def best_insertion(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    stop_kind,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    pickup_to_dropoff_s,
+    pax,
+    earliest_pickup_s,
+    latest_pickup_s,
+    max_ride_s,
+    dwell_pickup_s,
+    dwell_dropoff_s,
+    weights,
+    vehicle_mask,
+):
     """Cheapest feasible insertion over a fleet, vehicles in parallel.
 
     Arguments are those of :func:`best_insertion_vehicle` with a leading vehicle
@@ -389,11 +440,31 @@ def best_insertion(start_time_s, start_load, capacity, n_stops, stop_kind, stop_
             if not vehicle_mask[v]:
                 continue
             c, i, j, tp, td = best_insertion_vehicle(
-                start_time_s[v], start_load[v], capacity[v], n_stops[v], stop_kind[v],
-                stop_pax[v], earliest_s[v], latest_s[v], leg_s[v], dwell_s[v], to_pickup_s[v],
-                from_pickup_s[v], to_dropoff_s[v], from_dropoff_s[v], pickup_to_dropoff_s, pax,
-                earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
-                dwell_dropoff_s, weights, work[chunk], no_matrix)
+                start_time_s[v],
+                start_load[v],
+                capacity[v],
+                n_stops[v],
+                stop_kind[v],
+                stop_pax[v],
+                earliest_s[v],
+                latest_s[v],
+                leg_s[v],
+                dwell_s[v],
+                to_pickup_s[v],
+                from_pickup_s[v],
+                to_dropoff_s[v],
+                from_dropoff_s[v],
+                pickup_to_dropoff_s,
+                pax,
+                earliest_pickup_s,
+                latest_pickup_s,
+                max_ride_s,
+                dwell_pickup_s,
+                dwell_dropoff_s,
+                weights,
+                work[chunk],
+                no_matrix,
+            )
             costs[v] = c
             pos_i[v] = i
             pos_j[v] = j
@@ -411,11 +482,31 @@ def best_insertion(start_time_s, start_load, capacity, n_stops, stop_kind, stop_
 
 
 @JIT
-def best_insertion_serial(start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-                          earliest_s, latest_s, leg_s, dwell_s, to_pickup_s, from_pickup_s,
-                          to_dropoff_s, from_dropoff_s, pickup_to_dropoff_s, pax,
-                          earliest_pickup_s, latest_pickup_s, max_ride_s, dwell_pickup_s,
-                          dwell_dropoff_s, weights, vehicle_mask):
+def best_insertion_serial(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    stop_kind,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    pickup_to_dropoff_s,
+    pax,
+    earliest_pickup_s,
+    latest_pickup_s,
+    max_ride_s,
+    dwell_pickup_s,
+    dwell_dropoff_s,
+    weights,
+    vehicle_mask,
+):
     """:func:`best_insertion` on one thread: same arguments, same answer.
 
     Cheaper for small fleets, where starting the threads costs more than the work.
@@ -433,11 +524,31 @@ def best_insertion_serial(start_time_s, start_load, capacity, n_stops, stop_kind
         if not vehicle_mask[v]:
             continue
         c, i, j, tp, td = best_insertion_vehicle(
-            start_time_s[v], start_load[v], capacity[v], n_stops[v], stop_kind[v], stop_pax[v],
-            earliest_s[v], latest_s[v], leg_s[v], dwell_s[v], to_pickup_s[v], from_pickup_s[v],
-            to_dropoff_s[v], from_dropoff_s[v], pickup_to_dropoff_s, pax, earliest_pickup_s,
-            latest_pickup_s, max_ride_s, dwell_pickup_s, dwell_dropoff_s, weights, work,
-            no_matrix)
+            start_time_s[v],
+            start_load[v],
+            capacity[v],
+            n_stops[v],
+            stop_kind[v],
+            stop_pax[v],
+            earliest_s[v],
+            latest_s[v],
+            leg_s[v],
+            dwell_s[v],
+            to_pickup_s[v],
+            from_pickup_s[v],
+            to_dropoff_s[v],
+            from_dropoff_s[v],
+            pickup_to_dropoff_s,
+            pax,
+            earliest_pickup_s,
+            latest_pickup_s,
+            max_ride_s,
+            dwell_pickup_s,
+            dwell_dropoff_s,
+            weights,
+            work,
+            no_matrix,
+        )
         if c < best:  # strict: the lowest vehicle keeps a tie
             best = c
             best_v = v
@@ -448,10 +559,27 @@ def best_insertion_serial(start_time_s, start_load, capacity, n_stops, stop_kind
     return best, best_v, best_i, best_j, best_tp, best_td
 
 
-def apply_insertion(start_time_s, n_stops, stop_node, stop_kind, stop_request, stop_pax,
-                    earliest_s, latest_s, leg_s, dwell_s, pickup_pos, dropoff_pos, new_stop,
-                    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
-                    pickup_to_dropoff_s, max_ride_s):
+def apply_insertion(
+    start_time_s,
+    n_stops,
+    stop_node,
+    stop_kind,
+    stop_request,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    pickup_pos,
+    dropoff_pos,
+    new_stop,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    pickup_to_dropoff_s,
+    max_ride_s,
+):
     """Build one vehicle's new stop rows with the request's pickup and drop-off inserted.
 
     Parameters

@@ -181,8 +181,10 @@ def _request_scalars(request: InsertionRequest) -> tuple:
         msg = f"InsertionRequest.earliest_pickup_s must be finite, got {earliest!r}"
         raise DispatchError(msg)
     if not latest >= earliest:
-        msg = (f"InsertionRequest.latest_pickup_s = {latest!r} must be >= "
-               f"earliest_pickup_s = {earliest!r}")
+        msg = (
+            f"InsertionRequest.latest_pickup_s = {latest!r} must be >= "
+            f"earliest_pickup_s = {earliest!r}"
+        )
         raise DispatchError(msg)
     max_ride = float(request.max_ride_s)
     if not max_ride >= 0.0:
@@ -206,8 +208,10 @@ def _validate_times(times: InsertionTimes, n_veh: int, s_max: int) -> InsertionT
     for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
         arr = np.ascontiguousarray(getattr(times, name), dtype=np.float64)
         if arr.shape != (n_veh, s_max + 1):
-            msg = (f"InsertionTimes.{name} must have shape (n_veh, s_max + 1) = "
-                   f"({n_veh}, {s_max + 1}), got {arr.shape}")
+            msg = (
+                f"InsertionTimes.{name} must have shape (n_veh, s_max + 1) = "
+                f"({n_veh}, {s_max + 1}), got {arr.shape}"
+            )
             raise DispatchError(msg)
         arrays.append(arr)
     p2d = float(times.pickup_to_dropoff_s)
@@ -217,10 +221,15 @@ def _validate_times(times: InsertionTimes, n_veh: int, s_max: int) -> InsertionT
     return InsertionTimes(*arrays, p2d)
 
 
-def find_best_insertion(schedules: Schedules, request: InsertionRequest, times: InsertionTimes,
-                        weights: InsertionWeights | None = None, *,
-                        vehicle_mask: np.ndarray | None = None,
-                        parallel: bool | None = None) -> Insertion | None:
+def find_best_insertion(
+    schedules: Schedules,
+    request: InsertionRequest,
+    times: InsertionTimes,
+    weights: InsertionWeights | None = None,
+    *,
+    vehicle_mask: np.ndarray | None = None,
+    parallel: bool | None = None,
+) -> Insertion | None:
     """Cheapest feasible way to add a request's pickup and drop-off to one vehicle.
 
     Every vehicle and every pair of positions is tried; a candidate
@@ -259,7 +268,7 @@ def find_best_insertion(schedules: Schedules, request: InsertionRequest, times: 
     n_veh, s_max = s.n_vehicles, s.max_stops
     pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
     t = _validate_times(times, n_veh, s_max)
-    w = (InsertionWeights() if weights is None else weights)
+    w = InsertionWeights() if weights is None else weights
     if not isinstance(w, InsertionWeights):
         msg = f"weights must be an InsertionWeights, got {type(w).__name__}"
         raise DispatchError(msg)
@@ -268,24 +277,47 @@ def find_best_insertion(schedules: Schedules, request: InsertionRequest, times: 
     else:
         mask = np.ascontiguousarray(vehicle_mask)
         if mask.dtype != np.bool_ or mask.shape != (n_veh,):
-            msg = (f"vehicle_mask must be a bool array of shape ({n_veh},), "
-                   f"got {mask.dtype} {mask.shape}")
+            msg = (
+                f"vehicle_mask must be a bool array of shape ({n_veh},), "
+                f"got {mask.dtype} {mask.shape}"
+            )
             raise DispatchError(msg)
     if parallel is None:
         parallel = n_veh >= PARALLEL_MIN_VEHICLES
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
     cost, v, i, j, t_pick, t_drop = kernel(
-        s.start_time_s, s.start_load, s.capacity, s.n_stops, s.stop_kind, s.stop_pax,
-        s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, t.to_pickup_s, t.from_pickup_s,
-        t.to_dropoff_s, t.from_dropoff_s, t.pickup_to_dropoff_s, pax, earliest, latest,
-        max_ride, dwell_p, dwell_d, w.as_array(), mask)
+        s.start_time_s,
+        s.start_load,
+        s.capacity,
+        s.n_stops,
+        s.stop_kind,
+        s.stop_pax,
+        s.earliest_s,
+        s.latest_s,
+        s.leg_s,
+        s.dwell_s,
+        t.to_pickup_s,
+        t.from_pickup_s,
+        t.to_dropoff_s,
+        t.from_dropoff_s,
+        t.pickup_to_dropoff_s,
+        pax,
+        earliest,
+        latest,
+        max_ride,
+        dwell_p,
+        dwell_d,
+        w.as_array(),
+        mask,
+    )
     if v < 0:
         return None
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
 
 
-def insert(schedules: Schedules, insertion: Insertion, request: InsertionRequest,
-           times: InsertionTimes) -> Schedules:
+def insert(
+    schedules: Schedules, insertion: Insertion, request: InsertionRequest, times: InsertionTimes
+) -> Schedules:
     """Schedules with the request's two stops inserted into one vehicle.
 
     Parameters
@@ -321,17 +353,45 @@ def insert(schedules: Schedules, insertion: Insertion, request: InsertionRequest
         raise DispatchError(msg)
     n = int(s.n_stops[v])
     if not 0 <= i <= j <= n:
-        msg = (f"Insertion positions (pickup_pos={i}, dropoff_pos={j}) must satisfy "
-               f"0 <= pickup_pos <= dropoff_pos <= n_stops = {n} for vehicle {v}")
+        msg = (
+            f"Insertion positions (pickup_pos={i}, dropoff_pos={j}) must satisfy "
+            f"0 <= pickup_pos <= dropoff_pos <= n_stops = {n} for vehicle {v}"
+        )
         raise DispatchError(msg)
-    new_stop = (int(request.request_id), int(request.pickup_node), int(request.dropoff_node),
-                pax, earliest, latest, dwell_p, dwell_d)
-    names = ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s", "latest_s",
-             "leg_s", "dwell_s")
+    new_stop = (
+        int(request.request_id),
+        int(request.pickup_node),
+        int(request.dropoff_node),
+        pax,
+        earliest,
+        latest,
+        dwell_p,
+        dwell_d,
+    )
+    names = (
+        "stop_node",
+        "stop_kind",
+        "stop_request",
+        "stop_pax",
+        "earliest_s",
+        "latest_s",
+        "leg_s",
+        "dwell_s",
+    )
     rows = _kernels.apply_insertion(
-        float(s.start_time_s[v]), n, *(getattr(s, name)[v] for name in names), i, j, new_stop,
-        t.to_pickup_s[v], t.from_pickup_s[v], t.to_dropoff_s[v], t.from_dropoff_s[v],
-        t.pickup_to_dropoff_s, max_ride)
+        float(s.start_time_s[v]),
+        n,
+        *(getattr(s, name)[v] for name in names),
+        i,
+        j,
+        new_stop,
+        t.to_pickup_s[v],
+        t.from_pickup_s[v],
+        t.to_dropoff_s[v],
+        t.from_dropoff_s[v],
+        t.pickup_to_dropoff_s,
+        max_ride,
+    )
     width = max(s_max, n + 2)
     fields = {name: np.copy(value) for name, value in s._asdict().items()}
     for name, row in zip(names, rows, strict=True):
@@ -345,8 +405,9 @@ def insert(schedules: Schedules, insertion: Insertion, request: InsertionRequest
     return Schedules(**fields)
 
 
-def insert_into(schedules: Schedules, insertion: Insertion, request: InsertionRequest,
-                times: InsertionTimes) -> Schedules:
+def insert_into(
+    schedules: Schedules, insertion: Insertion, request: InsertionRequest, times: InsertionTimes
+) -> Schedules:
     """Like :func:`insert`, but writes the vehicle's new rows into ``schedules``.
 
     Only one vehicle's rows change, so a simulator with a large fleet should
@@ -364,14 +425,40 @@ def insert_into(schedules: Schedules, insertion: Insertion, request: InsertionRe
     v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
     n = int(s.n_stops[v])
     pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
-    new_stop = (int(request.request_id), int(request.pickup_node), int(request.dropoff_node),
-                pax, earliest, latest, dwell_p, dwell_d)
-    names = ("stop_node", "stop_kind", "stop_request", "stop_pax", "earliest_s", "latest_s",
-             "leg_s", "dwell_s")
+    new_stop = (
+        int(request.request_id),
+        int(request.pickup_node),
+        int(request.dropoff_node),
+        pax,
+        earliest,
+        latest,
+        dwell_p,
+        dwell_d,
+    )
+    names = (
+        "stop_node",
+        "stop_kind",
+        "stop_request",
+        "stop_pax",
+        "earliest_s",
+        "latest_s",
+        "leg_s",
+        "dwell_s",
+    )
     rows = _kernels.apply_insertion(
-        float(s.start_time_s[v]), n, *(getattr(s, name)[v] for name in names), i, j, new_stop,
-        times.to_pickup_s[v], times.from_pickup_s[v], times.to_dropoff_s[v],
-        times.from_dropoff_s[v], float(times.pickup_to_dropoff_s), max_ride)
+        float(s.start_time_s[v]),
+        n,
+        *(getattr(s, name)[v] for name in names),
+        i,
+        j,
+        new_stop,
+        times.to_pickup_s[v],
+        times.from_pickup_s[v],
+        times.to_dropoff_s[v],
+        times.from_dropoff_s[v],
+        float(times.pickup_to_dropoff_s),
+        max_ride,
+    )
     s_max = s.max_stops
     if n + 2 > s_max:
         width = max(n + 2, 2 * s_max)

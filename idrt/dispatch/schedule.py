@@ -93,13 +93,32 @@ class Schedules(NamedTuple):
         return self.leg_s.shape[1]
 
 
-_PER_VEHICLE = {"start_time_s": np.float64, "start_load": np.int64, "capacity": np.int64,
-                "n_stops": np.int64}
-_PER_STOP = {"stop_node": np.int64, "stop_kind": np.int64, "stop_request": np.int64,
-             "stop_pax": np.int64, "earliest_s": np.float64, "latest_s": np.float64,
-             "leg_s": np.float64, "dwell_s": np.float64}
-_PAD = {"stop_node": -1, "stop_kind": 0, "stop_request": -1, "stop_pax": 0,
-        "earliest_s": -np.inf, "latest_s": np.inf, "leg_s": 0.0, "dwell_s": 0.0}
+_PER_VEHICLE = {
+    "start_time_s": np.float64,
+    "start_load": np.int64,
+    "capacity": np.int64,
+    "n_stops": np.int64,
+}
+_PER_STOP = {
+    "stop_node": np.int64,
+    "stop_kind": np.int64,
+    "stop_request": np.int64,
+    "stop_pax": np.int64,
+    "earliest_s": np.float64,
+    "latest_s": np.float64,
+    "leg_s": np.float64,
+    "dwell_s": np.float64,
+}
+_PAD = {
+    "stop_node": -1,
+    "stop_kind": 0,
+    "stop_request": -1,
+    "stop_pax": 0,
+    "earliest_s": -np.inf,
+    "latest_s": np.inf,
+    "leg_s": 0.0,
+    "dwell_s": 0.0,
+}
 
 
 class ScheduleTimes(NamedTuple):
@@ -150,8 +169,11 @@ def empty_schedules(capacity, start_time_s, *, start_load=None, max_stops: int =
         raise DispatchError(msg)
     fields = {
         "start_time_s": np.broadcast_to(np.asarray(start_time_s, np.float64), (n_veh,)).copy(),
-        "start_load": (np.zeros(n_veh, np.int64) if start_load is None
-                       else np.broadcast_to(np.asarray(start_load, np.int64), (n_veh,)).copy()),
+        "start_load": (
+            np.zeros(n_veh, np.int64)
+            if start_load is None
+            else np.broadcast_to(np.asarray(start_load, np.int64), (n_veh,)).copy()
+        ),
         "capacity": cap,
         "n_stops": np.zeros(n_veh, np.int64),
     }
@@ -188,23 +210,29 @@ def validate_schedules(schedules: Schedules) -> Schedules:
     for name, dtype in _PER_VEHICLE.items():
         arr = np.ascontiguousarray(getattr(schedules, name), dtype=dtype)
         if arr.ndim != 1 or arr.shape[0] != n_veh:
-            msg = (f"Schedules.{name} must have shape (n_veh,) = ({n_veh},) like "
-                   f"start_time_s, got {arr.shape}")
+            msg = (
+                f"Schedules.{name} must have shape (n_veh,) = ({n_veh},) like "
+                f"start_time_s, got {arr.shape}"
+            )
             raise DispatchError(msg)
         fields[name] = arr
     s_max = np.shape(schedules.leg_s)[1] if np.ndim(schedules.leg_s) == 2 else -1
     for name, dtype in _PER_STOP.items():
         arr = np.ascontiguousarray(getattr(schedules, name), dtype=dtype)
         if arr.shape != (n_veh, s_max):
-            msg = (f"Schedules.{name} must have shape (n_veh, s_max) = ({n_veh}, {s_max}) "
-                   f"like leg_s, got {arr.shape}")
+            msg = (
+                f"Schedules.{name} must have shape (n_veh, s_max) = ({n_veh}, {s_max}) "
+                f"like leg_s, got {arr.shape}"
+            )
             raise DispatchError(msg)
         fields[name] = arr
     n_stops = fields["n_stops"]
     if n_veh and (n_stops.min() < 0 or n_stops.max() > s_max):
         bad = int(np.flatnonzero((n_stops < 0) | (n_stops > s_max))[0])
-        msg = (f"Schedules.n_stops[{bad}] = {int(n_stops[bad])} is outside [0, s_max={s_max}]; "
-               "widen the stop arrays or fix the count")
+        msg = (
+            f"Schedules.n_stops[{bad}] = {int(n_stops[bad])} is outside [0, s_max={s_max}]; "
+            "widen the stop arrays or fix the count"
+        )
         raise DispatchError(msg)
     return Schedules(**fields)
 
@@ -235,9 +263,18 @@ def schedule_times(schedules: Schedules) -> ScheduleTimes:
     2
     """
     s = validate_schedules(schedules)
-    return ScheduleTimes(*_kernels.schedule_times(
-        s.start_time_s, s.start_load, s.n_stops, s.stop_kind, s.stop_pax, s.earliest_s,
-        s.leg_s, s.dwell_s))
+    return ScheduleTimes(
+        *_kernels.schedule_times(
+            s.start_time_s,
+            s.start_load,
+            s.n_stops,
+            s.stop_kind,
+            s.stop_pax,
+            s.earliest_s,
+            s.leg_s,
+            s.dwell_s,
+        )
+    )
 
 
 def feasible_vehicles(schedules: Schedules, times: ScheduleTimes | None = None) -> np.ndarray:
@@ -255,6 +292,12 @@ def feasible_vehicles(schedules: Schedules, times: ScheduleTimes | None = None) 
     """
     s = validate_schedules(schedules)
     t = schedule_times(s) if times is None else times
-    return _kernels.feasible_vehicles(s.start_time_s, s.start_load, s.capacity, s.n_stops,
-                                      s.latest_s, np.asarray(t.service_s, np.float64),
-                                      np.asarray(t.load_after, np.int64))
+    return _kernels.feasible_vehicles(
+        s.start_time_s,
+        s.start_load,
+        s.capacity,
+        s.n_stops,
+        s.latest_s,
+        np.asarray(t.service_s, np.float64),
+        np.asarray(t.load_after, np.int64),
+    )

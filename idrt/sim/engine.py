@@ -198,39 +198,55 @@ class Engine:
         self._refresh_start_points(candidates)
         mask = np.zeros(self.sched.n_vehicles, dtype=bool)
         mask[candidates] = True
-        best = None
+        now = self.env.now
+        pax = int(t.pax[row])
+        latest = float(t.request_time_s[row]) + rules.max_wait_s
+        combos = []
         for p_node, p_walk_s, p_walk_m in t.pickup_options[row]:
+            if max(float(t.request_time_s[row]) + p_walk_s, now) > latest:
+                continue
             for d_node, d_walk_s, d_walk_m in t.dropoff_options[row]:
                 if p_node == d_node:
                     continue
                 direct = self.oracle.time(p_node, d_node)
-                if not math.isfinite(direct):
-                    continue
-                pax = int(t.pax[row])
-                earliest = float(t.request_time_s[row]) + p_walk_s
-                request = InsertionRequest(
-                    request_id=rid,
-                    pickup_node=p_node,
-                    dropoff_node=d_node,
-                    pax=pax,
-                    earliest_pickup_s=max(earliest, self.env.now),
-                    latest_pickup_s=float(t.request_time_s[row]) + rules.max_wait_s,
-                    max_ride_s=rules.max_ride_alpha * direct + rules.max_ride_beta_s,
-                    dwell_pickup_s=rules.stop_time_s + rules.boarding_s_per_pax * pax,
-                    dwell_dropoff_s=rules.stop_time_s + rules.alighting_s_per_pax * pax,
-                    direct_s=direct,
-                )
-                if request.earliest_pickup_s > request.latest_pickup_s:
-                    continue
-                times = self._insertion_times(request, candidates)
-                found = find_best_insertion(
-                    self.sched, request, times, rules.weights, vehicle_mask=mask
-                )
-                if found is None:
-                    continue
-                cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
-                if best is None or cost < best[0]:
-                    best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m)
+                if math.isfinite(direct):
+                    combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
+        if combos:
+            geometry = self._plan_points(candidates)
+            longest = max(c[6] for c in combos)
+            horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
+            to_from_p = {
+                c[0]: self._times_at(geometry, c[0], latest - now, horizon, start=True)
+                for c in combos
+            }
+            to_from_d = {
+                c[3]: self._times_at(geometry, c[3], horizon, horizon, start=False) for c in combos
+            }
+        best = None
+        for p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct in combos:
+            request = InsertionRequest(
+                request_id=rid,
+                pickup_node=p_node,
+                dropoff_node=d_node,
+                pax=pax,
+                earliest_pickup_s=max(float(t.request_time_s[row]) + p_walk_s, now),
+                latest_pickup_s=latest,
+                max_ride_s=rules.max_ride_alpha * direct + rules.max_ride_beta_s,
+                dwell_pickup_s=rules.stop_time_s + rules.boarding_s_per_pax * pax,
+                dwell_dropoff_s=rules.stop_time_s + rules.alighting_s_per_pax * pax,
+                direct_s=direct,
+            )
+            to_p, from_p = to_from_p[p_node]
+            to_d, from_d = to_from_d[d_node]
+            times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
+            found = find_best_insertion(
+                self.sched, request, times, rules.weights, vehicle_mask=mask
+            )
+            if found is None:
+                continue
+            cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
+            if best is None or cost < best[0]:
+                best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m)
         if best is None:
             same = all(p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row])
             return self._reject(row, "same_stop" if same else "no_feasible_insertion")
@@ -316,33 +332,40 @@ class Engine:
                 s.start_time_s[v] = vehicle.leg_start_s + cum_s[k]
                 s.leg_s[v, 0] = vehicle.leg_total_s - cum_s[k]
 
-    def _insertion_times(self, request: InsertionRequest, rows: np.ndarray) -> InsertionTimes:
-        """Drive times between the request's stops and the candidates' plans."""
+    def _plan_points(self, rows: np.ndarray):
+        """The candidates' start points and stops, as masks over (rows, s_max + 1)."""
         s = self.sched
-        n_veh, s_max = s.n_vehicles, s.max_stops
-        n_stops = s.n_stops[rows]
+        s_max = s.max_stops
         points = np.empty((rows.size, s_max + 1), dtype=np.int64)
         points[:, 0] = self.start_node[rows]
         points[:, 1:] = s.stop_node[rows]
-        valid = np.arange(s_max + 1)[None, :] <= n_stops[:, None]
+        valid = np.arange(s_max + 1)[None, :] <= s.n_stops[rows][:, None]
         stops_valid = valid.copy()
         stops_valid[:, 0] = False
-        flat, stop_flat = points[valid], points[stops_valid]
-        p, d, now = request.pickup_node, request.dropoff_node, self.env.now
-        bound = request.latest_pickup_s + request.max_ride_s - now
-        sub = np.full((4, rows.size, s_max + 1), np.inf)
-        sub[0][valid] = self.oracle.times_to(flat, p, request.latest_pickup_s - now)
-        sub[1][:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(p, stop_flat, bound)
-        # the drop-off never directly follows the start point (that leg is P -> D),
-        # so only the stops are needed as points before it
-        sub[2][stops_valid] = self.oracle.times_to(stop_flat, d, bound)
-        sub[3][:, :s_max][stops_valid[:, 1:]] = self.oracle.times_from(d, stop_flat, bound)
-        if rows.size == n_veh:
-            full = sub
-        else:
-            full = np.full((4, n_veh, s_max + 1), np.inf)
-            full[:, rows] = sub
-        return InsertionTimes(full[0], full[1], full[2], full[3], request.direct_s)
+        return rows, points, valid, stops_valid
+
+    def _times_at(self, geometry, node: int, bound_to: float, bound_from: float, *, start: bool):
+        """Drive times into ``node`` from the plans' points and out of it to their stops.
+
+        Returns two (n_veh, s_max + 1) arrays (``inf`` outside the candidates):
+        ``to[v, i]`` from the point before position ``i`` and ``from_[v, i]`` to
+        stop ``i``. For a drop-off the start point is never the point before it
+        (that leg is pickup -> drop-off), so it is left out (``start=False``).
+        """
+        rows, points, valid, stops_valid = geometry
+        n_veh, width = self.sched.n_vehicles, points.shape[1]
+        into = valid if start else stops_valid
+        to = np.full((n_veh, width), np.inf)
+        from_ = np.full((n_veh, width), np.inf)
+        sub = np.full((rows.size, width), np.inf)
+        sub[into] = self.oracle.times_to(points[into], node, bound_to)
+        to[rows] = sub
+        sub = np.full((rows.size, width), np.inf)
+        sub[:, :-1][stops_valid[:, 1:]] = self.oracle.times_from(
+            node, points[stops_valid], bound_from
+        )
+        from_[rows] = sub
+        return to, from_
 
     # -------------------------------------------------------------- vehicles
     def _pop_first_stop(self, v: int) -> tuple[int, int, int, int]:

@@ -125,7 +125,9 @@ def simulate(
     origin_idx = net.index_of(frame["origin_node"].to_numpy(np.int64))
     dest_idx = net.index_of(frame["destination_node"].to_numpy(np.int64))
     if svc.mode == "stop_based":
-        pickup_options, dropoff_options = _stop_options(scenario, net, origin_idx, dest_idx)
+        pickup_options, dropoff_options = _stop_options(
+            scenario, net, origin_idx, dest_idx, k=svc.stop_candidates
+        )
     else:
         pickup_options = [[(int(o), 0.0, 0.0)] for o in origin_idx]
         dropoff_options = [[(int(d), 0.0, 0.0)] for d in dest_idx]
