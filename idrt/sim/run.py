@@ -125,7 +125,7 @@ def simulate(
     origin_idx = net.index_of(frame["origin_node"].to_numpy(np.int64))
     dest_idx = net.index_of(frame["destination_node"].to_numpy(np.int64))
     if svc.mode == "stop_based":
-        pickup_options, dropoff_options = _stop_options(
+        pickup_options, dropoff_options, stop_nodes = _stop_options(
             scenario, net, origin_idx, dest_idx, k=svc.stop_candidates
         )
     else:
@@ -157,8 +157,9 @@ def simulate(
     )
     subset = None
     if svc.mode == "stop_based":
-        used = [o[0] for opts in (*pickup_options, *dropoff_options) for o in opts]
-        subset = np.unique(np.concatenate([np.asarray(used, np.int64), depots]))
+        # every stop, not just those this demand uses: the tables are cached
+        # per network and subset, so sweeps and replications reuse them
+        subset = np.unique(np.concatenate([stop_nodes, depots]))
     engine = Engine(
         oracle_for(net, oracle, subset=subset),
         net.node_ids,
@@ -252,7 +253,7 @@ def _depot_nodes(scenario: Scenario, net: RoadNetwork) -> np.ndarray:
 
 
 def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
-    """Up to ``k`` nearest virtual stops (walking) at each end of each trip."""
+    """Up to ``k`` nearest virtual stops (walking) at each end of each trip, and all stops."""
     from idrt import demand as dm
 
     svc = scenario.service
@@ -275,7 +276,7 @@ def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
             )  # fmt: skip
         return out
 
-    return options(origin_idx), options(dest_idx)
+    return options(origin_idx), options(dest_idx), stop_idx
 
 
 def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.DataFrame:
