@@ -9,6 +9,8 @@ The public API::
 
 from __future__ import annotations
 
+from idrt import demand
+from idrt.demand import Demand, ServiceArea, underserved, virtual_stops
 from idrt.errors import (
     DemandError,
     IdrtError,
@@ -24,6 +26,7 @@ from idrt.sim import Result, simulate
 __version__ = "0.1.0"
 
 __all__ = [
+    "Demand",
     "DemandError",
     "IdrtError",
     "IdrtWarning",
@@ -33,7 +36,11 @@ __all__ = [
     "RoadNetwork",
     "Scenario",
     "ScenarioError",
+    "ServiceArea",
     "__version__",
+    "demand",
     "load_network",
     "simulate",
+    "underserved",
+    "virtual_stops",
 ]

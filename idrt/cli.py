@@ -142,6 +142,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demand_describe(args: argparse.Namespace) -> int:
+    from idrt.demand import describe_file
+
+    net = None
+    if args.network:
+        from idrt.network import load_network
+
+        net = load_network(args.network)
+    print(describe_file(args.file, zones=args.zones or None, net=net))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idrt", description="Simulate demand-responsive transit on real road networks."
@@ -163,6 +175,20 @@ def _build_parser() -> argparse.ArgumentParser:
         help="override a scenario value, e.g. --set fleet.size=12 (repeatable)",
     )
     run.set_defaults(func=_run)
+
+    demand = commands.add_parser("demand", help="inspect demand (trip files)")
+    demand_commands = demand.add_subparsers(dest="demand_command", required=True)
+    describe = demand_commands.add_parser(
+        "describe", help="totals of a trip CSV by hour and by zone"
+    )
+    describe.add_argument("file", help="trip CSV (times and lon/lat or node ids)")
+    describe.add_argument(
+        "--zones", nargs="+", help="GeoJSON zones (default: the named areas in demand/)"
+    )
+    describe.add_argument(
+        "--network", help="network for files that give node ids without coordinates"
+    )
+    describe.set_defaults(func=_demand_describe)
 
     network = commands.add_parser("network", help="inspect and fetch road networks")
     network_commands = network.add_subparsers(dest="network_command", required=True)

@@ -54,3 +54,20 @@ def test_network_info(capsys):
 def test_network_info_unknown(capsys):
     assert main(["network", "info", "atlantis"]) == 2
     assert "unknown network 'atlantis'" in capsys.readouterr().err
+
+
+def test_demand_describe(tmp_path, capsys, yeongjong):
+    import idrt
+
+    area = idrt.ServiceArea.from_geojson(REPO / "demand" / "yeongjong_area.geojson")
+    demand = idrt.demand.poisson(yeongjong, area, 200, seed=3)
+    path = tmp_path / "trips.csv"
+    demand.to_csv(path)
+    assert main(["demand", "describe", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert f"{len(demand)} requests" in text and "by hour" in text
+
+
+def test_demand_describe_missing_file(tmp_path, capsys):
+    assert main(["demand", "describe", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv" in capsys.readouterr().err

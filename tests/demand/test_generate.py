@@ -83,7 +83,9 @@ def node_weights(net):
     return w
 
 
-@pytest.mark.parametrize("beta, min_trip_m", [(None, 0.0), (1 / 100, 0.0), (1 / 100, 500.0)])
+@pytest.mark.parametrize(
+    "beta, min_trip_m", [(None, 0.0), (None, 500.0), (1 / 100, 0.0), (1 / 100, 500.0)]
+)
 def test_choice_frequencies_match_the_formula(small_net, small_area, beta, min_trip_m):
     """P(o) ∝ w_o and P(d|o) ∝ w_d exp(-β t_od) over admissible d, with t from networkx."""
     d = dm.poisson(

@@ -75,6 +75,7 @@ def test_walking_map_matches_networkx(nootdorp, stops):
     ids, metres = stops.nearest_stop(stops.stop_nodes)
     assert np.array_equal(ids, stops.stop_nodes) and np.all(metres == 0)  # a stop serves itself
     assert stops.covered.dtype == bool and len(stops.covered) == nootdorp.n_nodes
+    assert np.array_equal(stops.rows(nootdorp.node_ids), np.arange(nootdorp.n_nodes))
 
 
 def test_bad_arguments(nootdorp, noot_area):
