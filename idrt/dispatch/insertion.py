@@ -283,7 +283,8 @@ def find_best_insertion(
             )
             raise DispatchError(msg)
     if parallel is None:
-        parallel = n_veh >= PARALLEL_MIN_VEHICLES
+        considered = n_veh if vehicle_mask is None else int(np.count_nonzero(mask))
+        parallel = considered >= PARALLEL_MIN_VEHICLES
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
     cost, v, i, j, t_pick, t_drop = kernel(
         s.start_time_s,

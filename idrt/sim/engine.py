@@ -139,11 +139,18 @@ class Engine:
         n_veh = len(depots)
         self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
         self.start_node = np.asarray(depots, dtype=np.int64).copy()
-        self.pos_node = self.start_node.copy()  # where each vehicle is or is heading
+        # where each vehicle is or is heading, as coordinates (to pick candidates)
+        self.pos_x = xy_m[self.start_node, 0].copy()
+        self.pos_y = xy_m[self.start_node, 1].copy()
         self.sched: Schedules = empty_schedules(
             np.full(n_veh, rules.capacity), rules.start_s, max_stops=8
         )
         self.events: list[tuple] = []
+        # reusable (n_veh, s_max + 1) travel-time buffers: inf except the rows
+        # of the last dispatch's candidates, which are reset before reuse
+        self._pool: list[np.ndarray] = []
+        self._pool_used = 0
+        self._pool_rows = np.empty(0, dtype=np.int64)
         n_req = len(trips.request_id)
         self.req = {
             "status": np.full(n_req, "pending", dtype=object),
@@ -211,6 +218,7 @@ class Engine:
                 direct = self.oracle.time(p_node, d_node)
                 if math.isfinite(direct):
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
+        self._release_buffers(candidates)
         if combos:
             geometry = self._plan_points(candidates)
             longest = max(c[6] for c in combos)
@@ -296,8 +304,12 @@ class Engine:
         k = self.rules.max_candidates
         if k <= 0 or k >= n_veh:
             return np.arange(n_veh)
-        d2 = ((self.xy_m[self.pos_node] - self.xy_m[node]) ** 2).sum(axis=1)
+        x, y = self.xy_m[node]
+        d2 = (self.pos_x - x) ** 2 + (self.pos_y - y) ** 2
         return np.sort(np.argpartition(d2, k - 1)[:k])
+
+    def _set_position(self, v: int, node: int) -> None:
+        self.pos_x[v], self.pos_y[v] = self.xy_m[node]
 
     def _leg_path(self, vehicle: _Vehicle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The current leg's nodes, cumulative times and lengths (computed once)."""
@@ -344,6 +356,23 @@ class Engine:
         stops_valid[:, 0] = False
         return rows, points, valid, stops_valid
 
+    def _release_buffers(self, rows: np.ndarray) -> None:
+        """Make every pooled buffer reusable; ``rows`` will be written next."""
+        for buf in self._pool[: self._pool_used]:
+            buf[self._pool_rows] = np.inf
+        self._pool_used = 0
+        self._pool_rows = rows
+
+    def _buffer(self) -> np.ndarray:
+        shape = (self.sched.n_vehicles, self.sched.max_stops + 1)
+        if self._pool and self._pool[0].shape != shape:
+            self._pool.clear()  # the stop arrays widened: all buffers are idle now
+        if self._pool_used == len(self._pool):
+            self._pool.append(np.full(shape, np.inf))
+        buf = self._pool[self._pool_used]
+        self._pool_used += 1
+        return buf
+
     def _times_at(self, geometry, node: int, bound_to: float, bound_from: float, *, start: bool):
         """Drive times into ``node`` from the plans' points and out of it to their stops.
 
@@ -353,10 +382,10 @@ class Engine:
         (that leg is pickup -> drop-off), so it is left out (``start=False``).
         """
         rows, points, valid, stops_valid = geometry
-        n_veh, width = self.sched.n_vehicles, points.shape[1]
+        width = points.shape[1]
         into = valid if start else stops_valid
-        to = np.full((n_veh, width), np.inf)
-        from_ = np.full((n_veh, width), np.inf)
+        to = self._buffer()
+        from_ = self._buffer()
         sub = np.full((rows.size, width), np.inf)
         sub[into] = self.oracle.times_to(points[into], node, bound_to)
         to[rows] = sub
@@ -402,7 +431,7 @@ class Engine:
                     vehicle.busy_s += env.now - vehicle.busy_since
                 vehicle.state = IDLE
                 self.start_node[v] = vehicle.node
-                self.pos_node[v] = vehicle.node
+                self._set_position(v, vehicle.node)
                 s.start_time_s[v] = env.now
                 self._log(v, "idle", vehicle.node, -1, vehicle.load)
                 vehicle.wake = env.event()
@@ -432,7 +461,7 @@ class Engine:
         vehicle.leg_start_s, vehicle.leg_total_s = env.now, total
         vehicle.leg_nodes = vehicle.leg_cum_s = vehicle.leg_cum_m = None
         vehicle.state = DRIVING
-        self.pos_node[v] = target
+        self._set_position(v, target)
         self._log(v, "depart", vehicle.node, -1, vehicle.load)
         try:
             yield env.timeout(total)
@@ -443,7 +472,7 @@ class Engine:
             remaining = vehicle.leg_start_s + cum_s[k] - env.now
             self._count_km(vehicle, float(cum_m[k]))
             vehicle.node = int(nodes[k])
-            self.pos_node[v] = vehicle.node
+            self._set_position(v, vehicle.node)
             if remaining > 0:
                 yield env.timeout(remaining)
             self._log(v, "divert", vehicle.node, -1, vehicle.load)
