@@ -316,6 +316,49 @@ def find_best_insertion(
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
 
 
+_STOP_FIELDS = (
+    "stop_node",
+    "stop_kind",
+    "stop_request",
+    "stop_pax",
+    "earliest_s",
+    "latest_s",
+    "leg_s",
+    "dwell_s",
+)
+
+
+def _new_rows(
+    s: Schedules, v: int, i: int, j: int, request: InsertionRequest, times: InsertionTimes
+) -> tuple:
+    """Vehicle ``v``'s stop rows with the request inserted at positions (i, j)."""
+    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    new_stop = (
+        int(request.request_id),
+        int(request.pickup_node),
+        int(request.dropoff_node),
+        pax,
+        earliest,
+        latest,
+        dwell_p,
+        dwell_d,
+    )
+    return _kernels.apply_insertion(
+        float(s.start_time_s[v]),
+        int(s.n_stops[v]),
+        *(getattr(s, name)[v] for name in _STOP_FIELDS),
+        i,
+        j,
+        new_stop,
+        times.to_pickup_s[v],
+        times.from_pickup_s[v],
+        times.to_dropoff_s[v],
+        times.from_dropoff_s[v],
+        float(times.pickup_to_dropoff_s),
+        max_ride,
+    )
+
+
 def insert(
     schedules: Schedules, insertion: Insertion, request: InsertionRequest, times: InsertionTimes
 ) -> Schedules:
@@ -346,7 +389,7 @@ def insert(
     """
     s = validate_schedules(schedules)
     n_veh, s_max = s.n_vehicles, s.max_stops
-    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    _request_scalars(request)  # validates the request
     t = _validate_times(times, n_veh, s_max)
     v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
     if not 0 <= v < n_veh:
@@ -359,40 +402,8 @@ def insert(
             f"0 <= pickup_pos <= dropoff_pos <= n_stops = {n} for vehicle {v}"
         )
         raise DispatchError(msg)
-    new_stop = (
-        int(request.request_id),
-        int(request.pickup_node),
-        int(request.dropoff_node),
-        pax,
-        earliest,
-        latest,
-        dwell_p,
-        dwell_d,
-    )
-    names = (
-        "stop_node",
-        "stop_kind",
-        "stop_request",
-        "stop_pax",
-        "earliest_s",
-        "latest_s",
-        "leg_s",
-        "dwell_s",
-    )
-    rows = _kernels.apply_insertion(
-        float(s.start_time_s[v]),
-        n,
-        *(getattr(s, name)[v] for name in names),
-        i,
-        j,
-        new_stop,
-        t.to_pickup_s[v],
-        t.from_pickup_s[v],
-        t.to_dropoff_s[v],
-        t.from_dropoff_s[v],
-        t.pickup_to_dropoff_s,
-        max_ride,
-    )
+    names = _STOP_FIELDS
+    rows = _new_rows(s, v, i, j, request, t)
     width = max(s_max, n + 2)
     fields = {name: np.copy(value) for name, value in s._asdict().items()}
     for name, row in zip(names, rows, strict=True):
@@ -425,41 +436,8 @@ def insert_into(
     s = schedules
     v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
     n = int(s.n_stops[v])
-    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
-    new_stop = (
-        int(request.request_id),
-        int(request.pickup_node),
-        int(request.dropoff_node),
-        pax,
-        earliest,
-        latest,
-        dwell_p,
-        dwell_d,
-    )
-    names = (
-        "stop_node",
-        "stop_kind",
-        "stop_request",
-        "stop_pax",
-        "earliest_s",
-        "latest_s",
-        "leg_s",
-        "dwell_s",
-    )
-    rows = _kernels.apply_insertion(
-        float(s.start_time_s[v]),
-        n,
-        *(getattr(s, name)[v] for name in names),
-        i,
-        j,
-        new_stop,
-        times.to_pickup_s[v],
-        times.from_pickup_s[v],
-        times.to_dropoff_s[v],
-        times.from_dropoff_s[v],
-        float(times.pickup_to_dropoff_s),
-        max_ride,
-    )
+    names = _STOP_FIELDS
+    rows = _new_rows(s, v, i, j, request, times)
     s_max = s.max_stops
     if n + 2 > s_max:
         width = max(n + 2, 2 * s_max)
