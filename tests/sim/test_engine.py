@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -249,3 +250,17 @@ def test_candidate_limit_keeps_invariants(nootdorp):
     result = simulate(scn, network=nootdorp, trips=trips)
     check_result(result)
     assert result.summary().served > 0
+
+
+def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
+    area = idrt.ServiceArea.from_geojson(
+        Path(__file__).parents[2] / "demand" / "yeongjong_area.geojson"
+    )
+    demand = idrt.demand.poisson(yeongjong, area, 150, seed=4, service_hours=(7.0, 20.0))
+    path = tmp_path / "trips.csv"
+    demand.to_csv(path)
+    scn = Scenario().with_overrides({"demand.trips": str(path), "fleet.size": 3})
+    result = simulate(scn, network=yeongjong)
+    check_result(result)
+    assert len(result.requests) == len(demand)
+    assert sorted(result.requests.origin_node) == sorted(demand.trips.origin_node)
