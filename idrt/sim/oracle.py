@@ -26,7 +26,6 @@ import numpy as np
 
 from idrt.network.road_network import RoadNetwork
 from idrt.routing import _kernels as rk
-from idrt.routing import _tables
 
 __all__ = ["DENSE_MAX_NODES", "DenseOracle", "SearchOracle", "SubsetOracle", "oracle_for"]
 
@@ -105,7 +104,7 @@ class DenseOracle(SearchOracle):
 
     def __init__(self, net: RoadNetwork) -> None:
         super().__init__(net)
-        self.dist, self.pred = _tables.all_pairs(self.indptr, self.heads, self.weights)
+        self.dist, self.pred = rk.all_pairs(self.indptr, self.heads, self.weights)
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -123,7 +122,7 @@ class DenseOracle(SearchOracle):
 
     def path_edges(self, a: int, b: int) -> np.ndarray:
         """CSR edge indices along the fastest path a → b."""
-        return _tables.path_edges_from_pred(self.pred[a], self.tails, a, b)
+        return rk.path_edges_from_pred(self.pred[a], self.tails, a, b)
 
 
 class SubsetOracle(SearchOracle):
@@ -135,7 +134,7 @@ class SubsetOracle(SearchOracle):
         self.subset = nodes
         self.slot = np.full(net.n_nodes, -1, dtype=np.int64)
         self.slot[nodes] = np.arange(nodes.size)
-        self.table_s, self.table_m = _tables.subset_tables(
+        self.table_s, self.table_m = rk.subset_tables(
             self.indptr, self.heads, self.weights, self.edge_length_m, nodes,
             numba.get_num_threads(),
         )  # fmt: skip
