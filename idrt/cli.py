@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
         scn = scn.with_overrides(_parse_overrides(args.set))
-    result = simulate(scn, seed=args.seed)
+    result = simulate(scn, seed=args.seed, progress=sys.stderr.isatty())
     out = Path(args.out or scn.output.dir)
     result.save(out)
     ax = plot.wait_time_cdf(result, max_wait_s=scn.service.max_wait_s)

@@ -128,6 +128,7 @@ class Engine:
         rules: ServiceRules,
         *,
         keep_events: bool = True,
+        progress: bool = False,
     ) -> None:
         self.oracle = oracle
         self.node_ids = node_ids
@@ -135,6 +136,7 @@ class Engine:
         self.trips = trips
         self.rules = rules
         self.keep_events = keep_events
+        self.progress = progress
         self.env = simpy.Environment(initial_time=rules.start_s)
         n_veh = len(depots)
         self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
@@ -189,11 +191,20 @@ class Engine:
     # ------------------------------------------------------------- requests
     def _arrivals(self):
         t = self.trips
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(t.request_id), unit="request", desc="simulating", miniters=100)
         for row in range(len(t.request_id)):
             delay = float(t.booking_time_s[row]) - self.env.now
             if delay > 0:
                 yield self.env.timeout(delay)
             self._dispatch(row)
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
 
     def _dispatch(self, row: int) -> None:
         t, rules = self.trips, self.rules

@@ -82,6 +82,7 @@ def simulate(
     network: RoadNetwork | None = None,
     trips: Any = None,
     oracle: str = "auto",
+    progress: bool = False,
 ) -> Result:
     """Simulate one service day of a scenario.
 
@@ -100,8 +101,10 @@ def simulate(
         :class:`idrt.demand.Demand` or a DataFrame with columns
         ``request_id, booking_time_s, request_time_s, origin_node,
         destination_node, pax`` (source node ids, seconds after midnight).
-    oracle : {"auto", "dense", "search"}
-        Travel-time oracle (all pairs precomputed, or searches).
+    oracle : {"auto", "dense", "subset", "search"}
+        Travel-time oracle (all pairs precomputed, stop tables, or searches).
+    progress
+        Show a progress bar (tqdm) over the requests.
 
     Returns
     -------
@@ -168,6 +171,7 @@ def simulate(
         arrays,
         rules,
         keep_events=scenario.output.events,
+        progress=progress,
     )
     t0 = time.perf_counter()
     engine.run()
