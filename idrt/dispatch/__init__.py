@@ -31,6 +31,7 @@ from idrt.dispatch.insertion import (
     insert_into,
 )
 from idrt.dispatch.schedule import (
+    STOP_FIELDS,
     DispatchError,
     Schedules,
     ScheduleTimes,
@@ -41,6 +42,7 @@ from idrt.dispatch.schedule import (
 )
 
 __all__ = [
+    "STOP_FIELDS",
     "PARALLEL_MIN_VEHICLES",
     "DispatchError",
     "Insertion",

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from idrt.dispatch import _kernels
-from idrt.dispatch.schedule import _PAD, DispatchError, Schedules, validate_schedules
+from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, validate_schedules
 
 __all__ = [
     "PARALLEL_MIN_VEHICLES",
@@ -316,18 +316,6 @@ def find_best_insertion(
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
 
 
-_STOP_FIELDS = (
-    "stop_node",
-    "stop_kind",
-    "stop_request",
-    "stop_pax",
-    "earliest_s",
-    "latest_s",
-    "leg_s",
-    "dwell_s",
-)
-
-
 def _new_rows(
     s: Schedules, v: int, i: int, j: int, request: InsertionRequest, times: InsertionTimes
 ) -> tuple:
@@ -346,7 +334,7 @@ def _new_rows(
     return _kernels.apply_insertion(
         float(s.start_time_s[v]),
         int(s.n_stops[v]),
-        *(getattr(s, name)[v] for name in _STOP_FIELDS),
+        *(getattr(s, name)[v] for name in STOP_FIELDS),
         i,
         j,
         new_stop,
@@ -402,7 +390,7 @@ def insert(
             f"0 <= pickup_pos <= dropoff_pos <= n_stops = {n} for vehicle {v}"
         )
         raise DispatchError(msg)
-    names = _STOP_FIELDS
+    names = STOP_FIELDS
     rows = _new_rows(s, v, i, j, request, t)
     width = max(s_max, n + 2)
     fields = {name: np.copy(value) for name, value in s._asdict().items()}
@@ -436,7 +424,7 @@ def insert_into(
     s = schedules
     v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
     n = int(s.n_stops[v])
-    names = _STOP_FIELDS
+    names = STOP_FIELDS
     rows = _new_rows(s, v, i, j, request, times)
     s_max = s.max_stops
     if n + 2 > s_max:

@@ -24,6 +24,7 @@ from idrt.dispatch import _kernels
 from idrt.errors import IdrtError
 
 __all__ = [
+    "STOP_FIELDS",
     "DispatchError",
     "ScheduleTimes",
     "Schedules",
@@ -109,6 +110,8 @@ _PER_STOP = {
     "leg_s": np.float64,
     "dwell_s": np.float64,
 }
+STOP_FIELDS: tuple[str, ...] = tuple(_PER_STOP)
+"""Names of the per-stop arrays of :class:`Schedules`, in field order."""
 _PAD = {
     "stop_node": -1,
     "stop_kind": 0,

@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from idrt.dispatch import (
+    STOP_FIELDS,
     InsertionRequest,
     InsertionTimes,
     InsertionWeights,
@@ -418,16 +419,7 @@ class Engine:
             int(s.stop_pax[v, 0]),
         )
         dwell = float(s.dwell_s[v, 0])
-        for name in (
-            "stop_node",
-            "stop_kind",
-            "stop_request",
-            "stop_pax",
-            "earliest_s",
-            "latest_s",
-            "leg_s",
-            "dwell_s",
-        ):
+        for name in STOP_FIELDS:
             arr = getattr(s, name)
             arr[v, : n - 1] = arr[v, 1:n]
         s.n_stops[v] = n - 1
