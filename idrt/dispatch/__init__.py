@@ -42,8 +42,8 @@ from idrt.dispatch.schedule import (
 )
 
 __all__ = [
-    "STOP_FIELDS",
     "PARALLEL_MIN_VEHICLES",
+    "STOP_FIELDS",
     "DispatchError",
     "Insertion",
     "InsertionRequest",
