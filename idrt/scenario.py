@@ -25,15 +25,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from idrt.errors import ScenarioError
+from idrt.traffic.cits import CITSConfig, TrafficConfig
 
 __all__ = [
+    "CITSConfig",
     "DemandConfig",
     "DispatchConfig",
+    "ExpansionConfig",
     "FleetConfig",
     "NetworkConfig",
     "OutputConfig",
+    "RebalancingConfig",
     "Scenario",
     "ServiceConfig",
+    "TrafficConfig",
     "resolve_data_path",
 ]
 
@@ -171,8 +176,19 @@ class DispatchConfig:
 
     Attributes
     ----------
-    mode : {"immediate"}
-        Immediate insertion: each request is offered or rejected at once.
+    mode : {"immediate", "batch"}
+        ``"immediate"``: each request is offered or rejected at once by
+        insertion. ``"batch"``: requests collected over ``batch_interval_s``
+        are assigned jointly (see :mod:`idrt.dispatch.batch`).
+    batch_interval_s : float
+        Batch mode: length of a collection interval, s.
+    reoptimise : bool
+        Batch mode: accepted riders not yet picked up may move to another
+        vehicle at each batch if that lowers cost (never breaking their
+        promised pickup window).
+    max_trip_size : int
+        Batch mode: most new requests one vehicle may take in one batch
+        (1: ``linear_sum_assignment``; more: RTV-style ``milp``).
     w_vehicle, w_wait, w_ride, w_delay : float
         Insertion cost weights on added vehicle time, the new rider's wait,
         the new rider's ride time, and the added delay of riders already
@@ -188,7 +204,10 @@ class DispatchConfig:
         path to a new pickup (else it first reaches its current target).
     """
 
-    mode: Literal["immediate"] = "immediate"
+    mode: Literal["immediate", "batch"] = "immediate"
+    batch_interval_s: float = 30.0
+    reoptimise: bool = False
+    max_trip_size: int = 1
     w_vehicle: float = 1.0
     w_wait: float = 0.2
     w_ride: float = 0.0
@@ -196,6 +215,63 @@ class DispatchConfig:
     w_walk: float = 0.5
     max_candidates: int = 0
     diversion: bool = True
+
+
+@dataclass(frozen=True)
+class RebalancingConfig:
+    """Where idle vehicles go (``[rebalancing]``).
+
+    Attributes
+    ----------
+    strategy : {"none", "return_to_depot", "demand_anticipating", "min_cost_flow"}
+        ``"none"``: idle vehicles wait where they are.
+    interval_s : float
+        How often idle vehicles are rebalanced, s.
+    horizon_s : float
+        Demand-anticipating and min-cost-flow: the look-ahead over which
+        expected requests per zone are counted, s.
+    zone_size_m : float
+        Side of the square zones demand and idle supply are counted in, m.
+    """
+
+    strategy: Literal["none", "return_to_depot", "demand_anticipating", "min_cost_flow"] = "none"
+    interval_s: float = 300.0
+    horizon_s: float = 1800.0
+    zone_size_m: float = 1000.0
+
+
+@dataclass(frozen=True)
+class ExpansionConfig:
+    """A new area added to the existing service (``[expansion]``).
+
+    Empty ``area`` (the default) means no expansion. Otherwise the run serves
+    the existing area's demand plus ``trips_per_day`` (times ``demand.scale``)
+    generated in the new area, with ``fleet_size`` extra vehicles starting at
+    ``depots``; fleet sizing in ``expansion`` mode searches ``fleet_size``.
+
+    Attributes
+    ----------
+    area : str
+        GeoJSON of the new area; empty for no expansion.
+    attractors : str
+        Attractor zones/points of the new area (TOML); empty for uniform.
+    trips_per_day : float
+        Expected requests per day in the new area (before ``demand.scale``).
+    profile : str
+        24-hour profile CSV of the new area's demand; empty: ``demand.profile``.
+    fleet_size : int
+        Extra vehicles for the new area.
+    depots : list
+        Where the extra vehicles start: ``[lon, lat]`` pairs or node ids;
+        empty: the existing depots.
+    """
+
+    area: str = ""
+    attractors: str = ""
+    trips_per_day: float = 0.0
+    profile: str = ""
+    fleet_size: int = 0
+    depots: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -220,6 +296,10 @@ _SECTIONS = {
     "fleet": FleetConfig,
     "service": ServiceConfig,
     "dispatch": DispatchConfig,
+    "rebalancing": RebalancingConfig,
+    "traffic": TrafficConfig,
+    "cits": CITSConfig,
+    "expansion": ExpansionConfig,
     "output": OutputConfig,
 }
 
@@ -245,6 +325,12 @@ class Scenario:
     fleet: FleetConfig = field(default_factory=FleetConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    rebalancing: RebalancingConfig = field(default_factory=RebalancingConfig)
+    traffic: TrafficConfig = field(
+        default_factory=lambda: TrafficConfig(profile="demand/profiles/congestion_weekday.csv")
+    )
+    cits: CITSConfig = field(default_factory=CITSConfig)
+    expansion: ExpansionConfig = field(default_factory=ExpansionConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)
@@ -519,6 +605,34 @@ def _validate(s: Scenario) -> None:
             min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay)
             >= 0,
             "dispatch weights must be >= 0",
+        ),
+        (
+            s.dispatch.batch_interval_s > 0,
+            f"dispatch.batch_interval_s = {s.dispatch.batch_interval_s}: must be > 0 s",
+        ),
+        (
+            s.dispatch.max_trip_size >= 1,
+            f"dispatch.max_trip_size = {s.dispatch.max_trip_size}: must be >= 1",
+        ),
+        (
+            s.rebalancing.interval_s > 0,
+            f"rebalancing.interval_s = {s.rebalancing.interval_s}: must be > 0 s",
+        ),
+        (
+            s.rebalancing.horizon_s > 0,
+            f"rebalancing.horizon_s = {s.rebalancing.horizon_s}: must be > 0 s",
+        ),
+        (
+            s.rebalancing.zone_size_m > 0,
+            f"rebalancing.zone_size_m = {s.rebalancing.zone_size_m}: must be > 0 m",
+        ),
+        (
+            s.expansion.fleet_size >= 0,
+            f"expansion.fleet_size = {s.expansion.fleet_size}: must be >= 0 extra vehicles",
+        ),
+        (
+            s.expansion.trips_per_day >= 0,
+            f"expansion.trips_per_day = {s.expansion.trips_per_day}: must be >= 0",
         ),
     ]
     for ok, message in checks:
