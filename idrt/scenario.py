@@ -153,6 +153,9 @@ class ServiceConfig:
         Stop-based mode: the nearest this many stops (by walking) at each end
         are tried; the rider gets the pair with the lowest insertion cost plus
         weighted walking time.
+    late_pickup_tolerance_s : float
+        A pickup later than the time quoted at booking by more than this
+        counts as late (``late_pickup_share``), s.
     """
 
     mode: Literal["door_to_door", "stop_based"] = "door_to_door"
@@ -168,6 +171,7 @@ class ServiceConfig:
     walk_speed_mps: float = 1.2
     stop_spacing_m: float = 300.0
     stop_candidates: int = 3
+    late_pickup_tolerance_s: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,13 @@ polling).
 
 The fleet's plans are one :class:`idrt.dispatch.Schedules` (arrays) that the
 dispatcher proposes into and the vehicle processes execute from.
+
+Travel times: the dispatcher plans with ``oracle.at(now)`` (static, or the
+hourly slice of the traffic model's tables). With a
+:class:`~idrt.sim.movement.Movement` the vehicles drive each leg in its
+realised time (the day's congestion and a signal delay drawn per passage),
+so plans and reality can part: promised pickups can be missed, and the
+results measure by how much.
 """
 
 from __future__ import annotations
@@ -86,6 +93,8 @@ class _Vehicle:
     leg_target: int = 0
     leg_start_s: float = 0.0
     leg_total_s: float = 0.0
+    leg_expected_s: float = 0.0
+    leg: Any = None
     divert_index: int = -1
     load: int = 0
     onboard: set = field(default_factory=set)
@@ -117,6 +126,9 @@ class Engine:
         Service rules and dispatch weights.
     keep_events
         Record the full event log.
+    movement
+        Realised link times and the signal-passage log (traffic model); when
+        omitted every leg takes exactly its planned time.
     """
 
     def __init__(
@@ -130,8 +142,10 @@ class Engine:
         *,
         keep_events: bool = True,
         progress: bool = False,
+        movement=None,
     ) -> None:
         self.oracle = oracle
+        self.movement = movement
         self.node_ids = node_ids
         self.xy_m = xy_m
         self.trips = trips
@@ -218,6 +232,7 @@ class Engine:
         mask = np.zeros(self.sched.n_vehicles, dtype=bool)
         mask[candidates] = True
         now = self.env.now
+        orc = self.oracle.at(now)
         pax = int(t.pax[row])
         latest = float(t.request_time_s[row]) + rules.max_wait_s
         combos = []
@@ -227,7 +242,7 @@ class Engine:
             for d_node, d_walk_s, d_walk_m in t.dropoff_options[row]:
                 if p_node == d_node:
                     continue
-                direct = self.oracle.time(p_node, d_node)
+                direct = orc.time(p_node, d_node)
                 if math.isfinite(direct):
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
         self._release_buffers(candidates)
@@ -236,11 +251,12 @@ class Engine:
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
             to_from_p = {
-                c[0]: self._times_at(geometry, c[0], latest - now, horizon, start=True)
+                c[0]: self._times_at(orc, geometry, c[0], latest - now, horizon, start=True)
                 for c in combos
             }
             to_from_d = {
-                c[3]: self._times_at(geometry, c[3], horizon, horizon, start=False) for c in combos
+                c[3]: self._times_at(orc, geometry, c[3], horizon, horizon, start=False)
+                for c in combos
             }
         best = None
         for p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct in combos:
@@ -326,7 +342,8 @@ class Engine:
     def _leg_path(self, vehicle: _Vehicle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The current leg's nodes, cumulative times and lengths (computed once)."""
         if vehicle.leg_nodes is None:
-            nodes, cum_s, cum_m = self.oracle.leg(vehicle.leg_from, vehicle.leg_target)
+            orc = self.oracle.at(vehicle.leg_start_s)
+            nodes, cum_s, cum_m = orc.leg(vehicle.leg_from, vehicle.leg_target)
             vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m = nodes, cum_s, cum_m
         return vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m
 
@@ -344,8 +361,10 @@ class Engine:
                     s.leg_s[v, 0] = 0.0
             elif state == DRIVING:
                 if not self.rules.diversion:
+                    # the dispatcher knows when the leg was due to end, not
+                    # when it will (the same without a traffic model)
                     self.start_node[v] = vehicle.leg_target
-                    s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_total_s
+                    s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_expected_s
                     s.leg_s[v, 0] = 0.0
                     continue
                 nodes, cum_s, _ = self._leg_path(vehicle)
@@ -353,8 +372,14 @@ class Engine:
                 k = min(k, len(nodes) - 1)
                 vehicle.divert_index = k
                 self.start_node[v] = nodes[k]
+                # where the vehicle is (AVL) is known: the time it reaches the
+                # next node; the rest of the leg is planned with expected times
                 s.start_time_s[v] = vehicle.leg_start_s + cum_s[k]
-                s.leg_s[v, 0] = vehicle.leg_total_s - cum_s[k]
+                if vehicle.leg is None:
+                    s.leg_s[v, 0] = vehicle.leg_total_s - cum_s[k]
+                else:
+                    exp = vehicle.leg.cum_expected_s
+                    s.leg_s[v, 0] = vehicle.leg_expected_s - exp[k]
 
     def _plan_points(self, rows: np.ndarray):
         """The candidates' start points and stops, as masks over (rows, s_max + 1)."""
@@ -385,7 +410,9 @@ class Engine:
         self._pool_used += 1
         return buf
 
-    def _times_at(self, geometry, node: int, bound_to: float, bound_from: float, *, start: bool):
+    def _times_at(
+        self, orc, geometry, node: int, bound_to: float, bound_from: float, *, start: bool
+    ):
         """Drive times into ``node`` from the plans' points and out of it to their stops.
 
         Returns two (n_veh, s_max + 1) arrays (``inf`` outside the candidates):
@@ -399,12 +426,10 @@ class Engine:
         to = self._buffer()
         from_ = self._buffer()
         sub = np.full((rows.size, width), np.inf)
-        sub[into] = self.oracle.times_to(points[into], node, bound_to)
+        sub[into] = orc.times_to(points[into], node, bound_to)
         to[rows] = sub
         sub = np.full((rows.size, width), np.inf)
-        sub[:, :-1][stops_valid[:, 1:]] = self.oracle.times_from(
-            node, points[stops_valid], bound_from
-        )
+        sub[:, :-1][stops_valid[:, 1:]] = orc.times_from(node, points[stops_valid], bound_from)
         from_[rows] = sub
         return to, from_
 
@@ -459,10 +484,20 @@ class Engine:
 
     def _drive(self, vehicle: _Vehicle, target: int):
         env, v = self.env, vehicle.index
-        total = self.oracle.time(vehicle.node, target)
+        orc = self.oracle.at(env.now)
         vehicle.leg_from, vehicle.leg_target = vehicle.node, target
-        vehicle.leg_start_s, vehicle.leg_total_s = env.now, total
+        vehicle.leg_start_s = env.now
         vehicle.leg_nodes = vehicle.leg_cum_s = vehicle.leg_cum_m = None
+        if self.movement is None:
+            vehicle.leg = None
+            total = vehicle.leg_expected_s = orc.time(vehicle.node, target)
+        else:
+            leg = vehicle.leg = self.movement.leg(orc, vehicle.node, target, env.now)
+            vehicle.leg_nodes, vehicle.leg_cum_s = leg.nodes, leg.cum_s
+            vehicle.leg_cum_m = leg.cum_m
+            total = float(leg.cum_s[-1])
+            vehicle.leg_expected_s = float(leg.cum_expected_s[-1])
+        vehicle.leg_total_s = total
         vehicle.state = DRIVING
         self._set_position(v, target)
         self._log(v, "depart", vehicle.node, -1, vehicle.load)
@@ -474,13 +509,21 @@ class Engine:
             vehicle.state = TO_DIVERT
             remaining = vehicle.leg_start_s + cum_s[k] - env.now
             self._count_km(vehicle, float(cum_m[k]))
+            if vehicle.leg is not None:
+                self.movement.record(vehicle.leg, v, vehicle.leg_start_s, k, vehicle.leg_start_s)
             vehicle.node = int(nodes[k])
             self._set_position(v, vehicle.node)
             if remaining > 0:
                 yield env.timeout(remaining)
             self._log(v, "divert", vehicle.node, -1, vehicle.load)
             return
-        self._count_km(vehicle, self.oracle.length_m(vehicle.leg_from, target))
+        if vehicle.leg is None:
+            self._count_km(vehicle, self.oracle.at(vehicle.leg_start_s).length_m(
+                vehicle.leg_from, target))  # fmt: skip
+        else:
+            self._count_km(vehicle, float(vehicle.leg.cum_m[-1]))
+            n = len(vehicle.leg.nodes) - 1
+            self.movement.record(vehicle.leg, v, vehicle.leg_start_s, n, vehicle.leg_start_s)
         vehicle.node = target
         self._log(v, "arrive", target, -1, vehicle.load)
 

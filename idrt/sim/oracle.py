@@ -11,9 +11,15 @@ Three implementations of one small interface, chosen by network size:
   anything else: large networks in stop-based mode.
 - :class:`SearchOracle` runs bounded Dijkstra searches (early exit) per query.
 
-All read the network's ``edge_travel_time_s``, the one travel time of a link,
-and agree bit for bit: a time is always the sum of edge times along the path
-in path order, as Dijkstra accumulates it.
+All read one link-time array (the network's ``edge_travel_time_s``, or one
+hourly slice of the traffic model's tables) and agree bit for bit: a time is
+always the sum of edge times along the path in path order, as Dijkstra
+accumulates it.
+
+:class:`TimeDependentOracle` holds one oracle per time slice of a
+:class:`~idrt.traffic.TimeSlicedTravelTimes` table, built on first use;
+``oracle.at(t)`` is the oracle for the slice holding time ``t`` (the static
+oracles return themselves).
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ import numpy as np
 from idrt.network.road_network import RoadNetwork
 from idrt.routing import _kernels as rk
 
-__all__ = ["DENSE_MAX_NODES", "DenseOracle", "SearchOracle", "SubsetOracle", "oracle_for"]
+__all__ = [
+    "DENSE_MAX_NODES",
+    "DenseOracle",
+    "SearchOracle",
+    "SubsetOracle",
+    "TimeDependentOracle",
+    "oracle_for",
+]
 
 DENSE_MAX_NODES = 6000
 """Largest network (nodes) for which all pairs are precomputed."""
@@ -36,17 +49,30 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class SearchOracle:
-    """Bounded Dijkstra searches per query, for networks too large for a table."""
+    """Bounded Dijkstra searches per query, for networks too large for a table.
 
-    def __init__(self, net: RoadNetwork) -> None:
+    Parameters
+    ----------
+    net
+        The road network.
+    weights_s
+        Link times to route on, s per edge; the network's free-flow
+        ``edge_travel_time_s`` when omitted.
+    """
+
+    def __init__(self, net: RoadNetwork, weights_s: np.ndarray | None = None) -> None:
         self.indptr = net.indptr
         self.heads = net.heads
-        self.weights = net.edge_travel_time_s
+        self.weights = net.edge_travel_time_s if weights_s is None else weights_s
         self.edge_length_m = net.length_m
         self.tails = net.edge_tails
         self.n_nodes = net.n_nodes
         r = rk.reverse_csr(self.indptr, self.heads, self.weights)
         self.r_indptr, self.r_heads, self.r_weights = r[0], r[1], r[2]
+
+    def at(self, time_s: float) -> SearchOracle:
+        """The oracle valid at ``time_s``: itself (link times do not vary)."""
+        return self
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -102,8 +128,8 @@ class SearchOracle:
 class DenseOracle(SearchOracle):
     """All pairs precomputed: ``time(a, b)`` is a table lookup."""
 
-    def __init__(self, net: RoadNetwork) -> None:
-        super().__init__(net)
+    def __init__(self, net: RoadNetwork, weights_s: np.ndarray | None = None) -> None:
+        super().__init__(net, weights_s)
         self.dist, self.pred = rk.all_pairs(self.indptr, self.heads, self.weights)
 
     def time(self, a: int, b: int) -> float:
@@ -128,8 +154,10 @@ class DenseOracle(SearchOracle):
 class SubsetOracle(SearchOracle):
     """Times and path lengths precomputed between a subset of nodes; searches elsewhere."""
 
-    def __init__(self, net: RoadNetwork, nodes: np.ndarray) -> None:
-        super().__init__(net)
+    def __init__(
+        self, net: RoadNetwork, nodes: np.ndarray, weights_s: np.ndarray | None = None
+    ) -> None:
+        super().__init__(net, weights_s)
         nodes = np.unique(np.asarray(nodes, dtype=np.int64))
         self.subset = nodes
         self.slot = np.full(net.n_nodes, -1, dtype=np.int64)
@@ -178,6 +206,88 @@ class SubsetOracle(SearchOracle):
         if off.any():
             out[off] = super().times_from(source, points[off], max_time_s)
         return out
+
+
+class TimeDependentOracle:
+    """One oracle per time slice of an hourly link-time table.
+
+    Dispatch at time ``t`` plans with ``at(t)``: the oracle over the link
+    times of the slice holding ``t`` (a table per slice, as the traffic model
+    gives them). Slice oracles are built on first use; with ``kind="dense"``
+    only the ``keep`` most recently used are kept (a dense table is about
+    100 MB at 3,000 nodes), searches and subset tables are kept for all.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    weights_s
+        float64 ``(n_slices, m)``: link times per slice, s.
+    slice_s
+        Length of a slice, s; slice ``h`` covers ``[h slice_s, (h+1) slice_s)``
+        and times wrap daily.
+    kind : {"dense", "subset", "search"}
+        Oracle of each slice (see :func:`oracle_for`).
+    subset
+        Nodes worth a table for ``kind="subset"``.
+    keep
+        Dense slice tables kept in memory.
+    """
+
+    def __init__(
+        self,
+        net: RoadNetwork,
+        weights_s: np.ndarray,
+        slice_s: float,
+        *,
+        kind: str = "search",
+        subset: np.ndarray | None = None,
+        keep: int = 2,
+    ) -> None:
+        self.net = net
+        self.weights_s = np.asarray(weights_s, dtype=np.float64)
+        self.slice_s = float(slice_s)
+        self.kind = kind
+        self.subset = subset
+        self.keep = keep
+        self._built: dict[int, SearchOracle] = {}
+        self._order: list[int] = []
+        # slices with identical link times share one oracle
+        first: dict[bytes, int] = {}
+        self._same = np.array(
+            [first.setdefault(row.tobytes(), h) for h, row in enumerate(self.weights_s)]
+        )
+
+    @property
+    def n_slices(self) -> int:
+        """Number of time slices."""
+        return int(self.weights_s.shape[0])
+
+    def slice_of(self, time_s: float) -> int:
+        """Slice holding ``time_s`` (seconds after midnight; wraps daily)."""
+        return math.floor(time_s / self.slice_s) % self.n_slices
+
+    def at(self, time_s: float) -> SearchOracle:
+        """The oracle of the slice holding ``time_s``."""
+        h = int(self._same[self.slice_of(time_s)])
+        oracle = self._built.get(h)
+        if oracle is None:
+            weights = np.ascontiguousarray(self.weights_s[h])
+            if self.kind == "dense":
+                oracle = DenseOracle(self.net, weights)
+            elif self.kind == "subset":
+                oracle = SubsetOracle(self.net, self.subset, weights)
+            else:
+                oracle = SearchOracle(self.net, weights)
+            self._built[h] = oracle
+            if self.kind == "dense":
+                self._order.append(h)
+                if len(self._order) > self.keep:
+                    del self._built[self._order.pop(0)]
+        elif self.kind == "dense" and self._order[-1] != h:
+            self._order.remove(h)
+            self._order.append(h)
+        return oracle
 
 
 def oracle_for(

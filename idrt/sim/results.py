@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 __all__ = ["Result", "summarize"]
 
 EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
+PASSAGE_COLUMNS = ["time_s", "vehicle", "intersection_id", "hour", "delay_s", "expected_delay_s"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class Result:
         Hours of service per vehicle (for per-vehicle-hour KPIs).
     wall_s : float
         Wall-clock time of the simulation itself, s.
+    signal_passages : pandas.DataFrame
+        One row per passage of a vehicle through a signalised intersection
+        (traffic model on; empty otherwise): ``time_s``, ``vehicle``,
+        ``intersection_id``, ``hour``, realised ``delay_s`` and its
+        expectation ``expected_delay_s`` (the day's flows), s.
     """
 
     requests: pd.DataFrame
@@ -50,10 +56,34 @@ class Result:
     seed: int
     service_hours: float
     wall_s: float = float("nan")
+    signal_passages: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=PASSAGE_COLUMNS)
+    )
 
     def summary(self) -> pd.Series:
         """Headline KPIs (see :func:`summarize`)."""
-        return summarize(self.requests, self.vehicles, self.service_hours)
+        return summarize(self.requests, self.vehicles, self.service_hours, self.signal_passages)
+
+    def intersection_delays(self) -> pd.DataFrame:
+        """Realised signal delay per intersection: passages and mean delay, s.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per intersection the fleet passed: ``intersection_id``,
+            ``passages``, ``delay_mean_s``, ``delay_total_s``,
+            ``expected_delay_mean_s``.
+        """
+        p = self.signal_passages
+        grouped = p.groupby("intersection_id")
+        return pd.DataFrame(
+            {
+                "passages": grouped.size(),
+                "delay_mean_s": grouped["delay_s"].mean(),
+                "delay_total_s": grouped["delay_s"].sum(),
+                "expected_delay_mean_s": grouped["expected_delay_s"].mean(),
+            }
+        ).reset_index()
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write the tables (Parquet), the KPIs (CSV) and the resolved scenario.
@@ -68,6 +98,8 @@ class Result:
         self.requests.to_parquet(folder / "requests.parquet", index=False)
         self.vehicles.to_parquet(folder / "vehicles.parquet", index=False)
         self.events.to_parquet(folder / "events.parquet", index=False)
+        if len(self.signal_passages):
+            self.signal_passages.to_parquet(folder / "signal_passages.parquet", index=False)
         self.summary().rename("value").to_csv(folder / "summary.csv", index_label="kpi")
         (folder / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
         meta = {
@@ -79,7 +111,12 @@ class Result:
         return folder
 
 
-def summarize(requests: pd.DataFrame, vehicles: pd.DataFrame, service_hours: float) -> pd.Series:
+def summarize(
+    requests: pd.DataFrame,
+    vehicles: pd.DataFrame,
+    service_hours: float,
+    signal_passages: pd.DataFrame | None = None,
+) -> pd.Series:
     """KPIs of a run.
 
     Returns
@@ -90,7 +127,14 @@ def summarize(requests: pd.DataFrame, vehicles: pd.DataFrame, service_hours: flo
         ``in_vehicle_mean_s``, ``ride_time_ratio`` (mean in-vehicle / direct),
         ``walk_mean_m``, ``passengers``, ``vehicle_km``, ``empty_km_share``,
         ``vehicle_km_per_passenger``, ``passengers_per_vehicle_hour``,
-        ``shared_ride_share``, ``mean_occupancy``, ``fleet_size``.
+        ``shared_ride_share``, ``mean_occupancy``, ``fleet_size``;
+        ``missed_promise_share`` (served riders picked up after their
+        promised latest pickup), ``late_pickup_share`` (served riders picked
+        up later than the time quoted at booking by more than the tolerance
+        in the ``late_pickup`` column) and ``late_pickup_mean_s`` (mean
+        lateness against the quote, s, of those); ``signal_passages_per_km``
+        and ``signal_delay_per_passage_s`` (realised mean, s; NaN without
+        the traffic model).
     """
     served = requests[requests["status"] == "served"]
     n = len(requests)
@@ -126,6 +170,28 @@ def summarize(requests: pd.DataFrame, vehicles: pd.DataFrame, service_hours: flo
             "shared_ride_share": float(served["shared"].mean()) if len(served) else float("nan"),
             "mean_occupancy": float(vehicles["pax_km"].sum()) / km if km else float("nan"),
             "fleet_size": len(vehicles),
+            "missed_promise_share": _share(served, "missed_promise"),
+            "late_pickup_share": _share(served, "late_pickup"),
+            "late_pickup_mean_s": _late_mean(served),
+            "signal_passages_per_km": len(signal_passages) / km
+            if signal_passages is not None and len(signal_passages) and km
+            else float("nan"),
+            "signal_delay_per_passage_s": float(signal_passages["delay_s"].mean())
+            if signal_passages is not None and len(signal_passages)
+            else float("nan"),
         },
         name="kpi",
     )
+
+
+def _share(served: pd.DataFrame, column: str) -> float:
+    if column not in served.columns or not len(served):
+        return float("nan")
+    return float(served[column].mean())
+
+
+def _late_mean(served: pd.DataFrame) -> float:
+    if "late_pickup" not in served.columns or not served["late_pickup"].any():
+        return 0.0 if len(served) else float("nan")
+    late = served[served["late_pickup"]]
+    return float((late["pickup_s"] - late["planned_pickup_s"]).mean())

@@ -14,10 +14,10 @@ from idrt.errors import IdrtError, ScenarioError
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
-from idrt.sim.oracle import oracle_for
+from idrt.sim.oracle import TimeDependentOracle, oracle_for
 from idrt.sim.results import EVENT_COLUMNS, Result
 
-__all__ = ["build_network", "build_trips", "simulate"]
+__all__ = ["build_network", "build_travel_times", "build_trips", "simulate", "traffic_active"]
 
 TRIP_COLUMNS = [
     "request_id",
@@ -38,33 +38,82 @@ def build_network(scenario: Scenario) -> RoadNetwork:
     )
 
 
+_EXPANSION_STREAM = 0x6578
+"""Tag of the random stream of the expansion area's demand: ``default_rng([seed, tag])``."""
+
+
 def service_area(scenario: Scenario, network: RoadNetwork):
-    """The scenario's service area; the whole network when none is given."""
+    """The scenario's service area; the whole network when none is given.
+
+    With an ``[expansion]`` area it is the union of ``demand.area`` and
+    ``expansion.area``.
+    """
     from idrt import demand as dm
 
     if scenario.demand.area:
-        return dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
-    return dm.ServiceArea.from_nodes(network, network.node_ids, name=network.name)
+        area = dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
+    else:
+        area = dm.ServiceArea.from_nodes(network, network.node_ids, name=network.name)
+    if scenario.expansion.area:
+        extra = dm.ServiceArea.from_geojson(scenario.data_path(scenario.expansion.area))
+        area = area.union(extra, name=f"{area.name}+{extra.name}")
+    return area
 
 
 def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataFrame:
-    """The scenario's requests: generated (seeded) or read from its trip CSV."""
+    """The scenario's requests: generated (seeded) or read from its trip CSV.
+
+    With an ``[expansion]`` area, ``expansion.trips_per_day * demand.scale``
+    requests generated inside that area (from their own random stream, so the
+    base requests of a seed are the same with and without the expansion) are
+    appended with request ids after the base ones.
+    """
     from idrt import demand as dm
 
     d = scenario.demand
-    area = service_area(scenario, network)
     if d.trips:
         trips = dm.from_csv(scenario.data_path(d.trips), network)
         if d.scale != 1.0:
             trips = trips.scaled(d.scale, seed=seed)
-        return trips.trips
-    attractors = scenario.data_path(d.attractors) if d.attractors else None
+        frame = trips.trips
+    else:
+        area = dm.ServiceArea.from_geojson(scenario.data_path(d.area)) if d.area else None
+        if area is None:
+            area = dm.ServiceArea.from_nodes(network, network.node_ids, name=network.name)
+        frame = _poisson_trips(
+            scenario, network, area, d.trips_per_day * d.scale, d.profile, d.attractors, seed
+        )
+    e = scenario.expansion
+    if not e.area or e.trips_per_day * d.scale <= 0:
+        return frame
+    area = dm.ServiceArea.from_geojson(scenario.data_path(e.area))
+    extra = _poisson_trips(
+        scenario,
+        network,
+        area,
+        e.trips_per_day * d.scale,
+        e.profile or d.profile,
+        e.attractors,
+        np.random.default_rng([seed, _EXPANSION_STREAM]),
+    )
+    first_id = int(frame["request_id"].max()) + 1 if len(frame) else 0
+    extra["request_id"] = extra["request_id"].to_numpy(np.int64) + first_id
+    frame = pd.concat([frame, extra[[c for c in frame.columns if c in extra.columns]]])
+    frame = frame.sort_values(["booking_time_s", "request_time_s", "request_id"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _poisson_trips(scenario, network, area, trips_per_day, profile, attractors, seed):
+    """Poisson requests in one area with the scenario's demand settings."""
+    from idrt import demand as dm
+
+    d = scenario.demand
     demand = dm.poisson(
         network,
         area,
-        trips_per_day=d.trips_per_day * d.scale,
-        profile=scenario.data_path(d.profile),
-        attractors=attractors,
+        trips_per_day=trips_per_day,
+        profile=scenario.data_path(profile),
+        attractors=scenario.data_path(attractors) if attractors else None,
         gravity_beta_per_s=d.gravity_beta_per_s or None,
         group_sizes={int(k): v for k, v in d.group_sizes.items()},
         prebooked_share=d.prebooked_share,
@@ -163,8 +212,30 @@ def simulate(
         # every stop, not just those this demand uses: the tables are cached
         # per network and subset, so sweeps and replications reuse them
         subset = np.unique(np.concatenate([stop_nodes, depots]))
+    t0 = time.perf_counter()
+    movement = None
+    if traffic_active(scenario):
+        from idrt.sim.movement import Movement
+
+        expected, realised = build_travel_times(scenario, net, seed)
+        planning = realised if scenario.cits.realtime_info else expected
+        kind = oracle
+        if kind == "auto":
+            kind = "subset" if subset is not None else "search"
+        planner = TimeDependentOracle(
+            net, planning.edge_travel_time_s, planning.slice_s, kind=kind, subset=subset
+        )
+        movement = Movement(
+            realised=realised,
+            rng=np.random.default_rng([seed, 6]),
+            heads=net.heads,
+            length_m=net.length_m,
+            signal_id=net.signal_id,
+        )
+    else:
+        planner = oracle_for(net, oracle, subset=subset)
     engine = Engine(
-        oracle_for(net, oracle, subset=subset),
+        planner,
         net.node_ids,
         np.column_stack([net.x_m, net.y_m]),
         depots,
@@ -172,19 +243,77 @@ def simulate(
         rules,
         keep_events=scenario.output.events,
         progress=progress,
+        movement=movement,
     )
-    t0 = time.perf_counter()
     engine.run()
     wall = time.perf_counter() - t0
+    extra = {}
+    if movement is not None:
+        extra["signal_passages"] = movement.passage_table()
     return Result(
-        requests=_request_table(frame, engine, net),
+        requests=_request_table(frame, engine, net, svc.late_pickup_tolerance_s),
         vehicles=_vehicle_table(engine, net, depots),
         events=pd.DataFrame(engine.events, columns=EVENT_COLUMNS),
         scenario=scenario,
         seed=seed,
         service_hours=svc.end_h - svc.start_h,
         wall_s=wall,
+        **extra,
     )
+
+
+def traffic_active(scenario: Scenario) -> bool:
+    """Whether the scenario's traffic model changes any link time.
+
+    With ``traffic.signals = "none"`` and no congestion profile every link
+    takes its free-flow time and the run is the plain (static) simulator,
+    bit for bit.
+    """
+    return scenario.traffic.signals != "none" or bool(scenario.traffic.profile)
+
+
+_TT_CACHE: dict = {}
+
+
+def build_travel_times(scenario: Scenario, network: RoadNetwork, seed: int):
+    """The historical and the realised day's hourly link times of a run.
+
+    Returns
+    -------
+    expected, realised : idrt.traffic.TimeSlicedTravelTimes
+        ``expected`` is what a planner's router knows (the profile as given;
+        cached per network and configuration); ``realised`` is the day of
+        ``seed``: the profile perturbed by ``traffic.day_to_day_cv`` from the
+        run's own traffic stream ``default_rng([seed, 5])``, the same for
+        every C-ITS variant of a seed (common random numbers).
+    """
+    from idrt.traffic import build_travel_times as build
+
+    base_dir = scenario.base_dir
+    key = (
+        id(network),
+        network.n_edges,
+        repr(scenario.traffic),
+        repr(scenario.cits),
+        str(scenario.data_path(scenario.traffic.profile)) if scenario.traffic.profile else "",
+    )
+    expected = _TT_CACHE.get(key)
+    if expected is None or expected[0]() is not network:
+        import weakref
+
+        tables = build(network, scenario.traffic, scenario.cits, base_dir=base_dir)
+        _TT_CACHE.clear()  # one configuration at a time: tables are m x 24 floats
+        _TT_CACHE[key] = (weakref.ref(network), tables)
+    else:
+        tables = expected[1]
+    realised = build(
+        network,
+        scenario.traffic,
+        scenario.cits,
+        seed=np.random.default_rng([seed, 5]),
+        base_dir=base_dir,
+    )
+    return tables, realised
 
 
 def _validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -> pd.DataFrame:
@@ -234,26 +363,49 @@ def _validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -
 
 
 def _depot_nodes(scenario: Scenario, net: RoadNetwork) -> np.ndarray:
+    """Start node (internal index) of every vehicle of the whole fleet.
+
+    ``fleet.size`` vehicles spread round-robin over ``fleet.depots``, then the
+    ``expansion.fleet_size`` extra vehicles over ``expansion.depots`` (the
+    base depots when that is empty). Its length is the fleet size of the run.
+    """
+    base = _resolve_depots(scenario.fleet.depots, net, "fleet.depots")
+    nodes = [base[v % len(base)] for v in range(scenario.fleet.size)]
+    e = scenario.expansion
+    if e.area and e.fleet_size > 0:
+        extra = _resolve_depots(e.depots, net, "expansion.depots") if e.depots else base
+        nodes += [extra[v % len(extra)] for v in range(e.fleet_size)]
+    return np.array(nodes, dtype=np.int64)
+
+
+def _resolve_depots(entries: list, net: RoadNetwork, key: str) -> list[int]:
+    """Internal node index of each depot entry (a node id or ``[lon, lat]``)."""
     nodes = []
-    for depot in scenario.fleet.depots:
-        if isinstance(depot, int):
+    for depot in entries:
+        if isinstance(depot, int) and not isinstance(depot, bool):
             try:
                 nodes.append(int(net.index_of(depot)))
             except IdrtError as exc:
-                msg = f"fleet.depots: {exc}"
+                msg = f"{key}: {exc}"
                 raise ScenarioError(msg) from exc
-        else:
+        elif (
+            isinstance(depot, (list, tuple))
+            and len(depot) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in depot)
+        ):
             lon, lat = depot
             node, dist = net.nearest_node(lon, lat, return_dist=True)
             if dist > 1000:
                 msg = (
-                    f"fleet.depots entry {depot!r} is {dist:.0f} m from the nearest road of "
+                    f"{key} entry {depot!r} is {dist:.0f} m from the nearest road of "
                     f"network {net.name!r}; give a point on the network (lon, lat in degrees)"
                 )
                 raise ScenarioError(msg)
             nodes.append(int(net.index_of(node)))
-    size = scenario.fleet.size
-    return np.array([nodes[v % len(nodes)] for v in range(size)], dtype=np.int64)
+        else:
+            msg = f"{key} entry {depot!r}: give [lon, lat] in degrees or a node id"
+            raise ScenarioError(msg)
+    return nodes
 
 
 def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
@@ -283,7 +435,9 @@ def _stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
     return options(origin_idx), options(dest_idx), stop_idx
 
 
-def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.DataFrame:
+def _request_table(
+    frame: pd.DataFrame, engine: Engine, net: RoadNetwork, late_tolerance_s: float
+) -> pd.DataFrame:
     r = engine.req
     out = frame[TRIP_COLUMNS].copy()
     if "prebooked" in frame.columns:
@@ -320,6 +474,9 @@ def _request_table(frame: pd.DataFrame, engine: Engine, net: RoadNetwork) -> pd.
     with np.errstate(divide="ignore", invalid="ignore"):
         out["detour_ratio"] = out["in_vehicle_s"] / out["direct_s"]
     out["shared"] = r["shared"]
+    served = out["status"] == "served"
+    out["missed_promise"] = served & (out["pickup_s"] > out["promised_pickup_s"] + 1e-6)
+    out["late_pickup"] = served & (out["pickup_s"] > out["planned_pickup_s"] + late_tolerance_s)
     return out
 
 

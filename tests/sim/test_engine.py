@@ -12,9 +12,11 @@ import pytest
 
 import idrt
 from idrt.network import network_from_graph
-from idrt.scenario import DemandConfig, FleetConfig, Scenario, ServiceConfig
+from idrt.scenario import DemandConfig, FleetConfig, Scenario, ServiceConfig, TrafficConfig
 from idrt.sim import simulate
 from tests.sim.invariants import check_result
+
+FREE_FLOW = TrafficConfig(signals="none")  # no congestion profile, no signal delay
 
 
 def _line_network():
@@ -46,7 +48,9 @@ def _scenario(**service):
     }
     base.update(service)
     return Scenario(
-        fleet=FleetConfig(size=1, capacity=4, depots=[1]), service=ServiceConfig(**base)
+        fleet=FleetConfig(size=1, capacity=4, depots=[1]),
+        service=ServiceConfig(**base),
+        traffic=FREE_FLOW,
     )
 
 
@@ -139,6 +143,7 @@ def _fleet_scenario(net, size, capacity, **service):
         fleet=FleetConfig(size=size, capacity=capacity, depots=[int(net.node_ids[0])]),
         service=ServiceConfig(**base),
         demand=DemandConfig(group_sizes={"1": 1.0}),
+        traffic=FREE_FLOW,
     )
 
 
