@@ -378,20 +378,21 @@ class Scenario:
         Relative data paths inside it are resolved against the file's folder,
         then the working directory, then the idrt checkout.
 
+        A file may start from another with ``extends = "other.toml"`` (path
+        relative to the file): its tables are merged key by key over the
+        other's, so a variant names only what it changes::
+
+            extends = "yeongjong.toml"
+            [cits]
+            adaptive_signals = true
+
         Raises
         ------
         ScenarioError
             If the file is missing, is not valid TOML, or holds invalid keys.
         """
         path = Path(path)
-        if not path.is_file():
-            msg = f"scenario file {str(path)!r} does not exist; check the path"
-            raise ScenarioError(msg)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
-            raise ScenarioError(msg) from exc
+        data = _read_toml(path, ())
         data.setdefault("name", path.stem)
         return cls.from_dict(data, base_dir=path.resolve().parent)
 
@@ -456,6 +457,41 @@ class Scenario:
     def data_path(self, value: str) -> Path:
         """Resolve a data path of this scenario (see :func:`resolve_data_path`)."""
         return resolve_data_path(value, self.base_dir)
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """A scenario file's tables, with ``extends`` resolved (merged over its base)."""
+    if not path.is_file():
+        where = f" (extended by {str(chain[-1])!r})" if chain else ""
+        msg = f"scenario file {str(path)!r}{where} does not exist; check the path"
+        raise ScenarioError(msg)
+    if path.resolve() in chain:
+        msg = f"scenario file {str(path)!r} extends itself through {[str(c) for c in chain]}"
+        raise ScenarioError(msg)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
+        raise ScenarioError(msg) from exc
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        msg = f"extends = {base!r} in {str(path)!r} must be the path of another scenario file"
+        raise ScenarioError(msg)
+    merged = _read_toml(path.parent / base, (*chain, path.resolve()))
+    merged.pop("name", None)  # a variant is named after its own file
+    return _merge(merged, data)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def resolve_data_path(value: str | os.PathLike[str], base_dir: str | os.PathLike[str] = "") -> Path:

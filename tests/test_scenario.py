@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import idrt
+from idrt.errors import ScenarioError
 from idrt.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,3 +91,39 @@ def test_relative_paths_resolve_next_to_the_file_first(tmp_path):
     path.write_text('[demand]\nprofile = "p.csv"\n')
     scn = Scenario.from_toml(path)
     assert scn.data_path(scn.demand.profile) == tmp_path / "p.csv"
+
+
+def test_extends_merges_a_variant_over_its_base(tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text(
+        'name = "base"\n[fleet]\nsize = 7\ncapacity = 9\n[cits]\nbus_priority = false\n'
+        "[reference]\nrequests = 100\n"
+    )
+    (tmp_path / "sub").mkdir()
+    variant = tmp_path / "sub" / "variant.toml"
+    variant.write_text(
+        'extends = "../base.toml"\n[fleet]\nsize = 12\n[cits]\nbus_priority = true\n'
+    )
+    scn = Scenario.from_toml(variant)
+    assert scn.name == "variant"
+    assert (scn.fleet.size, scn.fleet.capacity) == (12, 9)
+    assert scn.cits.bus_priority
+    assert scn.reference == {"requests": 100.0}
+    loop = tmp_path / "loop.toml"
+    loop.write_text('extends = "loop.toml"\n')
+    with pytest.raises(ScenarioError, match="extends itself"):
+        Scenario.from_toml(loop)
+    missing = tmp_path / "missing.toml"
+    missing.write_text('extends = "nowhere.toml"\n')
+    with pytest.raises(ScenarioError, match=r"nowhere\.toml.*extended by"):
+        Scenario.from_toml(missing)
+
+
+def test_shipped_cits_variant_differs_from_the_default_only_in_cits_and_output():
+    base = Scenario.from_toml(REPO / "experiments" / "yeongjong.toml")
+    cits = Scenario.from_toml(REPO / "experiments" / "yeongjong_cits.toml")
+    assert base.traffic.signals == "fixed" and base.traffic.profile
+    assert not (base.cits.adaptive_signals or base.cits.bus_priority or base.cits.realtime_info)
+    assert cits.cits.adaptive_signals and cits.cits.bus_priority and cits.cits.realtime_info
+    for section in ("network", "demand", "fleet", "service", "dispatch", "traffic"):
+        assert getattr(base, section) == getattr(cits, section), section

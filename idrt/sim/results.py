@@ -100,6 +100,7 @@ class Result:
         self.events.to_parquet(folder / "events.parquet", index=False)
         if len(self.signal_passages):
             self.signal_passages.to_parquet(folder / "signal_passages.parquet", index=False)
+            self.intersection_delays().to_csv(folder / "intersection_delays.csv", index=False)
         self.summary().rename("value").to_csv(folder / "summary.csv", index_label="kpi")
         (folder / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
         meta = {

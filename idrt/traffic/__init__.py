@@ -14,7 +14,7 @@ frozen structs (the simulator reads them; see ``docs/traffic.md``):
 
 from __future__ import annotations
 
-from idrt.traffic.cits import CITSConfig, TrafficConfig, resolve_equipped
+from idrt.traffic.cits import CITSConfig, TrafficConfig, corridor_signals, resolve_equipped
 from idrt.traffic.congestion import (
     DEFAULT_CAPACITY_VPHPL,
     CongestionProfile,
@@ -46,6 +46,7 @@ __all__ = [
     "build_travel_times",
     "capacity_per_lane_vph",
     "control_delay_s",
+    "corridor_signals",
     "delay_saved_by_intersection",
     "incremental_delay_s",
     "load_congestion_profile",

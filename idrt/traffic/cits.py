@@ -48,15 +48,19 @@ Every default sits inside a measured range
   variation of an hour's background volume between weekdays (an
   assumption; weekday counts on urban roads commonly vary by 5–15 %).
 
-What is not supported: ``equipped = "corridor"`` (the signals along named
-roads) needs road names, which :class:`~idrt.network.RoadNetwork` does not
-keep; give the intersection ids of the corridor (``net.signals`` lists them
-with coordinates) or a fraction.
+Where C-ITS is deployed: ``equipped = "all"``, a list of intersection ids
+(``net.signals`` lists them with coordinates), a fraction drawn with
+``equipped_seed``, or ``"corridor"``: the signals along the fastest route
+through the ``corridor`` waypoints (``[[lon, lat], ...]``, at least two), i.e.
+the roads a planner would name ("Yeongjonghaean-ro from the ferry terminal to
+Unseo station"). The compact network keeps no road names, so a corridor is
+given by points on it rather than by name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -67,7 +71,7 @@ from idrt.errors import ScenarioError
 from idrt.network.speeds import ROAD_CLASSES
 from idrt.traffic.delay import DEFAULT_MAX_CYCLE_S, DEFAULT_MIN_CYCLE_S
 
-__all__ = ["CITSConfig", "TrafficConfig", "resolve_equipped"]
+__all__ = ["CITSConfig", "TrafficConfig", "corridor_signals", "resolve_equipped"]
 
 N_PHASES = 2
 """Phases of the signal model: main street and side street."""
@@ -132,6 +136,9 @@ class TrafficConfig:
     day_to_day_cv : float
         Coefficient of variation of an hour's background v/c between days
         (the realised day differs from the historical profile by this).
+    day_to_day_correlation : float
+        Share of that variation common to all hours of a day (a busy day is
+        busy all day), in [0, 1].
     """
 
     profile: str = ""
@@ -151,6 +158,7 @@ class TrafficConfig:
     upstream_i: float = 1.0
     capacity_vphpl: dict[str, float] = field(default_factory=dict)
     day_to_day_cv: float = 0.10
+    day_to_day_correlation: float = 0.5
 
     def __post_init__(self) -> None:
         if not isinstance(self.profile, str):
@@ -167,6 +175,12 @@ class TrafficConfig:
         for name in ("lost_time_s_per_phase", "min_green_s", "bpr_alpha", "bpr_beta"):
             if v[name] < 0:
                 _fail(f"traffic.{name}", v[name], "must be >= 0")
+        if not 0 <= self.day_to_day_correlation <= 1:
+            _fail(
+                "traffic.day_to_day_correlation",
+                self.day_to_day_correlation,
+                "must be in [0, 1] (0: hours independent, 1: one factor for the day)",
+            )
         if not 0 <= self.day_to_day_cv <= 1:
             _fail("traffic.day_to_day_cv", self.day_to_day_cv, "must be in [0, 1] (e.g. 0.1)")
         if not 0 < self.upstream_i <= 1:
@@ -221,8 +235,11 @@ class CITSConfig:
     ----------
     equipped : str, float or list of int
         Which signalised intersections are smart: ``"all"``, ``"none"``, a
-        list of intersection ids (``net.signals.intersection_id``), or a
-        fraction in [0, 1] drawn with ``equipped_seed``.
+        list of intersection ids (``net.signals.intersection_id``), a
+        fraction in [0, 1] drawn with ``equipped_seed``, or ``"corridor"``.
+    corridor : list of [lon, lat]
+        With ``equipped = "corridor"``: waypoints in degrees; the signals on
+        the fastest (free-flow) route through them in order are equipped.
     equipped_seed : int
         Seed of the draw for a fractional ``equipped`` (fixed per scenario,
         so that the deployment does not change between replications).
@@ -238,6 +255,7 @@ class CITSConfig:
     """
 
     equipped: str | float | list[int] = "all"
+    corridor: list[list[float]] = field(default_factory=list)
     equipped_seed: int = 0
     adaptive_signals: bool = False
     bus_priority: bool = False
@@ -256,15 +274,19 @@ class CITSConfig:
             _fail("cits.equipped_seed", seed, "must be a whole number >= 0")
         eq = self.equipped
         if isinstance(eq, str):
-            if eq == "corridor":
+            if eq == "corridor" and len(self.corridor) < 2:
+                _fail(
+                    "cits.corridor",
+                    self.corridor,
+                    "equipped = 'corridor' needs at least two [lon, lat] waypoints along the "
+                    "corridor, e.g. corridor = [[126.49, 37.49], [126.56, 37.50]]",
+                )
+            if eq not in ("all", "none", "corridor"):
                 _fail(
                     "cits.equipped",
                     eq,
-                    "'corridor' needs road names, which the compact RoadNetwork does not keep; "
-                    "list the corridor's intersection ids (see net.signals) instead",
+                    "use 'all', 'none', 'corridor', a list of ids or a fraction",
                 )
-            if eq not in ("all", "none"):
-                _fail("cits.equipped", eq, "use 'all', 'none', a list of ids or a fraction")
         elif isinstance(eq, list | tuple):
             if not all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in eq):
                 _fail("cits.equipped", eq, "a list of equipped intersections holds integer ids")
@@ -274,7 +296,17 @@ class CITSConfig:
                 _fail("cits.equipped", eq, "a fraction of equipped intersections is in [0, 1]")
             object.__setattr__(self, "equipped", float(eq))
         else:
-            _fail("cits.equipped", eq, "use 'all', 'none', a list of ids or a fraction")
+            _fail("cits.equipped", eq, "use 'all', 'none', 'corridor', a list of ids or a fraction")
+        for point in self.corridor:
+            if not (
+                isinstance(point, list | tuple)
+                and len(point) == 2
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in point
+                )
+            ):
+                _fail("cits.corridor", point, "each waypoint is [lon, lat] in degrees")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CITSConfig:
@@ -287,7 +319,7 @@ class CITSConfig:
         return self.adaptive_signals or self.bus_priority
 
 
-def resolve_equipped(cits: CITSConfig, n_signals: int) -> np.ndarray:
+def resolve_equipped(cits: CITSConfig, n_signals: int, net: Any = None) -> np.ndarray:
     """Which intersections are equipped, as a boolean mask over intersection ids.
 
     Parameters
@@ -296,6 +328,8 @@ def resolve_equipped(cits: CITSConfig, n_signals: int) -> np.ndarray:
         The C-ITS configuration.
     n_signals
         Number of signalised intersections of the network (``net.n_signals``).
+    net
+        The road network (needed for ``equipped = "corridor"``).
 
     Returns
     -------
@@ -305,7 +339,8 @@ def resolve_equipped(cits: CITSConfig, n_signals: int) -> np.ndarray:
     Raises
     ------
     ScenarioError
-        A listed id that is not an intersection of the network.
+        A listed id that is not an intersection of the network; a corridor
+        waypoint off the network or a corridor without signals.
 
     Examples
     --------
@@ -330,4 +365,47 @@ def resolve_equipped(cits: CITSConfig, n_signals: int) -> np.ndarray:
         k = round(eq * n_signals)
         rng = np.random.default_rng(cits.equipped_seed)
         mask[rng.choice(n_signals, size=k, replace=False)] = True
+    elif eq == "corridor":
+        mask[corridor_signals(net, cits.corridor)] = True
     return mask
+
+
+def corridor_signals(net: Any, waypoints: list) -> np.ndarray:
+    """Intersection ids along the fastest route through ``waypoints`` (lon, lat).
+
+    Raises
+    ------
+    ScenarioError
+        No network given, a waypoint more than 500 m from the network, no
+        route between two waypoints, or no signal on the route.
+    """
+    if net is None:
+        msg = "cits.equipped = 'corridor' needs the road network to find the corridor"
+        raise ScenarioError(msg)
+    lon = np.array([p[0] for p in waypoints], dtype=np.float64)
+    lat = np.array([p[1] for p in waypoints], dtype=np.float64)
+    nodes, dist = net.nearest_node(lon, lat, return_dist=True)
+    far = np.flatnonzero(np.asarray(dist) > 500.0)
+    if far.size:
+        i = int(far[0])
+        msg = (
+            f"cits.corridor waypoint {waypoints[i]!r} is {float(dist[i]):.0f} m from the "
+            f"nearest road of network {net.name!r}; give points on the corridor (lon, lat)"
+        )
+        raise ScenarioError(msg)
+    route: list[int] = []
+    for a, b in itertools.pairwise(nodes.tolist()):
+        leg = net.path(int(a), int(b)) if a != b else [int(a)]
+        if not leg:
+            msg = f"cits.corridor: no route from node {a} to node {b}; check the waypoints"
+            raise ScenarioError(msg)
+        route.extend(leg)
+    ids = net.signal_id[net.index_of(np.asarray(route))]
+    ids = np.unique(ids[ids >= 0])
+    if ids.size == 0:
+        msg = (
+            f"cits.corridor {waypoints!r}: the route through these points passes no "
+            "signalised intersection; move the waypoints onto a signalised road"
+        )
+        raise ScenarioError(msg)
+    return ids

@@ -294,8 +294,16 @@ class CongestionProfile:
         """Background v/c per slice and edge, shape ``(24, m)``, from edge classes."""
         return self.vc[:, np.asarray(road_class, dtype=np.intp)]
 
-    def perturbed(self, rng: np.random.Generator, cv: float) -> CongestionProfile:
+    def perturbed(
+        self, rng: np.random.Generator, cv: float, correlation: float = 0.0
+    ) -> CongestionProfile:
         """One realised day: every hour's v/c times a mean-1 lognormal factor.
+
+        The factor of hour ``h`` is ``exp(sigma z_h - sigma²/2)`` with
+        ``z_h = sqrt(rho) z_day + sqrt(1 - rho) e_h``: a day-wide component
+        (weather, events: the whole day is busier or quieter) and an hourly
+        one, ``rho = correlation``. Always draws 25 normals (24 hourly, then
+        the day's), so runs that differ only in C-ITS see the same day.
 
         Parameters
         ----------
@@ -304,6 +312,9 @@ class CongestionProfile:
         cv
             Coefficient of variation of the factor (day-to-day variability);
             0 returns the profile unchanged.
+        correlation
+            Share ``rho`` of the factor's log-variance common to all hours of
+            the day, in [0, 1].
 
         Returns
         -------
@@ -313,10 +324,16 @@ class CongestionProfile:
         if not (math.isfinite(cv) and cv >= 0):
             msg = f"day_to_day_cv = {cv!r}: must be a finite number >= 0 (e.g. 0.1)"
             raise ScenarioError(msg)
+        if not 0 <= correlation <= 1:
+            msg = f"day_to_day_correlation = {correlation!r}: must be in [0, 1]"
+            raise ScenarioError(msg)
         if cv == 0:
             return self
         sigma = math.sqrt(math.log1p(cv * cv))
-        factor = np.exp(rng.normal(-0.5 * sigma * sigma, sigma, size=N_SLICES))
+        hourly = rng.standard_normal(N_SLICES)
+        day = rng.standard_normal()
+        z = math.sqrt(correlation) * day + math.sqrt(1.0 - correlation) * hourly
+        factor = np.exp(sigma * z - 0.5 * sigma * sigma)
         return CongestionProfile(self.vc * factor[:, None], name=f"{self.name}_realised")
 
 

@@ -396,8 +396,8 @@ def build_travel_times(
         prof = load_congestion_profile(traffic.profile, base_dir=base_dir)
     if seed is not None:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        prof = prof.perturbed(rng, traffic.day_to_day_cv)
-    equipped = resolve_equipped(cits, net.n_signals)
+        prof = prof.perturbed(rng, traffic.day_to_day_cv, traffic.day_to_day_correlation)
+    equipped = resolve_equipped(cits, net.n_signals, net)
 
     vc_edge = prof.edge_vc(net.road_class)
     running = _bpr(net.edge_travel_time_s[None, :], vc_edge, traffic.bpr_alpha, traffic.bpr_beta)

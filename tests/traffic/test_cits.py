@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from idrt.errors import ScenarioError
@@ -49,7 +50,8 @@ def test_bad_traffic_config(kwargs, match):
     [
         ({"equipped": 1.5}, "fraction"),
         ({"equipped": "some"}, "equipped"),
-        ({"equipped": "corridor"}, "road names"),
+        ({"equipped": "corridor"}, "at least two"),
+        ({"equipped": "corridor", "corridor": [[126.5, 37.5], [1, 2, 3]]}, "waypoint"),
         ({"equipped": [1, "a"]}, "integer ids"),
         ({"equipped": True}, "equipped"),
         ({"priority_red_share_removed": 1.2}, "priority_red_share_removed"),
@@ -88,3 +90,28 @@ def test_equipped_fraction_is_seeded():
     assert (a == b).all() and not (a == c).all()
     assert resolve_equipped(CITSConfig(equipped=1), 69).all()
     assert not resolve_equipped(CITSConfig(equipped=0.0), 69).any()
+
+
+def test_corridor_equips_the_signals_on_the_route_through_its_waypoints(island):
+    import networkx as nx
+
+    sig = island.signals
+    # two signals far apart: the corridor runs between them
+    a = sig.loc[sig["x_m"].idxmin()]
+    b = sig.loc[sig["x_m"].idxmax()]
+    cits = CITSConfig(equipped="corridor", corridor=[[a.lon, a.lat], [b.lon, b.lat]])
+    mask = resolve_equipped(cits, island.n_signals, island)
+    # independent truth: networkx's fastest path on the cleaned graph
+    ends = island.nearest_node(np.array([a.lon, b.lon]), np.array([a.lat, b.lat]))
+    path = nx.shortest_path(island.graph, int(ends[0]), int(ends[1]), weight="travel_time")
+    ids = island.signal_id[island.index_of(np.array(path))]
+    expected = np.zeros(island.n_signals, bool)
+    expected[ids[ids >= 0]] = True
+    assert mask.sum() >= 2
+    assert (mask == expected).all()
+    with pytest.raises(ScenarioError, match="from the nearest road"):
+        resolve_equipped(
+            CITSConfig(equipped="corridor", corridor=[[0.0, 0.0], [1.0, 1.0]]),
+            island.n_signals,
+            island,
+        )
