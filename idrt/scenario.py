@@ -183,16 +183,23 @@ class DispatchConfig:
     mode : {"immediate", "batch"}
         ``"immediate"``: each request is offered or rejected at once by
         insertion. ``"batch"``: requests collected over ``batch_interval_s``
-        are assigned jointly (see :mod:`idrt.dispatch.batch`).
+        are assigned jointly (see :mod:`idrt.dispatch.batch`); a request
+        left over waits for the next batch while its pickup window allows,
+        then is rejected.
     batch_interval_s : float
-        Batch mode: length of a collection interval, s.
+        Time between batches, s (batch mode, and re-optimisation).
     reoptimise : bool
-        Batch mode: accepted riders not yet picked up may move to another
-        vehicle at each batch if that lowers cost (never breaking their
-        promised pickup window).
+        Every ``batch_interval_s``, accepted riders not yet picked up may move
+        to another vehicle (or another place in their vehicle's plan) if that
+        lowers the cost; their promised latest pickup and ride limit are kept
+        and nobody accepted is dropped. Works with both modes.
     max_trip_size : int
-        Batch mode: most new requests one vehicle may take in one batch
-        (1: ``linear_sum_assignment``; more: RTV-style ``milp``).
+        Batch mode: most requests one vehicle takes in one batch, ``k``
+        (1 without re-optimisation: ``linear_sum_assignment``; otherwise an
+        RTV-style set-partitioning ``milp``, HiGHS).
+    max_requests_per_vehicle : int
+        Batch mode with ``max_trip_size > 1`` or re-optimisation: trips of a
+        vehicle are grown from its this many cheapest single requests (1–62).
     w_vehicle, w_wait, w_ride, w_delay : float
         Insertion cost weights on added vehicle time, the new rider's wait,
         the new rider's ride time, and the added delay of riders already
@@ -212,6 +219,7 @@ class DispatchConfig:
     batch_interval_s: float = 30.0
     reoptimise: bool = False
     max_trip_size: int = 1
+    max_requests_per_vehicle: int = 16
     w_vehicle: float = 1.0
     w_wait: float = 0.2
     w_ride: float = 0.0
@@ -223,17 +231,24 @@ class DispatchConfig:
 
 @dataclass(frozen=True)
 class RebalancingConfig:
-    """Where idle vehicles go (``[rebalancing]``).
+    """Where idle vehicles go (``[rebalancing]``; see :mod:`idrt.dispatch.rebalancing`).
 
     Attributes
     ----------
     strategy : {"none", "return_to_depot", "demand_anticipating", "min_cost_flow"}
-        ``"none"``: idle vehicles wait where they are.
+        ``"none"``: idle vehicles wait where they are. ``"return_to_depot"``:
+        idle vehicles drive back to their depot. ``"demand_anticipating"``:
+        idle vehicles go to the zones whose expected requests over the next
+        ``horizon_s`` most exceed their idle supply, largest deficit first,
+        nearest vehicle first. ``"min_cost_flow"``: the same surplus and
+        deficits, matched at the least total drive time (minimum-cost flow).
+        Expected requests come from the demand model (profile, attractors,
+        service area), not from the day's realised requests.
     interval_s : float
         How often idle vehicles are rebalanced, s.
     horizon_s : float
         Demand-anticipating and min-cost-flow: the look-ahead over which
-        expected requests per zone are counted, s.
+        expected requests per zone are counted, s; also the longest move.
     zone_size_m : float
         Side of the square zones demand and idle supply are counted in, m.
     """
@@ -653,6 +668,11 @@ def _validate(s: Scenario) -> None:
         (
             s.dispatch.max_trip_size >= 1,
             f"dispatch.max_trip_size = {s.dispatch.max_trip_size}: must be >= 1",
+        ),
+        (
+            1 <= s.dispatch.max_requests_per_vehicle <= 62,
+            f"dispatch.max_requests_per_vehicle = {s.dispatch.max_requests_per_vehicle}: "
+            "must be in 1..62",
         ),
         (
             s.rebalancing.interval_s > 0,

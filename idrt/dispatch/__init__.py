@@ -1,4 +1,11 @@
-"""Dispatch: fleet schedules as arrays and the insertion heuristic on them.
+"""Dispatch: fleet schedules as arrays, insertion, batch assignment and rebalancing.
+
+- :mod:`idrt.dispatch.insertion`: cheapest insertion of one request (Numba kernel).
+- :mod:`idrt.dispatch.batch`: a batch of requests assigned jointly
+  (:func:`solve_batch`: ``linear_sum_assignment`` or an RTV-style set-partitioning
+  programme), with optional re-optimisation of riders not yet picked up.
+- :mod:`idrt.dispatch.rebalancing`: where idle vehicles should wait (zones,
+  demand forecast, return-to-depot, demand-anticipating, min-cost flow).
 
 Examples
 --------
@@ -20,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+from idrt.dispatch.batch import Assignment, BatchRequest, BatchResult, TravelTimeFn, solve_batch
 from idrt.dispatch.insertion import (
     PARALLEL_MIN_VEHICLES,
     Insertion,
@@ -30,6 +38,7 @@ from idrt.dispatch.insertion import (
     insert,
     insert_into,
 )
+from idrt.dispatch.rebalancing import DemandForecast, Move, Zones, grid_zones
 from idrt.dispatch.schedule import (
     STOP_FIELDS,
     DispatchError,
@@ -44,18 +53,27 @@ from idrt.dispatch.schedule import (
 __all__ = [
     "PARALLEL_MIN_VEHICLES",
     "STOP_FIELDS",
+    "Assignment",
+    "BatchRequest",
+    "BatchResult",
+    "DemandForecast",
     "DispatchError",
     "Insertion",
     "InsertionRequest",
     "InsertionTimes",
     "InsertionWeights",
+    "Move",
     "ScheduleTimes",
     "Schedules",
+    "TravelTimeFn",
+    "Zones",
     "empty_schedules",
     "feasible_vehicles",
     "find_best_insertion",
+    "grid_zones",
     "insert",
     "insert_into",
     "schedule_times",
+    "solve_batch",
     "validate_schedules",
 ]

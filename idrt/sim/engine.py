@@ -105,6 +105,9 @@ class _Vehicle:
     busy_since: float = math.nan
     pickups: int = 0
     dropoffs: int = 0
+    rebalancing_km: float = 0.0
+    rebalance_to: int = -1  # node of a pending rebalancing move (-1: none)
+    rebalancing: bool = False  # driving a rebalancing move
 
 
 class Engine:
@@ -189,6 +192,10 @@ class Engine:
             "shared": np.zeros(n_req, bool),
         }
         self._row_of = {int(r): i for i, r in enumerate(trips.request_id)}
+        # batch dispatch (idrt.sim.batching) takes the requests when attached;
+        # helpers (batching, rebalancing) run their process() beside the vehicles
+        self.dispatcher = None
+        self.helpers: list = []
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -196,6 +203,8 @@ class Engine:
         for vehicle in self.vehicles:
             vehicle.process = self.env.process(self._vehicle_process(vehicle))
         self.env.process(self._arrivals())
+        for helper in self.helpers:
+            self.env.process(helper.process())
         self.env.run()
 
     def _log(self, vehicle: int, kind: str, node: int, request: int, load: int) -> None:
@@ -215,7 +224,10 @@ class Engine:
             delay = float(t.booking_time_s[row]) - self.env.now
             if delay > 0:
                 yield self.env.timeout(delay)
-            self._dispatch(row)
+            if self.dispatcher is None:
+                self._dispatch(row)
+            else:
+                self.dispatcher.submit(row)
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -454,6 +466,13 @@ class Engine:
         env, v = self.env, vehicle.index
         while True:
             s = self.sched
+            if vehicle.rebalance_to >= 0:  # idrt.sim.rebalancer; void if work came first
+                target, vehicle.rebalance_to = vehicle.rebalance_to, -1
+                if s.n_stops[v] == 0 and target != vehicle.node:
+                    vehicle.rebalancing = True
+                    yield from self._drive(vehicle, target)
+                    vehicle.rebalancing = False
+                    continue
             if s.n_stops[v] == 0:
                 if vehicle.state != IDLE:
                     vehicle.busy_s += env.now - vehicle.busy_since
@@ -530,6 +549,8 @@ class Engine:
     def _count_km(self, vehicle: _Vehicle, metres: float) -> None:
         km = metres / 1000.0
         vehicle.km += km
+        if vehicle.rebalancing:
+            vehicle.rebalancing_km += km
         vehicle.pax_km += km * vehicle.load
         if vehicle.load == 0:
             vehicle.empty_km += km

@@ -29,8 +29,10 @@ class Result:
         rejections, ``wait_s`` (request or desired time to pickup),
         ``walk_m``, ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
     vehicles : pandas.DataFrame
-        One row per vehicle: ``km``, ``empty_km``, ``pax_km``, ``busy_h``,
-        ``mean_occupancy`` (passenger-km per km), ``pickups``, ``dropoffs``.
+        One row per vehicle: ``km``, ``empty_km``, ``pax_km``,
+        ``rebalancing_km`` (driven on rebalancing moves, also in ``km`` and
+        ``empty_km``), ``busy_h``, ``mean_occupancy`` (passenger-km per km),
+        ``pickups``, ``dropoffs``.
     events : pandas.DataFrame
         The event log: ``time_s, vehicle, kind, node, request, load``
         (vehicle ``-1`` for dispatcher events).
@@ -126,7 +128,8 @@ def summarize(
         ``requests``, ``served``, ``rejected``, ``pending``, ``served_share``,
         ``reject_share``, ``wait_mean_s``, ``wait_p50_s``, ``wait_p95_s``,
         ``in_vehicle_mean_s``, ``ride_time_ratio`` (mean in-vehicle / direct),
-        ``walk_mean_m``, ``passengers``, ``vehicle_km``, ``empty_km_share``,
+        ``walk_mean_m``, ``passengers``, ``vehicle_km``, ``rebalancing_km``
+        (of ``vehicle_km``), ``empty_km_share``,
         ``vehicle_km_per_passenger``, ``passengers_per_vehicle_hour``,
         ``shared_ride_share``, ``mean_occupancy``, ``fleet_size``;
         ``missed_promise_share`` (served riders picked up after their
@@ -163,6 +166,9 @@ def summarize(
             "walk_mean_m": float(served["walk_m"].mean()),
             "passengers": passengers,
             "vehicle_km": km,
+            "rebalancing_km": float(vehicles["rebalancing_km"].sum())
+            if "rebalancing_km" in vehicles.columns
+            else 0.0,
             "empty_km_share": float(vehicles["empty_km"].sum()) / km if km else float("nan"),
             "vehicle_km_per_passenger": km / passengers if passengers else float("nan"),
             "passengers_per_vehicle_hour": passengers / fleet_hours

@@ -15,6 +15,7 @@ from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
 from idrt.sim.oracle import TimeDependentOracle, oracle_for
+from idrt.sim.policies import attach_policies
 from idrt.sim.results import EVENT_COLUMNS, Result
 
 __all__ = ["build_network", "build_travel_times", "build_trips", "simulate", "traffic_active"]
@@ -168,6 +169,7 @@ def simulate(
     scenario = scenario if scenario is not None else Scenario()
     seed = scenario.seed if seed is None else int(seed)
     net = network if network is not None else build_network(scenario)
+    generated = trips is None
     if trips is None:
         trips = build_trips(scenario, net, seed)
     frame = getattr(trips, "trips", trips)
@@ -245,6 +247,7 @@ def simulate(
         progress=progress,
         movement=movement,
     )
+    attach_policies(engine, scenario, net, depots, n_requests=len(frame), generated=generated)
     engine.run()
     wall = time.perf_counter() - t0
     extra = {}
@@ -326,8 +329,9 @@ def _validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -
     )
     svc = scenario.service
     start, end = svc.start_h * 3600.0, svc.end_h * 3600.0
-    outside = (frame["booking_time_s"] < start) | (frame["booking_time_s"] > end)
-    outside |= (frame["request_time_s"] < start) | (frame["request_time_s"] > end)
+    # pre-booked requests may be booked before service opens (they are taken when it
+    # opens); every requested pickup time lies within the service hours
+    outside = (frame["request_time_s"] < start) | (frame["request_time_s"] > end)
     if outside.any():
         row = frame[outside].iloc[0]
         msg = (
@@ -495,6 +499,7 @@ def _vehicle_table(engine: Engine, net: RoadNetwork, depots: np.ndarray) -> pd.D
                 "km": vehicle.km,
                 "empty_km": vehicle.empty_km,
                 "pax_km": vehicle.pax_km,
+                "rebalancing_km": vehicle.rebalancing_km,
                 "busy_h": busy / 3600.0,
                 "mean_occupancy": vehicle.pax_km / vehicle.km if vehicle.km else 0.0,
                 "pickups": vehicle.pickups,

@@ -63,9 +63,16 @@ def simulate(start_time_s, start_load, capacity, stops):
 def vehicle_stops(schedules, v):
     s = schedules
     return [
-        Stop(int(s.stop_node[v, k]), int(s.stop_kind[v, k]), int(s.stop_request[v, k]),
-             int(s.stop_pax[v, k]), float(s.earliest_s[v, k]), float(s.latest_s[v, k]),
-             float(s.leg_s[v, k]), float(s.dwell_s[v, k]))
+        Stop(
+            int(s.stop_node[v, k]),
+            int(s.stop_kind[v, k]),
+            int(s.stop_request[v, k]),
+            int(s.stop_pax[v, k]),
+            float(s.earliest_s[v, k]),
+            float(s.latest_s[v, k]),
+            float(s.leg_s[v, k]),
+            float(s.dwell_s[v, k]),
+        )
         for k in range(int(s.n_stops[v]))
     ]
 
@@ -77,11 +84,27 @@ def build(stops, v, i, j, request, times):
     (inf) to be set from the pickup departure.
     """
     r = request
-    p = Stop(r.pickup_node, 1, r.request_id, r.pax, r.earliest_pickup_s, r.latest_pickup_s,
-             float(times.to_pickup_s[v, i]), r.dwell_pickup_s)
+    p = Stop(
+        r.pickup_node,
+        1,
+        r.request_id,
+        r.pax,
+        r.earliest_pickup_s,
+        r.latest_pickup_s,
+        float(times.to_pickup_s[v, i]),
+        r.dwell_pickup_s,
+    )
     d_leg = times.pickup_to_dropoff_s if j == i else float(times.to_dropoff_s[v, j])
-    d = Stop(r.dropoff_node, -1, r.request_id, r.pax, r.earliest_pickup_s, math.inf, d_leg,
-             r.dwell_dropoff_s)
+    d = Stop(
+        r.dropoff_node,
+        -1,
+        r.request_id,
+        r.pax,
+        r.earliest_pickup_s,
+        math.inf,
+        d_leg,
+        r.dwell_dropoff_s,
+    )
     new = []
     for k, s in enumerate(stops):
         if k == i:
@@ -123,20 +146,23 @@ def all_candidates(schedules, request, times, weights, vehicle_mask=None):
         n = len(stops)
         for i in range(n + 1):
             for j in range(i, n + 1):
-                new = with_ride_deadline(build(stops, v, i, j, request, times), s, v, i, j,
-                                         request)
+                new = with_ride_deadline(build(stops, v, i, j, request, times), s, v, i, j, request)
                 t = simulate(t0, l0, cap, new)
                 if not t.feasible:
                     continue
                 b_p, dep_p, b_d = t.service_s[i], t.departure_s[i], t.service_s[j + 1]
                 old_positions = [k for k in range(n + 2) if k not in (i, j + 1)]
-                delay = sum(t.service_s[k_new] - old.service_s[k_old]
-                            for k_old, k_new in enumerate(old_positions)
-                            if stops[k_old].kind < 0)
-                cost = (w_vehicle * (t.end_s - old.end_s)
-                        + w_wait * (b_p - request.earliest_pickup_s)
-                        + w_ride * (b_d - dep_p)
-                        + w_delay * delay)
+                delay = sum(
+                    t.service_s[k_new] - old.service_s[k_old]
+                    for k_old, k_new in enumerate(old_positions)
+                    if stops[k_old].kind < 0
+                )
+                cost = (
+                    w_vehicle * (t.end_s - old.end_s)
+                    + w_wait * (b_p - request.earliest_pickup_s)
+                    + w_ride * (b_d - dep_p)
+                    + w_delay * delay
+                )
                 out.append(Candidate(cost, v, i, j, b_p, b_d))
     return out
 

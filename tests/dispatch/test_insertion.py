@@ -114,10 +114,19 @@ def random_case(seed):
         return node_of[pt]
 
     # padding is garbage that would change the answer if it were ever read
-    f = {name: np.full((n_veh, s_max), pad) for name, pad in [
-        ("earliest_s", 1e9), ("latest_s", -1.0), ("leg_s", 0.0), ("dwell_s", 0.0)]}
-    i_ = {name: np.full((n_veh, s_max), pad, dtype=np.int64) for name, pad in [
-        ("stop_node", -7), ("stop_kind", 1), ("stop_request", -7), ("stop_pax", 9)]}
+    f = {
+        name: np.full((n_veh, s_max), pad)
+        for name, pad in [("earliest_s", 1e9), ("latest_s", -1.0), ("leg_s", 0.0), ("dwell_s", 0.0)]
+    }
+    i_ = {
+        name: np.full((n_veh, s_max), pad, dtype=np.int64)
+        for name, pad in [
+            ("stop_node", -7),
+            ("stop_kind", 1),
+            ("stop_request", -7),
+            ("stop_pax", 9),
+        ]
+    }
     per_v = np.array([v[0] for v in vehicles])
     for v, (_, stops, _, points) in enumerate(vehicles):
         for k, (kind, req, g, e, lat, leg, dw) in enumerate(stops):
@@ -126,10 +135,13 @@ def random_case(seed):
             f["earliest_s"][v, k], f["latest_s"][v, k] = e, lat
             f["leg_s"][v, k], f["dwell_s"][v, k] = leg, dw
     schedules = Schedules(
-        start_time_s=per_v[:, 0].astype(float), start_load=per_v[:, 1].astype(np.int64),
+        start_time_s=per_v[:, 0].astype(float),
+        start_load=per_v[:, 1].astype(np.int64),
         capacity=per_v[:, 2].astype(np.int64),
         n_stops=np.array([len(v[1]) for v in vehicles], dtype=np.int64),
-        **i_, **f)
+        **i_,
+        **f,
+    )
 
     all_points = [p for v in vehicles for p in v[3]]
 
@@ -140,24 +152,34 @@ def random_case(seed):
 
     p_pt, d_pt = pick_point(), pick_point()
     direct = _tt(p_pt, d_pt)
-    e_p = float(rng.uniform(0.0, 600.0)) if rng.random() < 0.8 else float(
-        rng.uniform(600.0, 2000.0))
+    e_p = (
+        float(rng.uniform(0.0, 600.0)) if rng.random() < 0.8 else float(rng.uniform(600.0, 2000.0))
+    )
     u = rng.random()
-    l_p = e_p + (rng.uniform(60.0, 300.0) if u < 0.4 else rng.uniform(300.0, 1500.0)
-                 if u < 0.9 else math.inf)
-    max_ride = (rng.uniform(1.0, 2.5) * direct + rng.uniform(0.0, 600.0)
-                if rng.random() < 0.9 else math.inf)
+    l_p = e_p + (
+        rng.uniform(60.0, 300.0) if u < 0.4 else rng.uniform(300.0, 1500.0) if u < 0.9 else math.inf
+    )
+    max_ride = (
+        rng.uniform(1.0, 2.5) * direct + rng.uniform(0.0, 600.0) if rng.random() < 0.9 else math.inf
+    )
     request = InsertionRequest(
-        request_id=99, pickup_node=node(p_pt), dropoff_node=node(d_pt),
-        pax=int(rng.integers(1, 4)), earliest_pickup_s=e_p, latest_pickup_s=float(l_p),
+        request_id=99,
+        pickup_node=node(p_pt),
+        dropoff_node=node(d_pt),
+        pax=int(rng.integers(1, 4)),
+        earliest_pickup_s=e_p,
+        latest_pickup_s=float(l_p),
         max_ride_s=float(max_ride),
         dwell_pickup_s=0.0 if rng.random() < 0.3 else float(rng.uniform(10.0, 60.0)),
         dwell_dropoff_s=0.0 if rng.random() < 0.3 else float(rng.uniform(10.0, 60.0)),
-        direct_s=direct)
+        direct_s=direct,
+    )
 
     shape = (n_veh, s_max + 1)
-    t = {name: np.zeros(shape) for name in
-         ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s")}  # 0 = garbage
+    t = {
+        name: np.zeros(shape)
+        for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s")
+    }  # 0 = garbage
     for v, (_, stops, start, points) in enumerate(vehicles):
         before = [start, *points]
         for i in range(len(stops) + 1):
@@ -198,8 +220,7 @@ def _assert_same(got, cands):
         return
     assert got is not None, f"kernel found nothing, reference {ref}"
     assert math.isclose(got.cost, ref.cost, **TOL), (got, ref)
-    assert (got.vehicle, got.pickup_pos, got.dropoff_pos) == (ref.vehicle, ref.i, ref.j), (
-        got, ref)
+    assert (got.vehicle, got.pickup_pos, got.dropoff_pos) == (ref.vehicle, ref.i, ref.j), (got, ref)
     assert got.pickup_time_s == ref.pickup_time_s
     assert got.dropoff_time_s == ref.dropoff_time_s
 
@@ -210,12 +231,31 @@ def _kernel_cost_matrix(s, request, t, weights, v):
     work = np.empty((_kernels.N_WORK, s.max_stops + 1))
     costs = np.full((n + 1, n + 1), np.inf)
     best = _kernels.best_insertion_vehicle(
-        s.start_time_s[v], s.start_load[v], s.capacity[v], s.n_stops[v], s.stop_kind[v],
-        s.stop_pax[v], s.earliest_s[v], s.latest_s[v], s.leg_s[v], s.dwell_s[v],
-        t.to_pickup_s[v], t.from_pickup_s[v], t.to_dropoff_s[v], t.from_dropoff_s[v],
-        t.pickup_to_dropoff_s, request.pax, request.earliest_pickup_s,
-        request.latest_pickup_s, request.max_ride_s, request.dwell_pickup_s,
-        request.dwell_dropoff_s, weights.as_array(), work, costs)
+        s.start_time_s[v],
+        s.start_load[v],
+        s.capacity[v],
+        s.n_stops[v],
+        s.stop_kind[v],
+        s.stop_pax[v],
+        s.earliest_s[v],
+        s.latest_s[v],
+        s.leg_s[v],
+        s.dwell_s[v],
+        t.to_pickup_s[v],
+        t.from_pickup_s[v],
+        t.to_dropoff_s[v],
+        t.from_dropoff_s[v],
+        t.pickup_to_dropoff_s,
+        request.pax,
+        request.earliest_pickup_s,
+        request.latest_pickup_s,
+        request.max_ride_s,
+        request.dwell_pickup_s,
+        request.dwell_dropoff_s,
+        weights.as_array(),
+        work,
+        costs,
+    )
     return costs, best
 
 
@@ -228,8 +268,7 @@ def test_matches_brute_force(seed):
     got = find_best_insertion(schedules, request, times, weights)
     _assert_same(got, cands)
     for parallel in (False, True):  # both kernels, the same answer to the bit
-        assert find_best_insertion(schedules, request, times, weights,
-                                   parallel=parallel) == got
+        assert find_best_insertion(schedules, request, times, weights, parallel=parallel) == got
     # every (v, i, j): same feasibility verdict and same cost
     for v in range(schedules.n_vehicles):
         costs, _ = _kernel_cost_matrix(schedules, request, times, weights, v)
@@ -238,8 +277,7 @@ def test_matches_brute_force(seed):
             if c.vehicle == v:
                 ref[c.i, c.j] = c.cost
         assert np.array_equal(np.isfinite(costs), np.isfinite(ref)), (v, costs, ref)
-        assert np.allclose(costs[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-9,
-                           atol=1e-9)
+        assert np.allclose(costs[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-9, atol=1e-9)
     # a vehicle mask restricts the choice
     mask = np.random.default_rng(seed).random(schedules.n_vehicles) < 0.5
     got_masked = find_best_insertion(schedules, request, times, weights, vehicle_mask=mask)
@@ -252,13 +290,19 @@ def test_matches_brute_force(seed):
     assert feasible_vehicles(new).all()
     ref_stops = naive.with_ride_deadline(
         naive.build(naive.vehicle_stops(schedules, v), v, i, j, request, times),
-        schedules, v, i, j, request)
+        schedules,
+        v,
+        i,
+        j,
+        request,
+    )
     assert naive.vehicle_stops(new, v) == ref_stops
     for u in range(schedules.n_vehicles):  # the other vehicles are untouched
         if u != v:
             assert naive.vehicle_stops(new, u) == naive.vehicle_stops(schedules, u)
-    ref = naive.simulate(float(new.start_time_s[v]), int(new.start_load[v]),
-                         int(new.capacity[v]), ref_stops)
+    ref = naive.simulate(
+        float(new.start_time_s[v]), int(new.start_load[v]), int(new.capacity[v]), ref_stops
+    )
     assert ref.feasible
     timed = schedule_times(new)
     n = int(new.n_stops[v])
@@ -272,8 +316,15 @@ def test_matches_brute_force(seed):
 
 def test_random_cases_exercise_every_branch():
     """The generator reaches the cases the kernel treats differently."""
-    seen = {"none": 0, "append": 0, "middle": 0, "adjacent": 0, "waiting": 0, "inf": 0,
-            "absorbed": 0}
+    seen = {
+        "none": 0,
+        "append": 0,
+        "middle": 0,
+        "adjacent": 0,
+        "waiting": 0,
+        "inf": 0,
+        "absorbed": 0,
+    }
     for seed in range(N_RANDOM):
         schedules, request, times, weights = random_case(seed)
         got = find_best_insertion(schedules, request, times, weights)
@@ -305,9 +356,18 @@ def _line_times(n_veh, s_max, to_p, from_p, to_d, from_d):
 
 
 def _request(**kw):
-    base = dict(request_id=1, pickup_node=100, dropoff_node=101, pax=1, earliest_pickup_s=0.0,
-                latest_pickup_s=1e4, max_ride_s=1e4, dwell_pickup_s=0.0, dwell_dropoff_s=0.0,
-                direct_s=100.0)
+    base = dict(
+        request_id=1,
+        pickup_node=100,
+        dropoff_node=101,
+        pax=1,
+        earliest_pickup_s=0.0,
+        latest_pickup_s=1e4,
+        max_ride_s=1e4,
+        dwell_pickup_s=0.0,
+        dwell_dropoff_s=0.0,
+        direct_s=100.0,
+    )
     base.update(kw)
     return InsertionRequest(**base)
 
@@ -315,14 +375,17 @@ def _request(**kw):
 def test_empty_fleet_closed_form():
     """Empty vehicles: added vehicle time = drive to P + wait + dwell + direct + dwell."""
     fleet = empty_schedules([4, 4, 4], [0.0, 50.0, 0.0], max_stops=0)
-    t = InsertionTimes(*_line_times(3, 0, [[300.0], [100.0], [100.0]], [[]] * 3,
-                                    [[]] * 3, [[]] * 3), pickup_to_dropoff_s=200.0)
+    t = InsertionTimes(
+        *_line_times(3, 0, [[300.0], [100.0], [100.0]], [[]] * 3, [[]] * 3, [[]] * 3),
+        pickup_to_dropoff_s=200.0,
+    )
     req = _request(dwell_pickup_s=30.0, dwell_dropoff_s=20.0, earliest_pickup_s=120.0)
     got = find_best_insertion(fleet, req, t)
     # vehicle 1 leaves at 50 and arrives at 150; vehicle 2 arrives at 100, idles until 120
     assert got == Insertion(1, 0, 0, 100.0 + 30.0 + 200.0 + 20.0, 150.0, 380.0)
     assert find_best_insertion(fleet, req, t, vehicle_mask=np.array([True, False, True])) == (
-        Insertion(2, 0, 0, 100.0 + 20.0 + 30.0 + 200.0 + 20.0, 120.0, 350.0))
+        Insertion(2, 0, 0, 100.0 + 20.0 + 30.0 + 200.0 + 20.0, 120.0, 350.0)
+    )
     # waiting weighs in: vehicle 2 makes the rider wait 0 s, vehicle 1 30 s
     assert find_best_insertion(fleet, req, t, InsertionWeights(1.0, 1.0)).vehicle == 2
     new = insert(fleet, got, req, t)
@@ -341,8 +404,10 @@ def test_waiting_absorbs_detour_and_ties_go_to_lowest_positions():
     fleet.stop_kind[0, 0], fleet.stop_pax[0, 0] = 1, 1
     fleet.leg_s[0, 0], fleet.earliest_s[0, 0], fleet.latest_s[0, 0] = 100.0, 5000.0, 5000.0
     # everything 100 s apart; inserting P, D before the stop costs no vehicle time
-    t = InsertionTimes(*_line_times(1, 1, [[100.0, 100.0]], [[100.0]], [[100.0, 100.0]],
-                                    [[100.0]]), pickup_to_dropoff_s=100.0)
+    t = InsertionTimes(
+        *_line_times(1, 1, [[100.0, 100.0]], [[100.0]], [[100.0, 100.0]], [[100.0]]),
+        pickup_to_dropoff_s=100.0,
+    )
     got = find_best_insertion(fleet, _request(), t)
     assert got == Insertion(0, 0, 0, 0.0, 100.0, 200.0)
     # the pickup between, the drop-off after: ride time counts, so (0, 0) still wins
@@ -354,8 +419,10 @@ def test_full_vehicle_takes_request_only_after_a_drop_off():
     fleet = empty_schedules([2], 0.0, start_load=2, max_stops=1)
     fleet.n_stops[0] = 1
     fleet.stop_kind[0, 0], fleet.stop_pax[0, 0], fleet.leg_s[0, 0] = -1, 2, 100.0
-    t = InsertionTimes(*_line_times(1, 1, [[10.0, 10.0]], [[10.0]], [[10.0, 10.0]], [[10.0]]),
-                       pickup_to_dropoff_s=10.0)
+    t = InsertionTimes(
+        *_line_times(1, 1, [[10.0, 10.0]], [[10.0]], [[10.0, 10.0]], [[10.0]]),
+        pickup_to_dropoff_s=10.0,
+    )
     got = find_best_insertion(fleet, _request(pax=2), t)
     assert (got.pickup_pos, got.dropoff_pos) == (1, 1)
     assert find_best_insertion(fleet, _request(pax=3), t) is None
@@ -366,13 +433,14 @@ def test_full_vehicle_takes_request_only_after_a_drop_off():
 
 def test_infeasible_everywhere_returns_none():
     fleet = empty_schedules([4, 4], 0.0, max_stops=0)
-    t = InsertionTimes(*_line_times(2, 0, [[500.0], [700.0]], [[]] * 2, [[]] * 2, [[]] * 2),
-                       pickup_to_dropoff_s=100.0)
+    t = InsertionTimes(
+        *_line_times(2, 0, [[500.0], [700.0]], [[]] * 2, [[]] * 2, [[]] * 2),
+        pickup_to_dropoff_s=100.0,
+    )
     assert find_best_insertion(fleet, _request(latest_pickup_s=400.0), t) is None
     assert find_best_insertion(fleet, _request(max_ride_s=99.0), t) is None
     assert find_best_insertion(fleet, _request(), t._replace(pickup_to_dropoff_s=math.inf)) is None
-    assert find_best_insertion(fleet, _request(), t,
-                               vehicle_mask=np.zeros(2, dtype=bool)) is None
+    assert find_best_insertion(fleet, _request(), t, vehicle_mask=np.zeros(2, dtype=bool)) is None
     assert find_best_insertion(fleet, _request(latest_pickup_s=600.0), t).vehicle == 0
 
 
@@ -383,8 +451,10 @@ def test_vehicle_with_a_late_plan_gets_nothing():
     fleet.stop_kind[0, 0], fleet.stop_pax[0, 0] = 1, 1
     fleet.leg_s[0, 0], fleet.latest_s[0, 0] = 100.0, 50.0
     assert not feasible_vehicles(fleet)[0]
-    t = InsertionTimes(*_line_times(1, 1, [[10.0, 10.0]], [[10.0]], [[10.0, 10.0]], [[10.0]]),
-                       pickup_to_dropoff_s=10.0)
+    t = InsertionTimes(
+        *_line_times(1, 1, [[10.0, 10.0]], [[10.0]], [[10.0, 10.0]], [[10.0]]),
+        pickup_to_dropoff_s=10.0,
+    )
     assert find_best_insertion(fleet, _request(), t) is None
 
 
@@ -399,8 +469,12 @@ def test_schedule_times_matches_reference_and_pads():
     timed = schedule_times(schedules)
     for v in range(schedules.n_vehicles):
         n = int(schedules.n_stops[v])
-        ref = naive.simulate(float(schedules.start_time_s[v]), int(schedules.start_load[v]),
-                             int(schedules.capacity[v]), naive.vehicle_stops(schedules, v))
+        ref = naive.simulate(
+            float(schedules.start_time_s[v]),
+            int(schedules.start_load[v]),
+            int(schedules.capacity[v]),
+            naive.vehicle_stops(schedules, v),
+        )
         assert timed.service_s[v, :n].tolist() == ref.service_s
         assert np.isnan(timed.service_s[v, n:]).all()
         assert (timed.load_after[v, n:] == -1).all()
@@ -409,11 +483,11 @@ def test_schedule_times_matches_reference_and_pads():
 def test_per_vehicle_kernel_on_its_own():
     schedules, request, times, weights = random_case(11)
     for v in range(schedules.n_vehicles):
-        costs, (cost, i, j, tp, td) = _kernel_cost_matrix(schedules, request, times, weights,
-                                                          v)
+        costs, (cost, i, j, tp, td) = _kernel_cost_matrix(schedules, request, times, weights, v)
         mask = np.arange(schedules.n_vehicles) == v
-        ref = naive.best(naive.all_candidates(schedules, request, times,
-                                              _weights_tuple(weights), mask))
+        ref = naive.best(
+            naive.all_candidates(schedules, request, times, _weights_tuple(weights), mask)
+        )
         if ref is None:
             assert (cost, i, j) == (math.inf, -1, -1)
             assert np.isinf(costs).all()
@@ -432,14 +506,13 @@ def test_bad_input_names_the_field():
         bad = schedules._replace(n_stops=schedules.n_stops + schedules.max_stops + 1)
         find_best_insertion(bad, request, times)
     with pytest.raises(DispatchError, match="latest_s"):
-        find_best_insertion(schedules._replace(latest_s=schedules.latest_s[:, :-1]), request,
-                            times)
+        find_best_insertion(schedules._replace(latest_s=schedules.latest_s[:, :-1]), request, times)
     with pytest.raises(DispatchError, match="capacity"):
-        find_best_insertion(schedules._replace(capacity=schedules.capacity[:-1]), request,
-                            times)
+        find_best_insertion(schedules._replace(capacity=schedules.capacity[:-1]), request, times)
     with pytest.raises(DispatchError, match="to_dropoff_s"):
-        find_best_insertion(schedules, request,
-                            times._replace(to_dropoff_s=times.to_dropoff_s[:, :-1]))
+        find_best_insertion(
+            schedules, request, times._replace(to_dropoff_s=times.to_dropoff_s[:, :-1])
+        )
     with pytest.raises(DispatchError, match="pax"):
         find_best_insertion(schedules, request._replace(pax=0), times)
     with pytest.raises(DispatchError, match="latest_pickup_s"):

@@ -1,0 +1,524 @@
+"""Numba kernels of batch assignment: the trips each vehicle could take this batch.
+
+They see only arrays and scalars. One *root* is a vehicle's plan to grow: its
+current plan, or its current plan less one movable rider (re-optimisation). A
+*trip* is a root plus up to ``max_depth`` requests inserted one after another,
+each at its cheapest position (the insertion kernel
+:func:`idrt.dispatch._kernels.best_insertion_vehicle`), in every order; a set
+of requests reached by several orders keeps its cheapest plan.
+
+Layout of one vehicle's plan, ``ints`` (N_INT, width) and ``floats`` (N_FLOAT,
+width), columns ``0 .. n-1`` used:
+
+- ``ints[I_NODE]`` network node, ``ints[I_KIND]`` +1 pickup / -1 drop-off,
+  ``ints[I_REQ]`` request id, ``ints[I_PAX]`` group size, ``ints[I_LOC]`` index of
+  the stop's node in the vehicle's local travel-time matrix, ``ints[I_FLEX]`` 1
+  when the stop belongs to a rider of this batch (new or movable), else 0;
+- ``floats[F_EARLY]``, ``floats[F_LATE]``, ``floats[F_LEG]``, ``floats[F_DWELL]``
+  as in :class:`idrt.dispatch.Schedules`.
+
+Local travel-time matrix of involved vehicle ``u``: ``mat[mat_ptr[u] + a * m + b]``
+with ``m = mat_size[u]``, the drive time from local point ``a`` to ``b`` (s).
+Point 0 is the vehicle's start point, point ``1 + k`` its current stop ``k``,
+and each variant of each candidate request owns two points (pickup, drop-off).
+
+Plan cost (the one objective of batch assignment; constants cancel because every
+vehicle takes exactly one trip)::
+
+    C = w_vehicle * departure from the last stop (start time when empty)
+      + sum over flex pickups   (w_wait * (service - earliest) - w_ride * departure)
+      + sum over flex drop-offs  w_ride * service          # = w_ride * ride time
+      + sum over other drop-offs w_delay * service
+      + extra cost of the inserted variants (walking)
+
+For one new rider, ``C(plan + rider) - C(plan)`` is exactly its insertion cost.
+
+Numba caches per file: these kernels inline the insertion kernel of
+``_kernels.py``; after editing that file, delete this package's ``__pycache__``
+``*.nbi``/``*.nbc`` files when the change does not seem to take effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+from numba.typed import Dict
+
+from idrt._numba import JIT
+from idrt.dispatch._kernels import N_WORK, best_insertion_vehicle, vehicle_times
+
+I_NODE, I_KIND, I_REQ, I_PAX, I_LOC, I_FLEX = 0, 1, 2, 3, 4, 5
+N_INT = 6
+F_EARLY, F_LATE, F_LEG, F_DWELL = 0, 1, 2, 3
+N_FLOAT = 4
+V_RID, V_PNODE, V_DNODE, V_PAX = 0, 1, 2, 3
+"""Columns of ``var_ints``: request id, pickup node, drop-off node, group size."""
+V_EARLY, V_LATE, V_MAXRIDE, V_DWP, V_DWD, V_EXTRA = 0, 1, 2, 3, 4, 5
+"""Columns of ``var_floats``: pickup window, ride limit, dwells (s), extra cost."""
+MAX_CANDIDATES = 62
+"""Most candidate requests per vehicle when trips hold more than one (bit masks)."""
+
+
+@JIT
+def plan_cost(start_time_s, start_load, capacity, n, ints, floats, weights, work):
+    """Cost ``C`` of one plan (see the module notes) and whether it is feasible.
+
+    ``work`` has at least 3 rows of width ``n``; rows 0-2 receive the arrival,
+    service and departure times.
+    """
+    arrival = work[0]
+    service = work[1]
+    departure = work[2]
+    vehicle_times(
+        start_time_s,
+        n,
+        floats[F_EARLY],
+        floats[F_LEG],
+        floats[F_DWELL],
+        arrival,
+        service,
+        departure,
+    )
+    w_vehicle = weights[0]
+    w_wait = weights[1]
+    w_ride = weights[2]
+    w_delay = weights[3]
+    ok = start_load >= 0 and start_load <= capacity and abs(start_time_s) < np.inf
+    load = start_load
+    end = departure[n - 1] if n > 0 else start_time_s
+    cost = w_vehicle * end
+    for k in range(n):
+        b = service[k]
+        load += ints[I_KIND, k] * ints[I_PAX, k]
+        if not (b <= floats[F_LATE, k] and abs(b) < np.inf) or load < 0 or load > capacity:
+            ok = False
+        if ints[I_FLEX, k] != 0:
+            if ints[I_KIND, k] > 0:
+                cost += w_wait * (b - floats[F_EARLY, k]) - w_ride * departure[k]
+            else:
+                cost += w_ride * b
+        elif ints[I_KIND, k] < 0:
+            cost += w_delay * b
+    return cost, ok
+
+
+@JIT
+def _copy_plan(n, ints_src, floats_src, ints_dst, floats_dst):
+    for r in range(N_INT):
+        for k in range(n):
+            ints_dst[r, k] = ints_src[r, k]
+    for r in range(N_FLOAT):
+        for k in range(n):
+            floats_dst[r, k] = floats_src[r, k]
+
+
+@JIT
+def _remove_rider(n, ints, floats, rid, mat, off, m):
+    """Remove request ``rid``'s pickup and drop-off in place; return the new stop count.
+
+    The legs that bridge the gaps are read from the local matrix. Returns -1
+    when the rider does not have both stops in the plan.
+    """
+    p = -1
+    d = -1
+    for k in range(n):
+        if ints[I_REQ, k] == rid:
+            if ints[I_KIND, k] > 0 and p < 0:
+                p = k
+            elif ints[I_KIND, k] < 0 and p >= 0:
+                d = k
+                break
+    if p < 0 or d < 0:
+        return -1
+    out = 0
+    prev_loc = 0  # the start point
+    bridge = False
+    for k in range(n):
+        if k == p or k == d:
+            bridge = True
+            continue
+        for r in range(N_INT):
+            ints[r, out] = ints[r, k]
+        for r in range(N_FLOAT):
+            floats[r, out] = floats[r, k]
+        if bridge:
+            floats[F_LEG, out] = mat[off + prev_loc * m + ints[I_LOC, k]]
+            bridge = False
+        prev_loc = ints[I_LOC, k]
+        out += 1
+    return out
+
+
+@JIT
+def _gather(n, ints, mat, off, m, p_loc, d_loc, to_p, from_p, to_d, from_d):
+    """Fill the insertion kernel's four travel-time rows for one variant; return P -> D."""
+    for i in range(n + 1):
+        before = 0 if i == 0 else ints[I_LOC, i - 1]
+        to_p[i] = mat[off + before * m + p_loc]
+        to_d[i] = mat[off + before * m + d_loc]
+        if i < n:
+            after = ints[I_LOC, i]
+            from_p[i] = mat[off + p_loc * m + after]
+            from_d[i] = mat[off + d_loc * m + after]
+        else:
+            from_p[i] = np.inf
+            from_d[i] = np.inf
+    return mat[off + p_loc * m + d_loc]
+
+
+@JIT
+def _apply(
+    start_time_s,
+    n,
+    ints_src,
+    floats_src,
+    ints_dst,
+    floats_dst,
+    i,
+    j,
+    vi,
+    vf,
+    p_loc,
+    d_loc,
+    to_p,
+    from_p,
+    to_d,
+    from_d,
+    p2d,
+    work,
+):
+    """Write the plan with one variant inserted at (i, j) into the ``*_dst`` rows.
+
+    Conventions of :func:`idrt.dispatch._kernels.apply_insertion`: new rows
+    ``old 0..i-1 | P | old i..j-1 | D | old j..n-1``; the drop-off's ``latest`` is
+    the pickup departure plus the ride limit. Returns the new stop count.
+    """
+    out = 0
+    for k in range(n + 1):
+        if k == i:
+            ints_dst[I_NODE, out] = vi[V_PNODE]
+            ints_dst[I_KIND, out] = 1
+            ints_dst[I_REQ, out] = vi[V_RID]
+            ints_dst[I_PAX, out] = vi[V_PAX]
+            ints_dst[I_LOC, out] = p_loc
+            ints_dst[I_FLEX, out] = 1
+            floats_dst[F_EARLY, out] = vf[V_EARLY]
+            floats_dst[F_LATE, out] = vf[V_LATE]
+            floats_dst[F_LEG, out] = to_p[i]
+            floats_dst[F_DWELL, out] = vf[V_DWP]
+            out += 1
+        if k == j:
+            ints_dst[I_NODE, out] = vi[V_DNODE]
+            ints_dst[I_KIND, out] = -1
+            ints_dst[I_REQ, out] = vi[V_RID]
+            ints_dst[I_PAX, out] = vi[V_PAX]
+            ints_dst[I_LOC, out] = d_loc
+            ints_dst[I_FLEX, out] = 1
+            floats_dst[F_EARLY, out] = vf[V_EARLY]
+            floats_dst[F_LATE, out] = np.inf  # set below
+            floats_dst[F_LEG, out] = p2d if j == i else to_d[j]
+            floats_dst[F_DWELL, out] = vf[V_DWD]
+            out += 1
+        if k < n:
+            for r in range(N_INT):
+                ints_dst[r, out] = ints_src[r, k]
+            for r in range(N_FLOAT):
+                floats_dst[r, out] = floats_src[r, k]
+            if k == i and j > i:
+                floats_dst[F_LEG, out] = from_p[i]
+            if k == j:
+                floats_dst[F_LEG, out] = from_d[j]
+            out += 1
+    vehicle_times(
+        start_time_s,
+        out,
+        floats_dst[F_EARLY],
+        floats_dst[F_LEG],
+        floats_dst[F_DWELL],
+        work[0],
+        work[1],
+        work[2],
+    )
+    floats_dst[F_LATE, j + 1] = work[2, i] + vf[V_MAXRIDE]
+    return out
+
+
+@JIT
+def _load_vehicle(u, n_stops, ints0, floats0, ints_dst, floats_dst):
+    n = n_stops[u]
+    _copy_plan(n, ints0[u], floats0[u], ints_dst, floats_dst)
+    return n
+
+
+@JIT
+def enumerate_trips(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    ints0,
+    floats0,
+    mat,
+    mat_ptr,
+    mat_size,
+    cand_ptr,
+    cand_req,
+    cand_loc,
+    var_ptr,
+    var_ints,
+    var_floats,
+    root_vehicle,
+    root_removed,
+    root_depth,
+    out_ptr,
+    max_depth,
+    weights,
+    out_mask,
+    out_cost,
+    out_seq,
+):
+    """Every trip of every root, with its cost relative to the vehicle's current plan.
+
+    Parameters
+    ----------
+    start_time_s, start_load, capacity, n_stops : ndarray, shape (n_inv,)
+        The involved vehicles' start times (s), loads, seats and stop counts.
+    ints0, floats0 : ndarray, shape (n_inv, N_INT | N_FLOAT, width)
+        Their current plans (module layout); ``width >= max n_stops + 2 * max_depth``.
+    mat, mat_ptr, mat_size : ndarray
+        Local travel-time matrices, s (module notes).
+    cand_ptr : ndarray of int64, shape (n_inv + 1,)
+        Candidate requests of vehicle ``u``: ``cand_req[cand_ptr[u]:cand_ptr[u+1]]``
+        (request indices), the first variant's pickup at local point ``cand_loc``.
+    var_ptr : ndarray of int64, shape (n_req + 1,)
+        Variants of request ``r``: rows ``var_ptr[r]:var_ptr[r+1]`` of ``var_ints``
+        and ``var_floats``; variant ``t`` of a candidate has local points
+        ``cand_loc + 2 t`` (pickup) and ``+ 1`` (drop-off).
+    root_vehicle, root_removed : ndarray of int64, shape (n_roots,)
+        Involved vehicle of each root, and the request id removed from its plan
+        (-1: the current plan).
+    root_depth : ndarray of int64, shape (n_roots,)
+        Most requests inserted into each root (``1 <= root_depth <= max_depth``).
+    out_ptr : ndarray of int64, shape (n_roots + 1,)
+        Output slots of each root (at least the number of distinct request sets).
+    max_depth : int
+        Largest ``root_depth``; sets the layout of the outputs.
+    weights : ndarray of float64, shape (4,)
+        ``w_vehicle, w_wait, w_ride, w_delay``.
+    out_mask : ndarray of int64, shape (n_out,)
+        Receives the set of candidate positions of each trip, as a bit mask
+        (with ``max_depth == 1``: the position itself, -1 for the bare root).
+    out_cost : ndarray of float64, shape (n_out,)
+        Receives ``C(trip plan) - C(current plan)``.
+    out_seq : ndarray of int64, shape (n_out, max_depth, 4)
+        Receives the insertions (candidate position, variant row, i, j), -1 padded.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_roots,)
+        Trips written per root (0 when a reduced root is infeasible).
+    """
+    n_roots = root_vehicle.shape[0]
+    n_inv = n_stops.shape[0]
+    width = ints0.shape[2]
+    counts = np.zeros(n_roots, dtype=np.int64)
+    base_cost = np.empty(n_inv)
+    work = np.empty((N_WORK, width + 1))
+    for u in range(n_inv):
+        c, _ = plan_cost(
+            start_time_s[u], start_load[u], capacity[u], n_stops[u], ints0[u], floats0[u], weights,
+            work,
+        )  # fmt: skip
+        base_cost[u] = c
+    ints = np.empty((max_depth + 1, N_INT, width), dtype=np.int64)
+    floats = np.empty((max_depth + 1, N_FLOAT, width))
+    n_lvl = np.zeros(max_depth + 1, dtype=np.int64)
+    extra = np.zeros(max_depth + 1)
+    mask = np.zeros(max_depth + 1, dtype=np.int64)
+    pos = np.zeros(max_depth + 1, dtype=np.int64)
+    seq = np.full((max_depth, 4), -1, dtype=np.int64)
+    to_p = np.empty(width + 1)
+    from_p = np.empty(width + 1)
+    to_d = np.empty(width + 1)
+    from_d = np.empty(width + 1)
+    no_matrix = np.empty((0, 0))
+    for rho in range(n_roots):
+        u = root_vehicle[rho]
+        off = mat_ptr[u]
+        m = mat_size[u]
+        t0 = start_time_s[u]
+        l0 = start_load[u]
+        cap = capacity[u]
+        slot0 = out_ptr[rho]
+        n = _load_vehicle(u, n_stops, ints0, floats0, ints[0], floats[0])
+        if root_removed[rho] >= 0:
+            n = _remove_rider(n, ints[0], floats[0], root_removed[rho], mat, off, m)
+            if n < 0:
+                continue
+        c_root, ok = plan_cost(t0, l0, cap, n, ints[0], floats[0], weights, work)
+        if not ok and root_removed[rho] >= 0:
+            continue
+        n_written = 0
+        out_mask[slot0] = 0 if max_depth > 1 else -1
+        out_cost[slot0] = c_root - base_cost[u]
+        for q in range(max_depth):
+            out_seq[slot0, q, 0] = -1
+            out_seq[slot0, q, 1] = -1
+            out_seq[slot0, q, 2] = -1
+            out_seq[slot0, q, 3] = -1
+        n_written = 1
+        if not ok:
+            counts[rho] = n_written
+            continue
+        c_lo = cand_ptr[u]
+        n_cand = cand_ptr[u + 1] - c_lo
+        # candidates already riding in this root, and those it cannot take alone
+        usable = np.ones(n_cand, dtype=np.bool_)
+        for q in range(n_cand):
+            rid = var_ints[var_ptr[cand_req[c_lo + q]], V_RID]
+            for k in range(n):
+                if ints[0, I_REQ, k] == rid and ints[0, I_FLEX, k] != 0:
+                    usable[q] = False
+                    break
+        seen = Dict.empty(key_type=types.int64, value_type=types.int64)
+        n_lvl[0] = n
+        extra[0] = 0.0
+        mask[0] = 0
+        pos[0] = 0
+        d = 0
+        while d >= 0:
+            if pos[d] >= n_cand:
+                d -= 1
+                continue
+            q = pos[d]
+            pos[d] += 1
+            if not usable[q]:
+                continue
+            bit = np.int64(1) << q if max_depth > 1 else np.int64(0)
+            if max_depth > 1 and (mask[d] & bit) != 0:
+                continue
+            r = cand_req[c_lo + q]
+            nd = n_lvl[d]
+            best = np.inf
+            best_t = -1
+            best_i = -1
+            best_j = -1
+            for t in range(var_ptr[r + 1] - var_ptr[r]):
+                vrow = var_ptr[r] + t
+                p_loc = cand_loc[c_lo + q] + 2 * t
+                p2d = _gather(
+                    nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
+                )
+                vf = var_floats[vrow]
+                c, i, j, _, _ = best_insertion_vehicle(
+                    t0, l0, cap, nd,
+                    ints[d, I_KIND], ints[d, I_PAX],
+                    floats[d, F_EARLY], floats[d, F_LATE], floats[d, F_LEG], floats[d, F_DWELL],
+                    to_p, from_p, to_d, from_d, p2d,
+                    var_ints[vrow, V_PAX], vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
+                    vf[V_DWP], vf[V_DWD], weights, work, no_matrix,
+                )  # fmt: skip
+                if i >= 0 and c + vf[V_EXTRA] < best:
+                    best = c + vf[V_EXTRA]
+                    best_t = t
+                    best_i = i
+                    best_j = j
+            if best_t < 0:
+                if d == 0:
+                    usable[q] = False  # cannot join this root, nor any plan grown from it
+                continue
+            vrow = var_ptr[r] + best_t
+            p_loc = cand_loc[c_lo + q] + 2 * best_t
+            p2d = _gather(nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d)
+            n_new = _apply(
+                t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
+                var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
+                to_p, from_p, to_d, from_d, p2d, work,
+            )  # fmt: skip
+            c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
+            e_new = extra[d] + var_floats[vrow, V_EXTRA]
+            cost = c_new + e_new - base_cost[u]
+            seq[d, 0] = q
+            seq[d, 1] = vrow
+            seq[d, 2] = best_i
+            seq[d, 3] = best_j
+            key = mask[d] | bit if max_depth > 1 else q
+            if key in seen:
+                slot = seen[key]
+            else:
+                slot = slot0 + n_written
+                if slot >= out_ptr[rho + 1]:
+                    continue  # the caller sized the slots too small: drop, never overrun
+                n_written += 1
+                seen[key] = slot
+                out_mask[slot] = key
+                out_cost[slot] = np.inf
+            if cost < out_cost[slot]:
+                out_cost[slot] = cost
+                for s in range(max_depth):
+                    for f in range(4):
+                        out_seq[slot, s, f] = seq[s, f] if s <= d else -1
+            if d + 1 < root_depth[rho]:
+                d += 1
+                n_lvl[d] = n_new
+                extra[d] = e_new
+                mask[d] = mask[d - 1] | bit
+                pos[d] = 0
+        counts[rho] = n_written
+    return counts
+
+
+@JIT
+def trip_plan(
+    start_time_s,
+    n,
+    ints_src,
+    floats_src,
+    removed,
+    mat,
+    off,
+    m,
+    cand_loc,
+    var_ints,
+    var_floats,
+    var_ptr,
+    cand_req,
+    seq,
+    ints_out,
+    floats_out,
+):
+    """Rebuild the plan of one trip (a root and its insertions, from ``out_seq``).
+
+    Writes into ``ints_out`` / ``floats_out`` (width >= n + 2 * len(seq)) and
+    returns the stop count (-1 if the removed rider is not in the plan).
+    """
+    width = ints_out.shape[1]
+    a_i = np.empty((N_INT, width), dtype=np.int64)
+    a_f = np.empty((N_FLOAT, width))
+    _copy_plan(n, ints_src, floats_src, a_i, a_f)
+    if removed >= 0:
+        n = _remove_rider(n, a_i, a_f, removed, mat, off, m)
+        if n < 0:
+            return -1
+    work = np.empty((N_WORK, width + 1))
+    to_p = np.empty(width + 1)
+    from_p = np.empty(width + 1)
+    to_d = np.empty(width + 1)
+    from_d = np.empty(width + 1)
+    b_i = np.empty((N_INT, width), dtype=np.int64)
+    b_f = np.empty((N_FLOAT, width))
+    for s in range(seq.shape[0]):
+        q = seq[s, 0]
+        if q < 0:
+            break
+        vrow = seq[s, 1]
+        t = vrow - var_ptr[cand_req[q]]
+        p_loc = cand_loc[q] + 2 * t
+        p2d = _gather(n, a_i, mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d)
+        n = _apply(
+            start_time_s, n, a_i, a_f, b_i, b_f, seq[s, 2], seq[s, 3], var_ints[vrow],
+            var_floats[vrow], p_loc, p_loc + 1, to_p, from_p, to_d, from_d, p2d, work,
+        )  # fmt: skip
+        _copy_plan(n, b_i, b_f, a_i, a_f)
+    _copy_plan(n, a_i, a_f, ints_out, floats_out)
+    return n

@@ -1,0 +1,895 @@
+"""Batch assignment: the requests of an interval assigned jointly, optimally.
+
+Where immediate dispatch inserts each request into the cheapest vehicle as it
+comes, :func:`solve_batch` takes every request collected over an interval and
+chooses their vehicles together, so that one rider no longer takes the vehicle
+another needed more.
+
+Formulation (Alonso-Mora et al., PNAS 2017, "request-trip-vehicle", restricted
+to what one batch adds):
+
+1. **Options.** A *trip* of vehicle ``v`` is a set of at most ``k`` requests of
+   the batch (``max_trip_size``) inserted into ``v``'s current plan one after
+   another, each at its cheapest feasible position (the Numba insertion
+   kernel), in every order; a set keeps its cheapest plan. Requests are first
+   screened one by one (the request-vehicle graph); a vehicle grows trips from
+   its ``max_requests_per_vehicle`` cheapest.
+2. **Cost.** Every plan is scored by one function of the plan, in the currency
+   of :class:`~idrt.dispatch.InsertionWeights` (cost per second)::
+
+       C = w_vehicle x end of the plan
+         + sum over riders of this batch (w_wait x wait + w_ride x ride time)
+         + sum over the other riders' drop-offs  w_delay x drop-off time
+         + extra cost of the chosen stops (walking, stop-based service)
+
+   A trip costs ``C(trip plan) - C(current plan)``; for a single request that
+   is exactly its insertion cost, so batch and immediate costs compare directly.
+3. **Choice.** Each vehicle takes at most one trip, each request joins at most
+   one trip; a request left out costs ``unassigned_penalty`` (by default larger
+   than any difference in trip costs, so that as many requests as possible are
+   placed first, then at least cost). With ``k = 1`` and nothing to move this is
+   a rectangular assignment problem (``scipy.optimize.linear_sum_assignment``,
+   one dummy column per request). Otherwise it is a set-partitioning integer
+   programme, split into independent parts (vehicles linked by requests both
+   could take); a part of one vehicle is solved by enumeration, a larger one as
+   a linear programme whose basic optimum is integral in most batches, else by
+   ``scipy.optimize.milp`` (HiGHS branch and bound).
+
+**Re-optimisation** (``movable``): riders accepted earlier but not yet picked up
+may change vehicle. Besides its current plan (grown by up to ``k`` requests),
+each vehicle then offers its plan without each one of its movable riders, grown
+by at most one request: moving that rider to another vehicle, trading it for
+another rider or a new request, or putting it back elsewhere in the same plan.
+A movable rider must be covered by exactly one chosen trip (no slack: nobody
+accepted is dropped) and keeps its promised pickup deadline and ride limit,
+which every plan must meet. The current plans are always a feasible choice, so
+re-optimisation never raises the cost. The neighbourhood (one rider out of
+each plan per batch) keeps the programme small; repeated every batch it is a
+fleet-wide local search, solved exactly at each step.
+
+Insertion positions are chosen greedily by insertion cost; trips are therefore
+the plans sequential insertion can reach, which is what makes a batch never
+worse than inserting the same requests one by one in arrival order (given ``k``
+at least the number any one vehicle received that way).
+
+References: J. Alonso-Mora, S. Samaranayake, A. Wallar, E. Frazzoli, D. Rus,
+"On-demand high-capacity ride-sharing via dynamic trip-vehicle assignment",
+PNAS 114(3), 2017 (FleetPy's batch "Alonso-Mora" assignment follows the same
+request-vehicle / trip-vehicle structure).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from idrt.dispatch import _batch_kernels as bk
+from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
+from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, validate_schedules
+
+__all__ = ["Assignment", "BatchRequest", "BatchResult", "TravelTimeFn", "solve_batch"]
+
+TravelTimeFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``f(from_nodes, to_nodes) -> times_s``: drive time of each pair, element-wise (inf: none)."""
+
+
+class BatchRequest(NamedTuple):
+    """One way to serve a request: its stops and windows, and an extra cost.
+
+    A request with several candidate stop pairs (stop-based service) is given as
+    several ``BatchRequest`` with the same ``request.request_id``; at most one is
+    used.
+
+    Attributes
+    ----------
+    request : InsertionRequest
+        Nodes, group size, pickup window and ride limit, s.
+    extra_cost : float, default 0
+        Added to the cost of any trip that uses this option (e.g. ``w_walk`` x
+        walking time), in cost units.
+    """
+
+    request: InsertionRequest
+    extra_cost: float = 0.0
+
+
+class Assignment(NamedTuple):
+    """Where a request of the batch ended up.
+
+    Attributes
+    ----------
+    request_id : int
+    vehicle : int
+    option : int
+        Index of the chosen option among that request's :class:`BatchRequest`
+        entries, in the order given.
+    pickup_time_s, dropoff_time_s : float
+        Planned service starts, s.
+    """
+
+    request_id: int
+    vehicle: int
+    option: int
+    pickup_time_s: float
+    dropoff_time_s: float
+
+
+class BatchResult(NamedTuple):
+    """Outcome of :func:`solve_batch`.
+
+    Attributes
+    ----------
+    schedules : Schedules
+        The new plans (a copy; rows of unchanged vehicles as given).
+    assigned : dict of int to Assignment
+        New requests that were placed, and movable riders whose plan changed.
+    moved : list of int
+        Movable riders now planned on another vehicle.
+    unassigned : list of int
+        New requests left for a later batch.
+    changed : ndarray of int64
+        Vehicles whose plan changed.
+    cost : float
+        Sum of the chosen trips' costs (``C`` of the new plans minus ``C`` of the
+        current ones), penalties excluded.
+    method : str
+        ``"none"`` (nothing to decide), ``"lsa"`` or ``"milp"``.
+    n_trips : int
+        Options the choice was made among (for diagnostics).
+    solve_s : float
+        Wall time of the whole call, s.
+    """
+
+    schedules: Schedules
+    assigned: dict
+    moved: list
+    unassigned: list
+    changed: np.ndarray
+    cost: float
+    method: str
+    n_trips: int
+    solve_s: float
+
+
+class _Requests(NamedTuple):
+    ids: list[int]  # request ids: new ones first, then movable ones
+    n_new: int
+    var_ptr: np.ndarray
+    var_ints: np.ndarray
+    var_floats: np.ndarray
+    option_of_row: np.ndarray  # index of each variant among its request's options
+
+
+def _group(requests: Sequence[BatchRequest], movable: Sequence[BatchRequest]) -> _Requests:
+    order: dict[int, list[tuple[bool, BatchRequest]]] = {}  # id -> (movable, option)
+    for kind, group in (("new", requests), ("movable", movable)):
+        for item in group:
+            if not isinstance(item, BatchRequest):
+                msg = f"{kind} requests must be BatchRequest, got {type(item).__name__}"
+                raise DispatchError(msg)
+            _request_scalars(item.request)
+            extra = float(item.extra_cost)
+            if not math.isfinite(extra):
+                msg = f"BatchRequest.extra_cost must be finite, got {item.extra_cost!r}"
+                raise DispatchError(msg)
+            rid = int(item.request.request_id)
+            entry = order.setdefault(rid, [])
+            if entry and entry[0][0] != (kind == "movable"):
+                msg = f"request {rid} is given both as new and as movable"
+                raise DispatchError(msg)
+            entry.append((kind == "movable", item))
+    ids_new = [rid for rid, e in order.items() if not e[0][0]]
+    ids_mov = [rid for rid, e in order.items() if e[0][0]]
+    for rid in ids_mov:
+        if len(order[rid]) != 1:
+            msg = (
+                f"movable rider {rid} must be given once (its current stops), got {len(order[rid])}"
+            )
+            raise DispatchError(msg)
+    ids = ids_new + ids_mov
+    movable_ids = set(ids_mov)
+    var_ints, var_floats, option, ptr = [], [], [], [0]
+    for rid in ids:
+        for k, (_, item) in enumerate(order[rid]):
+            r = item.request
+            var_ints.append((rid, int(r.pickup_node), int(r.dropoff_node), int(r.pax)))
+            var_floats.append(
+                (
+                    float(r.earliest_pickup_s),
+                    float(r.latest_pickup_s),
+                    float(r.max_ride_s),
+                    float(r.dwell_pickup_s),
+                    float(r.dwell_dropoff_s),
+                    0.0 if rid in movable_ids else float(item.extra_cost),
+                )
+            )
+            option.append(k)
+        ptr.append(len(var_ints))
+    return _Requests(
+        ids,
+        len(ids_new),
+        np.array(ptr, dtype=np.int64),
+        np.array(var_ints, dtype=np.int64).reshape(-1, 4),
+        np.array(var_floats, dtype=np.float64).reshape(-1, 6),
+        np.array(option, dtype=np.int64),
+    )
+
+
+class _Problem:
+    """The involved vehicles, their candidate requests and local travel times."""
+
+    def __init__(
+        self,
+        s: Schedules,
+        req: _Requests,
+        cand_sets: list[list[int]],
+        depth: int,
+        start_node: np.ndarray,
+    ):
+        self.s = s
+        self.req = req
+        self.start_node = start_node
+        inv = np.array(sorted({v for c in cand_sets for v in c}), dtype=np.int64)
+        self.inv = inv
+        self.row_of = {int(v): u for u, v in enumerate(inv.tolist())}
+        per_vehicle: list[list[int]] = [[] for _ in inv]
+        for r, vehicles in enumerate(cand_sets):
+            for v in vehicles:
+                per_vehicle[self.row_of[v]].append(r)
+        self.per_vehicle = per_vehicle
+        n_max = int(s.n_stops[inv].max()) if inv.size else 0
+        self.width = n_max + 2 * depth + 2
+        n_inv = inv.size
+        self.start_time_s = s.start_time_s[inv].copy()
+        self.start_load = s.start_load[inv].copy()
+        self.capacity = s.capacity[inv].copy()
+        self.n_stops = s.n_stops[inv].copy()
+        ints = np.zeros((n_inv, bk.N_INT, self.width), dtype=np.int64)
+        floats = np.zeros((n_inv, bk.N_FLOAT, self.width))
+        sm = s.max_stops
+        w = min(sm, self.width)
+        ints[:, bk.I_NODE, :w] = s.stop_node[inv, :w]
+        ints[:, bk.I_KIND, :w] = s.stop_kind[inv, :w]
+        ints[:, bk.I_REQ, :w] = s.stop_request[inv, :w]
+        ints[:, bk.I_PAX, :w] = s.stop_pax[inv, :w]
+        ints[:, bk.I_LOC, :] = np.arange(1, self.width + 1)[None, :]
+        movable_ids = np.array(req.ids[req.n_new :], dtype=np.int64)
+        ints[:, bk.I_FLEX, :w] = np.isin(s.stop_request[inv, :w], movable_ids)
+        floats[:, bk.F_EARLY, :w] = s.earliest_s[inv, :w]
+        floats[:, bk.F_LATE, :w] = s.latest_s[inv, :w]
+        floats[:, bk.F_LEG, :w] = s.leg_s[inv, :w]
+        floats[:, bk.F_DWELL, :w] = s.dwell_s[inv, :w]
+        self.ints0, self.floats0 = ints, floats
+
+    def layout(self, cand: list[list[int]]) -> None:
+        """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
+
+        Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
+        candidate request (pickup, drop-off), candidates in the order given.
+        """
+        vp = self.req.var_ptr
+        lengths = np.array([len(rs) for rs in cand], dtype=np.int64)
+        self.cand = cand
+        self.cand_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        creq = np.array([r for rs in cand for r in rs], dtype=np.int64)
+        self.cand_req = creq
+        entry_vehicle = np.repeat(np.arange(len(cand)), lengths)
+        n_var = (vp[creq + 1] - vp[creq]).astype(np.int64)
+        cum = np.concatenate([[0], np.cumsum(2 * n_var)]).astype(np.int64)
+        before = cum[:-1]  # candidate points before each entry, all vehicles
+        first = cum[self.cand_ptr[:-1]]  # ... before each vehicle's first entry
+        pts = 1 + self.n_stops
+        self.cand_loc = (pts[entry_vehicle] + before - first[entry_vehicle]).astype(np.int64)
+        per_vehicle = np.bincount(entry_vehicle, weights=2 * n_var, minlength=len(cand))
+        self.mat_size = (pts + per_vehicle).astype(np.int64)
+        self.mat_ptr = np.concatenate([[0], np.cumsum(self.mat_size**2)]).astype(np.int64)
+        self.mat = np.full(int(self.mat_ptr[-1]), np.nan)
+        # the network node of every local point, vehicle after vehicle
+        self.node_ptr = np.concatenate([[0], np.cumsum(self.mat_size)]).astype(np.int64)
+        nodes = np.empty(int(self.node_ptr[-1]), dtype=np.int64)
+        nodes[self.node_ptr[:-1]] = self.start_node[self.inv]
+        used = np.arange(self.s.max_stops)[None, :] < self.n_stops[:, None]
+        u_of, k_of = np.nonzero(used)
+        nodes[self.node_ptr[u_of] + 1 + k_of] = self.s.stop_node[self.inv[u_of], k_of]
+        entry_of_var = np.repeat(np.arange(creq.size), n_var)
+        t = np.arange(entry_of_var.size) - np.repeat(np.cumsum(n_var) - n_var, n_var)
+        rows = vp[creq[entry_of_var]] + t
+        p_at = self.node_ptr[entry_vehicle[entry_of_var]] + self.cand_loc[entry_of_var] + 2 * t
+        nodes[p_at] = self.req.var_ints[rows, 1]
+        nodes[p_at + 1] = self.req.var_ints[rows, 2]
+        self.nodes = nodes
+        self.var_vehicle = entry_vehicle[entry_of_var]  # each variant point pair's vehicle
+        self.var_local = self.cand_loc[entry_of_var] + 2 * t  # and its local pickup point
+
+    def _block(self, a0, a_len, b0, b_len):
+        """All pairs (vehicle, a, b) with ``a0 <= a < a0 + a_len``, likewise b, per vehicle."""
+        sizes = a_len * b_len
+        u = np.repeat(np.arange(self.inv.size), sizes)
+        k = np.arange(u.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        bl = np.maximum(b_len[u], 1)
+        return u, a0[u] + k // bl, b0[u] + k % bl
+
+    def fill(self, travel: TravelTimeFn, *, points: bool, pairs: bool):
+        """Compute the needed blocks of every local matrix with one call of ``travel``.
+
+        Always: start and stops to candidate points and back, and each variant's
+        pickup to its drop-off. ``points``: stops to stops (removing riders).
+        ``pairs``: between all candidate points (trips of several requests).
+        """
+        n_pts = 1 + self.n_stops
+        n_cps = self.mat_size - n_pts
+        zero = np.zeros_like(n_pts)
+        blocks = [self._block(zero, n_pts, n_pts, n_cps), self._block(n_pts, n_cps, zero, n_pts)]
+        if points:
+            blocks.append(self._block(zero, n_pts, zero, n_pts))
+        if pairs:
+            blocks.append(self._block(n_pts, n_cps, n_pts, n_cps))
+        else:  # pickup -> its own drop-off
+            blocks.append((self.var_vehicle, self.var_local, self.var_local + 1))
+        u = np.concatenate([b[0] for b in blocks]).astype(np.int64)
+        a = np.concatenate([b[1] for b in blocks]).astype(np.int64)
+        b = np.concatenate([b[2] for b in blocks]).astype(np.int64)
+        if u.size == 0:
+            return
+        a_nodes = self.nodes[self.node_ptr[u] + a]
+        b_nodes = self.nodes[self.node_ptr[u] + b]
+        times = np.asarray(travel(a_nodes, b_nodes), dtype=np.float64)
+        if times.shape != a_nodes.shape:
+            msg = (
+                f"travel(from_nodes, to_nodes) must return one time per pair, shape "
+                f"{a_nodes.shape}, got {times.shape}"
+            )
+            raise DispatchError(msg)
+        self.mat[self.mat_ptr[u] + a * self.mat_size[u] + b] = np.where(
+            a_nodes == b_nodes, 0.0, times
+        )
+
+    def enumerate(self, roots_vehicle, roots_removed, roots_depth, weights):
+        n_cand = np.diff(self.cand_ptr)
+        depth = int(roots_depth.max())
+        n = n_cand[roots_vehicle]
+        slots = np.zeros(roots_vehicle.size, dtype=np.int64)
+        term = np.ones(roots_vehicle.size, dtype=np.int64)  # C(n, d), d = 0, 1, ...
+        for d in range(depth + 1):
+            slots += np.where(d <= roots_depth, term, 0)
+            term = term * np.maximum(n - d, 0) // (d + 1)
+        out_ptr = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
+        n_out = int(out_ptr[-1])
+        out_mask = np.zeros(n_out, dtype=np.int64)
+        out_cost = np.full(n_out, np.inf)
+        out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
+        counts = bk.enumerate_trips(
+            self.start_time_s, self.start_load, self.capacity, self.n_stops,
+            self.ints0, self.floats0, self.mat, self.mat_ptr, self.mat_size,
+            self.cand_ptr, self.cand_req, self.cand_loc,
+            self.req.var_ptr, self.req.var_ints, self.req.var_floats,
+            roots_vehicle, roots_removed, roots_depth, out_ptr, depth, weights,
+            out_mask, out_cost, out_seq,
+        )  # fmt: skip
+        keep = np.concatenate(
+            [np.arange(out_ptr[i], out_ptr[i] + counts[i]) for i in range(len(counts))]
+            or [np.empty(0, np.int64)]
+        ).astype(np.int64)
+        root_of = np.repeat(np.arange(len(counts)), counts)
+        return root_of, out_cost[keep], out_seq[keep]
+
+    def plan(self, u: int, removed: int, seq: np.ndarray):
+        """The stop rows of one trip: (STOP_FIELDS arrays, n)."""
+        width = int(self.n_stops[u]) + 2 * seq.shape[0] + 2
+        ints = np.empty((bk.N_INT, width), dtype=np.int64)
+        floats = np.empty((bk.N_FLOAT, width))
+        lo = int(self.cand_ptr[u])
+        n = bk.trip_plan(
+            float(self.start_time_s[u]), int(self.n_stops[u]), self.ints0[u], self.floats0[u],
+            int(removed), self.mat, int(self.mat_ptr[u]), int(self.mat_size[u]),
+            self.cand_loc[lo:], self.req.var_ints, self.req.var_floats, self.req.var_ptr,
+            self.cand_req[lo:], seq, ints, floats,
+        )  # fmt: skip
+        if n < 0:  # pragma: no cover - the enumeration built it
+            msg = "internal error: a chosen trip could not be rebuilt"
+            raise DispatchError(msg)
+        rows = {
+            "stop_node": ints[bk.I_NODE, :n],
+            "stop_kind": ints[bk.I_KIND, :n],
+            "stop_request": ints[bk.I_REQ, :n],
+            "stop_pax": ints[bk.I_PAX, :n],
+            "earliest_s": floats[bk.F_EARLY, :n],
+            "latest_s": floats[bk.F_LATE, :n],
+            "leg_s": floats[bk.F_LEG, :n],
+            "dwell_s": floats[bk.F_DWELL, :n],
+        }
+        return rows, n
+
+
+def _candidate_sets(
+    s: Schedules, req: _Requests, candidates, movable_vehicle: dict[int, int]
+) -> list[list[int]]:
+    n_veh = s.n_vehicles
+    out = []
+    for r, rid in enumerate(req.ids):
+        if candidates is None or rid not in candidates or candidates[rid] is None:
+            vs = set(range(n_veh))
+        else:
+            arr = np.asarray(candidates[rid], dtype=np.int64).reshape(-1)
+            if arr.size and (arr.min() < 0 or arr.max() >= n_veh):
+                msg = f"candidates[{rid}] names vehicles outside [0, {n_veh})"
+                raise DispatchError(msg)
+            vs = set(arr.tolist())
+        if r >= req.n_new:
+            vs.add(movable_vehicle[rid])
+        out.append(sorted(vs))
+    return out
+
+
+def _locate_movable(s: Schedules, ids: list[int]) -> dict[int, int]:
+    where: dict[int, int] = {}
+    if not ids:
+        return where
+    wanted = np.array(ids, dtype=np.int64)
+    used = np.arange(s.max_stops)[None, :] < s.n_stops[:, None]
+    hit = used & (s.stop_kind > 0) & np.isin(s.stop_request, wanted)
+    for v, k in zip(*np.nonzero(hit), strict=True):
+        rid = int(s.stop_request[v, k])
+        if rid in where:
+            msg = f"movable rider {rid} has pickups in two plans"
+            raise DispatchError(msg)
+        where[rid] = int(v)
+    missing = [rid for rid in ids if rid not in where]
+    if missing:
+        msg = f"movable riders {missing[:5]} have no pickup in any plan (already picked up?)"
+        raise DispatchError(msg)
+    return where
+
+
+def solve_batch(
+    schedules: Schedules,
+    requests: Sequence[BatchRequest],
+    travel: TravelTimeFn,
+    weights: InsertionWeights | None = None,
+    *,
+    start_node: np.ndarray,
+    movable: Sequence[BatchRequest] = (),
+    candidates: Mapping[int, np.ndarray | None] | None = None,
+    max_trip_size: int = 1,
+    max_requests_per_vehicle: int = 16,
+    unassigned_penalty: float | None = None,
+    time_limit_s: float = 30.0,
+) -> BatchResult:
+    """Assign a batch of requests to a fleet jointly (see the module notes).
+
+    Parameters
+    ----------
+    schedules : Schedules
+        The fleet's current plans, start points brought to now. Left unchanged.
+    requests : sequence of BatchRequest
+        The new requests (several entries per request id for alternative stops).
+    travel : callable
+        ``travel(from_nodes, to_nodes)``: drive time of each pair of network
+        nodes, element-wise, s (``inf`` when unreachable). Should obey the
+        triangle inequality (shortest paths do); it is only asked for pairs
+        around the vehicles and requests involved.
+    weights : InsertionWeights, optional
+        Cost weights; by default only vehicle time counts.
+    start_node : ndarray of int64, shape (n_veh,)
+        Node of each vehicle's start point (where ``start_time_s`` refers to).
+    movable : sequence of BatchRequest, optional
+        Riders already planned but not picked up who may change vehicle
+        (re-optimisation): one entry each, with their current stops, promised
+        deadline ``latest_pickup_s`` and ride limit. Their extra cost is ignored.
+    candidates : mapping of request id to array of vehicle indices, optional
+        Vehicles considered for each request (default: all). A movable rider's
+        current vehicle is always considered.
+    max_trip_size : int, default 1
+        Most requests one vehicle takes in one batch, ``k``.
+    max_requests_per_vehicle : int, default 16
+        With ``k > 1`` or movable riders, trips of a vehicle are grown from its
+        cheapest this many requests (1..62) besides its own movable riders.
+    unassigned_penalty : float, optional
+        Cost of leaving a new request unassigned; by default larger than any
+        difference of trip costs (place as many as possible, then cheapest).
+    time_limit_s : float, default 30
+        Limit of the integer programme; its best solution so far is used.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    DispatchError
+        On malformed input.
+
+    Examples
+    --------
+    Two vehicles on a line, two requests: each gets the vehicle next to it.
+
+    >>> import numpy as np
+    >>> from idrt.dispatch import BatchRequest, InsertionRequest, empty_schedules
+    >>> x = np.array([0.0, 10.0, 1.0, 2.0, 11.0, 12.0])   # nodes on a line, 1 s apart
+    >>> travel = lambda a, b: np.abs(x[a] - x[b])
+    >>> def req(rid, p, d):
+    ...     return BatchRequest(InsertionRequest(rid, p, d, 1, 0.0, 60.0, 60.0, 0.0, 0.0,
+    ...                                          float(travel(p, d))))
+    >>> fleet = empty_schedules([4, 4], 0.0)
+    >>> res = solve_batch(fleet, [req(1, 4, 5), req(2, 2, 3)], travel,
+    ...                   start_node=np.array([0, 1]))
+    >>> sorted((a.request_id, a.vehicle) for a in res.assigned.values()), res.method
+    ([(1, 1), (2, 0)], 'lsa')
+    """
+    t_start = time.perf_counter()
+    s = validate_schedules(schedules)
+    w = InsertionWeights() if weights is None else weights
+    if not isinstance(w, InsertionWeights):
+        msg = f"weights must be an InsertionWeights, got {type(w).__name__}"
+        raise DispatchError(msg)
+    k = int(max_trip_size)
+    if k < 1:
+        msg = f"max_trip_size must be >= 1, got {max_trip_size!r}"
+        raise DispatchError(msg)
+    limit = int(max_requests_per_vehicle)
+    if not 1 <= limit <= bk.MAX_CANDIDATES:
+        msg = f"max_requests_per_vehicle must be in 1..{bk.MAX_CANDIDATES}, got {limit}"
+        raise DispatchError(msg)
+    start = np.ascontiguousarray(start_node, dtype=np.int64)
+    if start.shape != (s.n_vehicles,):
+        msg = f"start_node must have shape ({s.n_vehicles},), got {start.shape}"
+        raise DispatchError(msg)
+    req = _group(requests, movable)
+    mov_ids = req.ids[req.n_new :]
+    mov_vehicle = _locate_movable(s, mov_ids)
+    cand_sets = _candidate_sets(s, req, candidates, mov_vehicle)
+    wts = w.as_array()
+
+    def finish(new_s, assigned, moved, unassigned, changed, cost, method, n_trips):
+        return BatchResult(
+            new_s, assigned, moved, unassigned, np.asarray(sorted(changed), dtype=np.int64),
+            float(cost), method, int(n_trips), time.perf_counter() - t_start,
+        )  # fmt: skip
+
+    if not req.ids:
+        return finish(s, {}, [], [], [], 0.0, "none", 0)
+    prob = _Problem(s, req, cand_sets, k, start)
+    if prob.inv.size == 0:
+        return finish(s, {}, [], list(req.ids[: req.n_new]), [], 0.0, "none", 0)
+    reopt = bool(mov_ids)
+    all_cand = [list(rs) for rs in prob.per_vehicle]
+    prob.layout(all_cand)
+    prob.fill(travel, points=reopt, pairs=False)
+
+    # request-vehicle screening: each request alone into each current plan
+    roots_v = np.arange(prob.inv.size, dtype=np.int64)
+    roots_rm = np.full(prob.inv.size, -1, dtype=np.int64)
+    root_of, cost1, seq1 = prob.enumerate(roots_v, roots_rm, np.ones_like(roots_v), wts)
+
+    if k == 1 and not reopt:
+        return _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish)
+
+    # keep each vehicle's cheapest requests (and its own movable riders)
+    own: list[set[int]] = [set() for _ in range(prob.inv.size)]
+    for r in range(req.n_new, len(req.ids)):
+        own[prob.row_of[mov_vehicle[req.ids[r]]]].add(r)
+    best: list[list[tuple[float, int]]] = [[] for _ in range(prob.inv.size)]
+    for root, c, sq in zip(root_of.tolist(), cost1.tolist(), seq1, strict=True):
+        q = int(sq[0, 0])
+        if q >= 0:
+            best[root].append((c, int(prob.cand_req[prob.cand_ptr[root] + q])))
+    pruned = []
+    for u in range(prob.inv.size):
+        mine = sorted(own[u])[: bk.MAX_CANDIDATES]
+        room = min(limit, bk.MAX_CANDIDATES - len(mine))
+        others = [r for _, r in sorted(best[u]) if r not in own[u]][:room]
+        pruned.append(sorted(set(mine) | set(others)))
+    prob.layout(pruned)
+    prob.fill(travel, points=reopt, pairs=k > 1 or reopt)
+    # roots: every current plan grows by up to k requests; a plan less one movable
+    # rider by at most one (moving that rider, or trading it for another)
+    rv, rr, rk = list(range(prob.inv.size)), [-1] * prob.inv.size, [k] * prob.inv.size
+    for r in range(req.n_new, len(req.ids)):
+        rid = req.ids[r]
+        rv.append(prob.row_of[mov_vehicle[rid]])
+        rr.append(rid)
+        rk.append(1)
+    roots_v = np.array(rv, dtype=np.int64)
+    roots_rm = np.array(rr, dtype=np.int64)
+    root_of, costs, seqs = prob.enumerate(roots_v, roots_rm, np.array(rk, dtype=np.int64), wts)
+    return _solve_milp(
+        prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle,
+        unassigned_penalty, time_limit_s, finish,
+    )  # fmt: skip
+
+
+def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
+    if unassigned_penalty is not None:
+        p = float(unassigned_penalty)
+        if not (math.isfinite(p) and p >= 0.0):
+            msg = f"unassigned_penalty must be finite and >= 0, got {unassigned_penalty!r}"
+            raise DispatchError(msg)
+        return p
+    finite = np.isfinite(costs)
+    if not finite.any():
+        return 1.0
+    hi = np.full(n_inv, 0.0)
+    lo = np.full(n_inv, 0.0)
+    np.maximum.at(hi, root_vehicle_of_trip[finite], costs[finite])
+    np.minimum.at(lo, root_vehicle_of_trip[finite], costs[finite])
+    return 1.0 + float(np.sum(hi - lo))
+
+
+def _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish):
+    from scipy.optimize import linear_sum_assignment
+
+    n_new, n_inv = req.n_new, prob.inv.size
+    q = seq1[:, 0, 0]
+    t_ok = np.flatnonzero((q >= 0) & np.isfinite(cost1))
+    u = root_of[t_ok]
+    r = prob.cand_req[prob.cand_ptr[u] + q[t_ok]]
+    vehicles, col = np.unique(u, return_inverse=True)  # only vehicles with an option
+    matrix = np.full((n_new, vehicles.size), np.inf)
+    slot = np.full((n_new, vehicles.size), -1, dtype=np.int64)
+    matrix[r, col] = cost1[t_ok]
+    slot[r, col] = t_ok
+    penalty = _penalty(unassigned_penalty, root_of, cost1, n_inv)
+    dummy = np.full((n_new, n_new), np.inf)
+    np.fill_diagonal(dummy, penalty)
+    rows, cols = linear_sum_assignment(np.hstack([matrix, dummy]))
+    placed = cols < vehicles.size
+    chosen = slot[rows[placed], cols[placed]]
+    trips = [(int(root_of[t]), -1, seq1[t]) for t in chosen.tolist()]
+    total = float(cost1[chosen].sum())
+    return _build(prob, req, trips, {}, total, "lsa", len(cost1), finish)
+
+
+def _solve_milp(
+    prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle, unassigned_penalty,
+    time_limit_s, finish,
+):  # fmt: skip
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    n_inv = prob.inv.size
+    n_req = len(req.ids)
+    n_new = req.n_new
+    index_of = {rid: r for r, rid in enumerate(req.ids)}
+    finite = np.flatnonzero(np.isfinite(costs))
+    tv = roots_v[root_of[finite]]
+    removed = np.array([index_of.get(int(x), -1) for x in roots_rm.tolist()], dtype=np.int64)
+    rm = removed[root_of[finite]]
+    sq = seqs[finite, :, 0]
+    cost = costs[finite]
+    cand = np.append(prob.cand_req, -1)  # slot -1: no candidate
+    ins = np.where(sq >= 0, cand[np.where(sq >= 0, prob.cand_ptr[tv][:, None] + sq, -1)], -1)
+    # a plan less one rider with that rider put back covers what the current plan does
+    readd = (rm >= 0) & (ins[:, 0] == rm)
+    rm = np.where(readd, -1, rm)
+    ins[readd, 0] = -1
+    ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
+    # of the trips of one vehicle covering the same requests only the cheapest counts
+    key = np.column_stack([tv, rm, ins])
+    order = np.lexsort((cost, *key.T[::-1]))
+    ks = key[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    keep = np.sort(order[first])
+    tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
+    # the requests each trip covers: the movable riders its root kept, and its insertions
+    own_count = np.zeros(n_inv, dtype=np.int64)
+    own_lists: list[list[int]] = [[] for _ in range(n_inv)]
+    for r in range(n_new, n_req):
+        u = prob.row_of[mov_vehicle[req.ids[r]]]
+        own_lists[u].append(r)
+        own_count[u] += 1
+    width = int(own_count.max()) if n_inv else 0
+    own_pad = np.full((n_inv, max(width, 1)), -1, dtype=np.int64)
+    for u, rs in enumerate(own_lists):
+        own_pad[u, : len(rs)] = rs
+    own = own_pad[tv]
+    own[own == rm[:, None]] = -1
+    cover = np.concatenate([own, ins], axis=1)
+    n_ins = (ins >= 0).sum(axis=1)
+    penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
+    # independent parts: vehicles linked by requests they could both take
+    t_idx, slot = np.nonzero(cover >= 0)
+    graph = coo_array(
+        (np.ones(t_idx.size), (tv[t_idx], n_inv + cover[t_idx, slot])),
+        shape=(n_inv + n_req, n_inv + n_req),
+    )
+    _, label = connected_components(graph, directed=False)
+    chosen: list[int] = []
+    part_of_trip = label[tv]
+    new_label = label[n_inv : n_inv + n_new]
+    order = np.argsort(part_of_trip, kind="stable")
+    bounds = np.flatnonzero(np.diff(part_of_trip[order])) + 1
+    for trips_p in np.split(order, bounds):
+        if trips_p.size == 1:  # a vehicle whose only option is its plan as it is
+            chosen.append(int(finite[trips_p[0]]))
+            continue
+        part = part_of_trip[trips_p[0]]
+        new_p = np.flatnonzero(new_label == part)
+        got = _solve_part(
+            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
+        )
+        chosen.extend(int(finite[t]) for t in got)
+    trips = []
+    total = 0.0
+    for t in sorted(chosen):
+        root_removed = int(roots_rm[root_of[t]])
+        total += float(costs[t])
+        if root_removed < 0 and seqs[t, 0, 0] < 0:
+            continue  # the current plan as it is
+        trips.append((int(roots_v[root_of[t]]), root_removed, seqs[t]))
+    return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
+
+
+MAX_COMBINATIONS = 20_000
+"""Parts whose feasible combinations of trips stay below this are solved by enumeration."""
+
+
+def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
+    """Every feasible choice of one trip per vehicle of a small part; the best, or None.
+
+    None when the part holds more than 62 requests or its partial combinations
+    exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
+    """
+    sub = cover[trips]
+    reqs = np.unique(sub[sub >= 0])
+    if reqs.size > 62:
+        return None
+    pos = np.searchsorted(reqs, np.maximum(sub, 0))
+    bits = np.where(sub >= 0, np.left_shift(np.int64(1), pos.astype(np.int64)), 0)
+    mask = np.bitwise_or.reduce(bits, axis=1).astype(np.int64)
+    required = np.int64(0)
+    for i in np.flatnonzero(reqs >= n_new).tolist():
+        required |= np.int64(1) << np.int64(i)
+    c_mask = np.zeros(1, dtype=np.int64)
+    c_cost = np.zeros(1)
+    c_new = np.zeros(1, dtype=np.int64)
+    steps = []  # per vehicle: (parent combination, trip) of each combination
+    owner = tv[trips]
+    trip_cost = cost[trips]
+    for u in np.unique(owner).tolist():
+        mine = np.flatnonzero(owner == u)
+        a, b = np.nonzero((c_mask[:, None] & mask[mine][None, :]) == 0)
+        if a.size == 0 or a.size > MAX_COMBINATIONS:
+            return None
+        c_mask = c_mask[a] | mask[mine][b]
+        c_cost = c_cost[a] + trip_cost[mine][b]
+        c_new = c_new[a] + n_covered_new[mine][b]
+        steps.append((a, mine[b]))
+    val = np.where((c_mask & required) == required, c_cost + penalty * (new.size - c_new), np.inf)
+    best = int(np.argmin(val))
+    if not np.isfinite(val[best]):
+        return None
+    picked = []
+    for parent, trip in reversed(steps):
+        picked.append(int(trips[trip[best]]))
+        best = int(parent[best])
+    return picked[::-1]
+
+
+def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s):
+    """The trips chosen in one independent part: one per vehicle, each request once at most.
+
+    ``trips`` and ``new`` index the kept trips and the new requests of the part.
+    A small part is solved by enumeration, a larger one as a linear programme
+    (its optimum is mostly integral) and, failing that, by ``milp``.
+    Returns the chosen trips (indices into the kept trips).
+    """
+    vehicles = np.unique(tv[trips])
+    n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
+    if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
+        ok = rm[trips] < 0
+        val = np.where(ok, cost[trips] + penalty * (new.size - n_covered_new), np.inf)
+        return [int(trips[int(np.argmin(val))])]
+    got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
+    if got is not None:
+        return got
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import csr_array
+
+    sub = cover[trips]
+    reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
+    row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
+    row_of_req[reqs] = vehicles.size + np.arange(reqs.size)
+    row_of_vehicle = np.full(n_inv, -1, dtype=np.int64)
+    row_of_vehicle[vehicles] = np.arange(vehicles.size)
+    t_idx, slot = np.nonzero(sub >= 0)
+    slack_rows = row_of_req[new]
+    n_var = trips.size + new.size
+    n_con = vehicles.size + reqs.size
+    rows = np.concatenate([row_of_vehicle[tv[trips]], row_of_req[sub[t_idx, slot]], slack_rows])
+    cols = np.concatenate([np.arange(trips.size), t_idx, trips.size + np.arange(new.size)])
+    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var))
+    c = np.concatenate([cost[trips], np.full(new.size, penalty)])
+    # set-partitioning relaxations are mostly integral, and an integral basic LP
+    # optimum is the answer; HiGHS' presolve costs more than it saves here
+    ones = np.ones(n_con)
+    opts = {"presolve": False}
+    lp = linprog(c, A_eq=a, b_eq=ones, bounds=(0.0, 1.0), method="highs-ds", options=opts)
+    if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) <= 1e-9):
+        return trips[np.round(lp.x[: trips.size]).astype(bool)].tolist()
+    res = milp(
+        c,
+        integrality=np.ones(n_var),
+        bounds=Bounds(np.zeros(n_var), np.ones(n_var)),
+        constraints=LinearConstraint(a, ones, ones),
+        options={"time_limit": float(time_limit_s), "mip_rel_gap": 1e-9, "presolve": False},
+    )
+    if res.x is None:  # nothing within the time limit: every vehicle keeps its plan
+        current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
+        return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
+    return trips[np.round(res.x[: trips.size]).astype(bool)].tolist()
+
+
+def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
+    """Write the chosen trips' plans into a copy of the schedules and report."""
+    s = prob.s
+    rows = {}
+    width = s.max_stops
+    for u, removed, seq in trips:
+        plan, n = prob.plan(u, removed, seq)
+        rows[int(prob.inv[u])] = (plan, n)
+        width = max(width, n)
+    fields = {
+        name: np.copy(getattr(s, name)) for name in ("start_time_s", "start_load", "capacity")
+    }
+    fields["n_stops"] = s.n_stops.copy()
+    for name in STOP_FIELDS:
+        old = getattr(s, name)
+        new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
+        new[:, : s.max_stops] = old
+        fields[name] = new
+    for v, (plan, n) in rows.items():
+        for name in STOP_FIELDS:
+            fields[name][v, :n] = plan[name]
+            fields[name][v, n:] = _PAD[name]
+        fields["n_stops"][v] = n
+    new_s = Schedules(**fields)
+    # where every rider of the batch is now planned
+    index_of = {rid: r for r, rid in enumerate(req.ids)}
+    assigned, moved = {}, []
+    changed = sorted(rows)
+    if changed:
+        from idrt.dispatch.schedule import schedule_times
+
+        sub = Schedules(**{name: getattr(new_s, name)[changed] for name in Schedules._fields})
+        times = schedule_times(sub)
+        for row, v in enumerate(changed):
+            n = int(sub.n_stops[row])
+            pick = {}
+            for kk in range(n):
+                rid = int(sub.stop_request[row, kk])
+                r = index_of.get(rid)
+                if r is None:
+                    continue
+                if sub.stop_kind[row, kk] > 0:
+                    pick[rid] = float(times.service_s[row, kk])
+                    continue
+                option = _option_of(req, r, sub, row, kk)
+                assigned[rid] = Assignment(
+                    rid, v, option, pick[rid], float(times.service_s[row, kk])
+                )
+                if r >= req.n_new and mov_vehicle[rid] != v:
+                    moved.append(rid)
+    unassigned = [rid for rid in req.ids[: req.n_new] if rid not in assigned]
+    return finish(new_s, assigned, sorted(moved), unassigned, changed, total, method, n_trips)
+
+
+def _option_of(req: _Requests, r: int, sub: Schedules, row: int, k: int) -> int:
+    """Index of the option of request ``r`` whose stops plan ``row`` uses (drop-off at ``k``)."""
+    lo, hi = int(req.var_ptr[r]), int(req.var_ptr[r + 1])
+    if hi - lo == 1:
+        return 0
+    rid = req.ids[r]
+    dropoff_node = int(sub.stop_node[row, k])
+    p_node = -1
+    for kk in range(k):
+        if int(sub.stop_request[row, kk]) == rid and sub.stop_kind[row, kk] > 0:
+            p_node = int(sub.stop_node[row, kk])
+    for t in range(lo, hi):
+        if req.var_ints[t, 1] == p_node and req.var_ints[t, 2] == dropoff_node:
+            return int(req.option_of_row[t])
+    return 0  # pragma: no cover - the plan's stops come from one of the options
