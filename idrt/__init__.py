@@ -5,11 +5,14 @@ The public API::
     net = idrt.load_network("yeongjong")
     scn = idrt.Scenario.from_toml("experiments/yeongjong.toml")
     result = idrt.simulate(scn, seed=1)
+    runs = idrt.sweep(scn, grid={"fleet.size": range(4, 15, 2)}, seeds=10)
+    idrt.plot.wait_curves(runs, x="fleet.size")
+    report = idrt.size_fleet(scn, targets={"wait_p95_s": 900, "reject_share": 0.05})
 """
 
 from __future__ import annotations
 
-from idrt import demand
+from idrt import demand, interop, plot
 from idrt.demand import Demand, ServiceArea, underserved, virtual_stops
 from idrt.errors import (
     DemandError,
@@ -19,6 +22,7 @@ from idrt.errors import (
     NetworkError,
     ScenarioError,
 )
+from idrt.experiments import ExperimentError, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
@@ -28,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Demand",
     "DemandError",
+    "ExperimentError",
     "IdrtError",
     "IdrtWarning",
     "InteropError",
@@ -38,9 +43,14 @@ __all__ = [
     "ScenarioError",
     "ServiceArea",
     "__version__",
+    "compare",
     "demand",
+    "interop",
     "load_network",
+    "plot",
     "simulate",
+    "size_fleet",
+    "sweep",
     "underserved",
     "virtual_stops",
 ]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from idrt.errors import IdrtError
+from idrt.experiments.cli import register as register_experiments
+from idrt.interop.cli import register as register_interop
 
 __all__ = ["main"]
 
@@ -113,24 +115,18 @@ def _kpi_table(summary, reference) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from idrt import plot
+    from idrt.experiments.cli import save_run_plots
     from idrt.scenario import Scenario
-    from idrt.sim import simulate
+    from idrt.sim import build_network, simulate
 
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
         scn = scn.with_overrides(_parse_overrides(args.set))
-    result = simulate(scn, seed=args.seed, progress=sys.stderr.isatty())
+    net = build_network(scn)
+    result = simulate(scn, seed=args.seed, network=net, progress=sys.stderr.isatty())
     out = Path(args.out or scn.output.dir)
     result.save(out)
-    ax = plot.wait_time_cdf(result, max_wait_s=scn.service.max_wait_s)
-    ax.figure.savefig(out / "wait_time_cdf.png", dpi=150)
-    plt.close(ax.figure)
+    save_run_plots(result, net, out)
     summary = result.summary()
     print(
         f"scenario {scn.name!r} (hash {scn.content_hash()}), seed {result.seed}: "
@@ -138,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         f"simulated in {result.wall_s:.2f} s"
     )
     print(_kpi_table(summary, scn.reference))
-    print(f"tables, plot and resolved scenario written to {out}/")
+    print(f"tables, plots and resolved scenario written to {out}/")
     return 0
 
 
@@ -209,6 +205,8 @@ def _build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--name", required=True, help="name to save it under")
     fetch.add_argument("--dir", default="networks", help="folder to save into (default networks/)")
     fetch.set_defaults(func=_network_fetch)
+    register_experiments(commands)
+    register_interop(commands)
     return parser
 
 

@@ -1,0 +1,41 @@
+"""Experiments for planners: sweeps, fleet sizing and paired comparisons.
+
+- :func:`sweep`: a grid of scenario parameters times seeds, on a local
+  process pool or a Dask cluster, rows stored as each run finishes and
+  skipped when rerun (:mod:`idrt.experiments.store`);
+- :func:`size_fleet`: the smallest fleet meeting KPI targets, with
+  replications and confidence intervals (also for an expansion area);
+- :func:`compare`: KPI differences between scenarios over the same seeds.
+
+The simulator is a black box here: each run is ``idrt.simulate(scenario,
+seed, network=net)`` and its :meth:`~idrt.Result.summary` row.
+"""
+
+from __future__ import annotations
+
+from idrt.experiments._errors import ExperimentError
+from idrt.experiments.compare import compare
+from idrt.experiments.grid import RunSpec, expand_grid, run_key, seed_list
+from idrt.experiments.sizing import SizingReport, size_fleet
+from idrt.experiments.stats import mean_ci, paired_difference, summarize_runs
+from idrt.experiments.store import RunStore
+from idrt.experiments.sweep import Runner, SweepFile, read_sweep_file, sweep
+
+__all__ = [
+    "ExperimentError",
+    "RunSpec",
+    "RunStore",
+    "Runner",
+    "SizingReport",
+    "SweepFile",
+    "compare",
+    "expand_grid",
+    "mean_ci",
+    "paired_difference",
+    "read_sweep_file",
+    "run_key",
+    "seed_list",
+    "size_fleet",
+    "summarize_runs",
+    "sweep",
+]

@@ -1,0 +1,499 @@
+"""Terminal commands of the experiments: ``sweep``, ``size-fleet``, ``plot``, ``compare``.
+
+:func:`register` adds them to the ``idrt`` parser (:mod:`idrt.cli`); each
+command parses, calls the public API and prints. :func:`save_run_plots` is
+the figure set ``idrt run`` writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from idrt.experiments._errors import ExperimentError
+
+__all__ = ["register", "save_run_plots"]
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    from idrt.cli import _parse_overrides
+
+    return _parse_overrides(pairs)
+
+
+def _grid_option(pairs: list[str]) -> dict[str, list[Any]]:
+    """``fleet.size=4,6,8`` or ``fleet.size=[4, 6, 8]`` to a grid."""
+    import tomllib
+
+    grid: dict[str, list[Any]] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            msg = f"--grid {pair!r} must look like section.key=v1,v2,..., e.g. fleet.size=4,6,8"
+            raise ExperimentError(msg)
+        text = text.strip()
+        if not text.startswith("["):
+            text = "[" + ", ".join(_toml_scalar(v.strip()) for v in text.split(",")) + "]"
+        try:
+            grid[key.strip()] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"--grid {pair!r}: values are not a valid list ({exc})"
+            raise ExperimentError(msg) from exc
+    return grid
+
+
+def _toml_scalar(text: str) -> str:
+    import json
+    import tomllib
+
+    try:
+        tomllib.loads(f"v = {text}")
+        return text
+    except tomllib.TOMLDecodeError:
+        return json.dumps(text)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: one per CPU core; 0: run in this process)",
+    )
+    parser.add_argument(
+        "--scheduler", help="run on a Dask cluster: scheduler address, e.g. tcp://HOST:8786"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (10)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set dispatch.mode=batch (repeatable)",
+    )
+
+
+def _mean_ci_text(kpi: str, mean: float, low: float, high: float) -> str:
+    from idrt.cli import _format_kpi
+
+    if math.isnan(mean):
+        return "-"
+    if kpi.endswith("_share"):
+        half = (high - low) / 2 if not math.isnan(low) else math.nan
+        return f"{mean:.1%} ± {half:.1%}" if not math.isnan(half) else f"{mean:.1%}"
+    if kpi.endswith("_s"):
+        half = (high - low) / 2 / 60 if not math.isnan(low) else math.nan
+        tail = f" ± {half:.1f}" if not math.isnan(half) else ""
+        return f"{mean / 60:.1f}{tail} min"
+    return _format_kpi(kpi, mean)
+
+
+# ---------------------------------------------------------------------- sweep
+SWEEP_KPIS = ("served_share", "wait_p50_s", "wait_p95_s", "vehicle_km_per_passenger")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from idrt.experiments.grid import expand_grid
+    from idrt.experiments.stats import mean_ci
+    from idrt.experiments.store import RunStore
+    from idrt.experiments.sweep import read_sweep_file, sweep
+    from idrt.scenario import Scenario
+
+    path = Path(args.file)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = {}
+    if "grid" in data or "scenario" in data:
+        spec = read_sweep_file(path)
+        scn, grid, seeds, name, out = spec.scenario, spec.grid, spec.seeds, spec.name, spec.out
+    else:
+        scn, grid, seeds, name, out = Scenario.from_toml(path), {}, 10, path.stem, ""
+    if args.set:
+        scn = scn.with_overrides(_overrides(args.set))
+    grid.update(_grid_option(args.grid))
+    if args.seeds is not None:
+        seeds = args.seeds
+    out = Path(args.out or out or Path("runs") / name)
+    specs = expand_grid(scn, grid, seeds)  # fails on a bad grid before anything runs
+    before = RunStore(out).done()
+    todo = sum(s.key not in before for s in specs)
+    where = args.scheduler or (
+        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
+    )
+    n_seeds = len({s.seed for s in specs})
+    print(
+        f"sweep {name!r}: {len(specs)} runs ({len(specs) // n_seeds} grid points x {n_seeds} "
+        f"seeds), {len(specs) - todo} already in {out}/, {todo} to run on {where}",
+        flush=True,
+    )
+    try:
+        runs = sweep(
+            scn,
+            grid,
+            seeds,
+            out=out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            keep_requests=args.requests,
+            progress=_progress(args),
+            timeout_s=args.timeout,
+        )
+    except KeyboardInterrupt:
+        stored = len(RunStore(out).done() & {s.key for s in specs})
+        print(
+            f"\ninterrupted: {stored} of {len(specs)} runs are stored in {out}/; "
+            "run the same command again to finish the rest",
+            file=sys.stderr,
+        )
+        return 130
+    params = list(grid)
+    kpis = [k for k in SWEEP_KPIS if k in runs.columns]
+    header = [*params, *kpis]
+    lines = []
+    for key, group in runs.groupby(params, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key]
+        for k in kpis:
+            m = mean_ci(group[k].to_numpy(float))
+            cells.append(_mean_ci_text(k, m.mean, m.low, m.high))
+        lines.append(cells)
+    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for r in lines:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    print(f"(mean ± 95% CI half-width over seeds; {len(runs)} rows in {out}/runs/)")
+    x = params[0].replace(".", "_")
+    print(f"plot with: idrt plot {out} --x {x} --y wait")
+    return 0
+
+
+# ----------------------------------------------------------------- size-fleet
+def _parse_target(text: str) -> tuple[str, tuple[str, float]]:
+    for op in ("<=", ">="):
+        kpi, sep, value = text.partition(op)
+        if sep:
+            try:
+                return kpi.strip(), (op, float(value))
+            except ValueError:
+                break
+    msg = f"--target {text!r} must look like KPI<=VALUE or KPI>=VALUE, e.g. wait_mean_s<=600"
+    raise ExperimentError(msg)
+
+
+def _size_fleet(args: argparse.Namespace) -> int:
+    from idrt.experiments.sizing import size_fleet
+    from idrt.scenario import Scenario
+
+    scn = Scenario.from_toml(args.scenario)
+    if args.set:
+        scn = scn.with_overrides(_overrides(args.set))
+    targets: dict[str, Any] = {}
+    if args.wait_p95 is not None:
+        targets["wait_p95_s"] = ("<=", args.wait_p95)
+    if args.wait_mean is not None:
+        targets["wait_mean_s"] = ("<=", args.wait_mean)
+    if args.max_reject is not None:
+        targets["reject_share"] = ("<=", args.max_reject)
+    if args.min_served is not None:
+        targets["served_share"] = (">=", args.min_served)
+    targets.update(dict(_parse_target(t) for t in args.target))
+    if not targets:
+        msg = "give at least one target: --wait-p95 900, --max-reject 0.05, --target KPI<=VALUE"
+        raise ExperimentError(msg)
+    mode = args.mode
+    if mode == "auto":
+        mode = "expansion" if scn.expansion.area else "base"
+    if mode == "expansion":
+        print(
+            f"expansion mode: sizing expansion.fleet_size, the extra vehicles for "
+            f"{scn.expansion.area} ({scn.expansion.trips_per_day:g} requests/day x demand.scale "
+            f"{scn.demand.scale:g}); the existing fleet of {scn.fleet.size} is kept",
+            flush=True,
+        )
+    else:
+        print("sizing fleet.size, the whole fleet", flush=True)
+    out = Path(args.out) if args.out else Path("runs") / f"size_fleet_{scn.name}"
+    try:
+        report = size_fleet(
+            scn,
+            targets,
+            seeds=args.seeds,
+            mode=mode,
+            min_size=args.min_size,
+            max_size=args.max_size,
+            criterion=args.criterion,
+            out=out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            timeout_s=args.timeout,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished runs are stored in {out}/; rerun to resume", file=sys.stderr
+        )
+        return 130
+    print(report)
+    print(f"(runs stored in {out}/)")
+    if not report.met:
+        print(
+            f"idrt: targets not met by any {report.parameter} from {report.min_size} to "
+            f"{report.max_size}; best found: {report.best_size} (raise --max-size or relax the "
+            "targets)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# ----------------------------------------------------------------------- plot
+def _plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from idrt import plot
+    from idrt.experiments.store import RunStore
+
+    folder = Path(args.runs)
+    if not folder.is_dir():
+        msg = f"runs folder {str(folder)!r} does not exist; give the --out folder of a sweep"
+        raise ExperimentError(msg)
+    runs = RunStore(folder).load()
+    ys = args.y or ["wait"]
+    try:
+        x = plot.resolve_column(runs, args.x)
+        fig, axes = plt.subplots(
+            len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
+        )
+        for y, ax in zip(ys, axes[:, 0], strict=True):
+            if y == "wait":
+                plot.wait_curves(runs, x, by=args.by, ax=ax, target_s=args.target)
+            else:
+                plot.kpi_curves(runs, x, y, by=args.by, ax=ax, target=args.target)
+    except KeyError as exc:
+        raise ExperimentError(str(exc.args[0])) from exc
+    stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
+    paths = plot.save(fig, stem, formats=args.format)
+    plt.close(fig)
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+# -------------------------------------------------------------------- compare
+def _compare(args: argparse.Namespace) -> int:
+    from idrt.experiments.compare import compare
+    from idrt.scenario import Scenario
+
+    _check_compare_args(args)
+    scenarios = [Scenario.from_toml(p) for p in args.scenarios]
+    if args.set:
+        overrides = _overrides(args.set)
+        scenarios = [s.with_overrides(overrides) for s in scenarios]
+    out = Path(args.out) if args.out else None
+    try:
+        table = compare(
+            *scenarios,
+            seeds=args.seeds,
+            kpis=args.kpi or None,
+            out=out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            timeout_s=args.timeout,
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted" + (f": finished runs are stored in {out}/" if out else ""))
+        return 130
+    print(format_comparison(table))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "compare.csv", index=False)
+        print(f"table written to {out / 'compare.csv'}; runs in {out}/runs/")
+    return 0
+
+
+def format_comparison(table) -> str:
+    """The table of :func:`idrt.compare` as aligned text, one block per scenario."""
+
+    def fmt(kpi: str, v: float, signed: bool = False) -> str:
+        if v is None or math.isnan(v):
+            return "-"
+        sign = "+" if signed else ""
+        if kpi.endswith("_share"):
+            return f"{v * 100:{sign},.2f} pp" if signed else f"{v:.1%}"
+        if kpi.endswith("_s"):
+            return f"{v:{sign},.0f} s"
+        return f"{v:{sign},.3g}"
+
+    blocks = []
+    for name, group in table.groupby("scenario", sort=False):
+        base = group["baseline"].iloc[0]
+        n = int(group["n"].max())
+        rows = [("kpi", base, name, "B - A", "95% CI of B - A", "change")]
+        for _, r in group.iterrows():
+            k = r["kpi"]
+            ci = f"[{fmt(k, r['ci_low'], True)}, {fmt(k, r['ci_high'], True)}]"
+            signif = r["ci_low"] > 0 or r["ci_high"] < 0
+            rel = "-" if math.isnan(r["rel_change"]) else f"{r['rel_change']:+.1%}"
+            rows.append(
+                (k, fmt(k, r["mean_a"]), fmt(k, r["mean_b"]), fmt(k, r["diff"], True),
+                 ci + (" *" if signif else "  "), rel)
+            )  # fmt: skip
+        widths = [max(len(row[i]) for row in rows) for i in range(6)]
+        lines = [f"{name} (B) vs {base} (A), paired over {n} seeds:"]
+        for row in rows:
+            first = row[0].ljust(widths[0])
+            lines.append(
+                "  ".join([first, *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+            )
+        lines.append("(* the 95% interval of the paired difference excludes 0)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# ------------------------------------------------------------------- idrt run
+def save_run_plots(result, network, out: str | Path) -> list[Path]:
+    """The figures ``idrt run`` writes for one run (PNG; the map also SVG).
+
+    ``wait_time_cdf.png``, ``occupancy.png`` and ``service_map.png`` /
+    ``.svg`` in ``out``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from idrt import plot
+
+    out = Path(out)
+    paths = []
+    ax = plot.wait_time_cdf(result, max_wait_s=result.scenario.service.max_wait_s)
+    paths += plot.save(ax, out / "wait_time_cdf", formats=("png",))
+    plt.close(ax.figure)
+    ax = plot.occupancy_over_day(result)
+    paths += plot.save(ax, out / "occupancy", formats=("png",))
+    plt.close(ax.figure)
+    ax = plot.service_map(result, network)
+    paths += plot.save(ax, out / "service_map", formats=("png", "svg"))
+    plt.close(ax.figure)
+    return paths
+
+
+# ------------------------------------------------------------------- register
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``sweep``, ``size-fleet``, ``plot`` and ``compare`` to the ``idrt`` parser."""
+    p = commands.add_parser(
+        "sweep",
+        help="run a grid of parameters x seeds (local pool or Dask), resumable",
+        description="Run every combination of a parameter grid for every seed; rows are "
+        "stored in OUT/runs as each run finishes and a rerun skips them.",
+    )
+    p.add_argument("file", help="sweep TOML (scenario, seeds, [grid]) or a scenario TOML")
+    p.add_argument("--out", help="results folder (default: the file's out, else runs/NAME)")
+    p.add_argument("--seeds", type=int, default=None, help="replications per grid point")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a grid parameter, e.g. --grid fleet.size=4,6,8 (repeatable; adds to the file's)",
+    )
+    p.add_argument("--requests", action="store_true", help="also store per-request tables")
+    _add_backend_options(p)
+    p.set_defaults(func=_sweep)
+
+    p = commands.add_parser(
+        "size-fleet",
+        help="smallest fleet meeting KPI targets (replications, CIs)",
+        description="Search the smallest fleet whose KPI means meet every target, with "
+        "at least 5 seeds per candidate (bracketing, then bisection).",
+    )
+    p.add_argument("scenario", help="scenario TOML")
+    p.add_argument("--wait-p95", type=float, help="target: 95th percentile wait at most S seconds")
+    p.add_argument("--wait-mean", type=float, help="target: mean wait at most S seconds")
+    p.add_argument("--max-reject", type=float, help="target: rejected share at most (0-1)")
+    p.add_argument("--min-served", type=float, help="target: served share at least (0-1)")
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="KPI<=V",
+        help="any KPI target, e.g. --target vehicle_km_per_passenger<=8 (repeatable)",
+    )
+    p.add_argument("--seeds", type=int, default=5, help="replications per candidate (>= 5)")
+    p.add_argument(
+        "--mode",
+        choices=["auto", "base", "expansion"],
+        default="auto",
+        help="base: size fleet.size; expansion: size expansion.fleet_size (extra vehicles "
+        "of the new area); auto (default): expansion when the scenario has [expansion] area",
+    )
+    p.add_argument("--min-size", type=int, default=None, help="smallest size to consider")
+    p.add_argument("--max-size", type=int, default=50, help="largest size to consider (50)")
+    p.add_argument(
+        "--criterion",
+        choices=["mean", "ci"],
+        default="mean",
+        help="judge the KPI means (default) or the pessimistic end of their 95%% CI",
+    )
+    p.add_argument("--out", help="results folder (default runs/size_fleet_NAME)")
+    _add_backend_options(p)
+    p.set_defaults(func=_size_fleet)
+
+    p = commands.add_parser(
+        "plot",
+        help="KPI curves with confidence bands from a sweep's results folder",
+        description="Draw KPI means against a swept parameter with 95% CI bands; names may "
+        "be short (fleet_size for fleet.size, wait_p95 for wait_p95_s); --y wait draws the "
+        "p50 and p95 waits.",
+    )
+    p.add_argument("runs", help="results folder of a sweep (its --out)")
+    p.add_argument("--x", default="fleet_size", help="parameter on the x axis (fleet_size)")
+    p.add_argument(
+        "--y",
+        action="append",
+        default=[],
+        help="KPI(s) on the y axis, e.g. wait_p95, served_share, or wait (p50 + p95; default)",
+    )
+    p.add_argument("--by", help="one curve per value of this column (default: auto)")
+    p.add_argument("--target", type=float, help="target line (KPI units: s or share 0-1)")
+    p.add_argument("--out", help="output file stem (default RUNS/plots/Y_vs_X)")
+    p.add_argument("--format", nargs="+", default=["png", "svg"], help="file formats (png svg)")
+    p.set_defaults(func=_plot)
+
+    p = commands.add_parser(
+        "compare",
+        help="KPI differences of scenarios vs the first, paired by seed, with CIs",
+        description="Run every scenario with the same seeds and print, per KPI, the means, "
+        "the mean paired difference and its 95% t-interval (each scenario vs the first).",
+    )
+    p.add_argument("scenarios", nargs="+", help="scenario TOMLs: the baseline first")
+    p.add_argument("--seeds", type=int, default=10, help="replications (10)")
+    p.add_argument(
+        "--kpi", action="append", default=[], help="KPI to report (repeatable; default all)"
+    )
+    p.add_argument("--out", help="results folder for runs and compare.csv (default: none)")
+    _add_backend_options(p)
+    p.set_defaults(func=_compare)
+
+
+def _check_compare_args(args: argparse.Namespace) -> None:
+    if len(args.scenarios) < 2:
+        msg = "compare needs at least two scenario files: the baseline first"
+        raise ExperimentError(msg)
