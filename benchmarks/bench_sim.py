@@ -2,7 +2,11 @@
 
 Cases:
 - ``yeongjong``: the default synthetic island, 20 vehicles, 3,000 requests a
-  day (an expansion case), door-to-door, immediate insertion.
+  day (an expansion case), door-to-door, immediate insertion, with the
+  default scenario's traffic (weekday congestion, fixed-time signals: hourly
+  planning slices, realised link times and signal draws).
+- ``yeongjong_free``: the same without the traffic model (free-flow links, no
+  signals: one dense all-pairs table).
 - ``city``: a 50,000-node synthetic city, 1,000 vehicles, 100,000 requests,
   stop-based service (virtual stops every 400 m, walks up to 500 m, the
   nearest stop at each end), each request offered to the 30 nearest vehicles,
@@ -15,7 +19,7 @@ KPIs. Writes ``benchmarks/results/sim.json``.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_sim.py                  # both cases
+    .venv/bin/python benchmarks/bench_sim.py                  # all cases
     .venv/bin/python benchmarks/bench_sim.py --cases yeongjong
 """
 
@@ -37,11 +41,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
-def _yeongjong():
+def _yeongjong(traffic: bool = True):
     import idrt
 
     scn = idrt.Scenario.from_toml(REPO / "experiments" / "yeongjong.toml")
-    return scn.with_overrides({"fleet.size": 20, "demand.trips_per_day": 3000})
+    scn = scn.with_overrides({"fleet.size": 20, "demand.trips_per_day": 3000})
+    if not traffic:
+        scn = scn.with_overrides({"traffic.signals": "none", "traffic.profile": ""})
+    return scn
 
 
 def _city():
@@ -82,7 +89,7 @@ def run_case(name: str) -> dict:
     if name == "city":
         scn, net = _city()
     else:
-        scn = _yeongjong()
+        scn = _yeongjong(traffic=name != "yeongjong_free")
         net = build_network(scn)
     network_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -123,7 +130,7 @@ def run_case(name: str) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", default=["yeongjong", "city"])
+    parser.add_argument("--cases", nargs="+", default=["yeongjong", "yeongjong_free", "city"])
     parser.add_argument("--out", default=str(HERE / "results" / "sim.json"))
     args = parser.parse_args(argv)
     import numba
