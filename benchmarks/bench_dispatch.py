@@ -46,8 +46,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -91,36 +89,11 @@ def _yeongjong():
 
 
 def _city():
-    """The city case of bench_sim.py."""
-    import idrt
+    """The city case of bench_sim.py (free flow), without the event log."""
+    from bench_sim import _city as city_case
 
-    net = idrt.load_network("city:50000")
-    rng = np.random.default_rng(0)
-    depots = [int(n) for n in rng.choice(net.node_ids, 40, replace=False)]
-    scn = idrt.Scenario(name="city").with_overrides(
-        {
-            "network.source": "city:50000",
-            "demand.trips_per_day": 100_000,
-            "demand.area": "",
-            "demand.attractors": "",
-            "fleet.size": 1000,
-            "fleet.capacity": 8,
-            "fleet.depots": depots,
-            "service.mode": "stop_based",
-            "service.start_h": 0.0,
-            "service.end_h": 24.0,
-            "service.max_wait_s": 900.0,
-            "service.stop_spacing_m": 400.0,
-            "service.max_walk_m": 500.0,
-            "service.stop_candidates": 1,
-            "dispatch.max_candidates": 30,
-            "dispatch.diversion": False,
-            "traffic.signals": "none",
-            "traffic.profile": "",
-            "output.events": False,
-        }
-    )
-    return scn, net
+    scn, net = city_case()
+    return scn.with_overrides({"output.events": False}), net
 
 
 def _instrument():
