@@ -12,6 +12,8 @@ The public API::
 
 from __future__ import annotations
 
+__version__ = "0.1.0"
+
 from idrt import demand, interop, plot
 from idrt.demand import Demand, ServiceArea, underserved, virtual_stops
 from idrt.errors import (
@@ -26,8 +28,6 @@ from idrt.experiments import ExperimentError, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Demand",

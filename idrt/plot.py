@@ -36,6 +36,7 @@ __all__ = [
     "occupancy_over_day",
     "resolve_column",
     "save",
+    "save_run_figures",
     "served_curves",
     "service_map",
     "wait_curves",
@@ -219,7 +220,7 @@ def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30)
     """
     from matplotlib.collections import LineCollection
 
-    from idrt.sim.run import build_network, service_area
+    from idrt.sim.assembly import build_network, service_area
 
     net = network if network is not None else build_network(result.scenario)
     if area is None:
@@ -533,6 +534,28 @@ def save(
         fig.savefig(target, dpi=dpi)
         out.append(target)
     return out
+
+
+def save_run_figures(result, network, out: str | Path) -> list[Path]:
+    """The figures ``idrt run`` writes for one run (PNG; the map also SVG).
+
+    ``wait_time_cdf.png``, ``occupancy.png`` and ``service_map.png`` /
+    ``.svg`` in ``out``.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    paths = []
+    ax = wait_time_cdf(result, max_wait_s=result.scenario.service.max_wait_s)
+    paths += save(ax, out / "wait_time_cdf", formats=("png",))
+    plt.close(ax.figure)
+    ax = occupancy_over_day(result)
+    paths += save(ax, out / "occupancy", formats=("png",))
+    plt.close(ax.figure)
+    ax = service_map(result, network)
+    paths += save(ax, out / "service_map", formats=("png", "svg"))
+    plt.close(ax.figure)
+    return paths
 
 
 def cits_effects_figure(effects, *, title: str | None = None):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from idrt.errors import ScenarioError
-from idrt.traffic.cits import CITSConfig, TrafficConfig
+from idrt.traffic.config import CITSConfig, TrafficConfig
 
 __all__ = [
     "CITSConfig",

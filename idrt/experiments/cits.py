@@ -172,7 +172,7 @@ def cits_effects(
     -------
     CitsEffects
     """
-    from idrt.sim.run import build_network, simulate
+    from idrt.sim import build_network, simulate
     from idrt.traffic import build_travel_times
 
     base = as_scenario(scenario)

@@ -269,7 +269,7 @@ class Runner:
             return self._network
         key = spec.network_key
         if key not in self._networks:
-            from idrt.sim.run import build_network
+            from idrt.sim.assembly import build_network
 
             self._networks[key] = build_network(spec.scenario)
         return self._networks[key]

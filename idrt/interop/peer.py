@@ -206,7 +206,7 @@ def run_peer(
         vehicle tables and KPIs have idrt's columns).
     """
     import idrt
-    from idrt.sim.run import build_network, build_trips
+    from idrt.sim.assembly import build_network, build_trips
 
     name = size if isinstance(size, str) else size.name
     scn = scenario if scenario is not None else peer_case(size)

@@ -201,7 +201,7 @@ def to_sumo(
     >>> case = idrt.interop.to_sumo(scn, seed=1, out="sumo_case/")   # doctest: +SKIP
     >>> peer = idrt.interop.run_sumo(case.folder)                     # doctest: +SKIP
     """
-    from idrt.sim.run import build_network, build_trips
+    from idrt.sim.assembly import build_network, build_trips
 
     scenario = scenario if scenario is not None else Scenario()
     seed = scenario.seed if seed is None else int(seed)
@@ -607,10 +607,10 @@ def _request_table(frame: pd.DataFrame, net: RoadNetwork, edge_ids: np.ndarray) 
 
 
 def _taxi_table(scenario: Scenario, net: RoadNetwork, edge_ids: np.ndarray) -> pd.DataFrame:
-    from idrt.sim.run import _depot_nodes  # the simulator's own depot assignment
+    from idrt.sim.assembly import depot_nodes  # the simulator's own depot assignment
 
     try:
-        depots = _depot_nodes(scenario, net)
+        depots = depot_nodes(scenario, net)
     except IdrtError as exc:
         msg = f"cannot place the taxis: {exc}"
         raise InteropError(msg) from exc

@@ -94,13 +94,13 @@ def load_network(
         raise NetworkError(msg)
     options = {"speeds_kmh": speeds_kmh, "signal_cluster_m": signal_cluster_m}
     if place is not None:
-        from idrt.network import _online
+        from idrt.network import online
 
-        return network_from_graph(_online.graph_from_place(place), name=place, **options)
+        return network_from_graph(online.graph_from_place(place), name=place, **options)
     if bbox is not None:
-        from idrt.network import _online
+        from idrt.network import online
 
-        return network_from_graph(_online.graph_from_bbox(bbox), name=f"bbox{bbox}", **options)
+        return network_from_graph(online.graph_from_bbox(bbox), name=f"bbox{bbox}", **options)
     if isinstance(source, nx.Graph):
         return network_from_graph(source, name=source.graph.get("name", "graph"), **options)
     return _load_named_or_path(str(source), **options)

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from idrt.sim.assembly import (
+    build_network,
+    build_trips,
+    depot_nodes,
+    run_travel_times,
+    service_area,
+    traffic_active,
+)
 from idrt.sim.results import Result, summarize
-from idrt.sim.run import build_network, build_trips, simulate
+from idrt.sim.run import simulate
 
-__all__ = ["Result", "build_network", "build_trips", "simulate", "summarize"]
+__all__ = [
+    "Result",
+    "build_network",
+    "build_trips",
+    "depot_nodes",
+    "run_travel_times",
+    "service_area",
+    "simulate",
+    "summarize",
+    "traffic_active",
+]

@@ -7,14 +7,14 @@ frozen structs (the simulator reads them; see ``docs/traffic.md``):
   Webster's optimum cycle and splits, realised delay of a random arrival;
 * :mod:`~idrt.traffic.congestion` — background v/c profiles, link capacities,
   the BPR function;
-* :mod:`~idrt.traffic.cits` — :class:`TrafficConfig` and :class:`CITSConfig`;
+* :mod:`~idrt.traffic.config` — :class:`TrafficConfig` and :class:`CITSConfig`;
 * :mod:`~idrt.traffic.travel_times` — :func:`build_travel_times`, the
   network-wide hourly link-time tables (:class:`TimeSlicedTravelTimes`).
 """
 
 from __future__ import annotations
 
-from idrt.traffic.cits import CITSConfig, TrafficConfig, corridor_signals, resolve_equipped
+from idrt.traffic.config import CITSConfig, TrafficConfig, corridor_signals, resolve_equipped
 from idrt.traffic.congestion import (
     DEFAULT_CAPACITY_VPHPL,
     CongestionProfile,

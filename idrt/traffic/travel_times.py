@@ -51,7 +51,7 @@ from idrt import routing
 from idrt.errors import ScenarioError
 from idrt.network.road_network import RoadNetwork
 from idrt.network.speeds import ROAD_CLASSES
-from idrt.traffic.cits import CITSConfig, TrafficConfig, resolve_equipped
+from idrt.traffic.config import CITSConfig, TrafficConfig, resolve_equipped
 from idrt.traffic.congestion import (
     N_SLICES,
     ROAD_CLASS_RANK,

@@ -7,7 +7,7 @@ import pytest
 
 import idrt
 from idrt.errors import ScenarioError
-from idrt.sim.run import _depot_nodes, build_trips, service_area
+from idrt.sim.assembly import build_trips, depot_nodes, service_area
 
 EXPANSION = {
     "expansion.area": "demand/expansion_industrial.geojson",
@@ -43,16 +43,16 @@ def test_expansion_demand_is_added_with_unique_ids(tiny, expanded, yeongjong):
 
 
 def test_expansion_vehicles_start_at_their_depots(tiny, expanded, yeongjong):
-    base = _depot_nodes(tiny, yeongjong)
-    nodes = _depot_nodes(expanded, yeongjong)
+    base = depot_nodes(tiny, yeongjong)
+    nodes = depot_nodes(expanded, yeongjong)
     assert len(nodes) == tiny.fleet.size + 3
     assert np.array_equal(nodes[: tiny.fleet.size], base)
     assert set(nodes[tiny.fleet.size :]) == {base[0]}  # no expansion depots: the base ones
     own = expanded.with_overrides({"expansion.depots": [[126.5603417, 37.4960407]]})
     centre = yeongjong.index_of(yeongjong.nearest_node(126.5603417, 37.4960407))
-    assert set(_depot_nodes(own, yeongjong)[tiny.fleet.size :]) == {centre}
+    assert set(depot_nodes(own, yeongjong)[tiny.fleet.size :]) == {centre}
     with pytest.raises(ScenarioError, match=r"expansion\.depots"):
-        _depot_nodes(expanded.with_overrides({"expansion.depots": ["depot"]}), yeongjong)
+        depot_nodes(expanded.with_overrides({"expansion.depots": ["depot"]}), yeongjong)
 
 
 def test_service_area_is_the_union(tiny, expanded, yeongjong):
@@ -70,5 +70,5 @@ def test_simulated_fleet_includes_the_extra_vehicles(expanded, yeongjong):
 
 def test_no_expansion_without_an_area(tiny, yeongjong):
     inert = tiny.with_overrides({"expansion.trips_per_day": 80, "expansion.fleet_size": 3})
-    assert len(_depot_nodes(inert, yeongjong)) == tiny.fleet.size
+    assert len(depot_nodes(inert, yeongjong)) == tiny.fleet.size
     assert build_trips(inert, yeongjong, 1).equals(build_trips(tiny, yeongjong, 1))

@@ -12,7 +12,7 @@ import pytest
 import idrt
 from idrt.errors import IdrtWarning, InteropError
 from idrt.interop import _tools, sumo_export, to_sumo
-from idrt.sim.run import build_trips
+from idrt.sim.assembly import build_trips
 from tests.interop.conftest import needs_sumo, small_scenario
 
 

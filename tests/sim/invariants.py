@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from idrt.sim.run import traffic_active
+from idrt.sim.assembly import traffic_active
 
 EPS_S = 1e-6
 

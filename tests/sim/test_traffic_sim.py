@@ -10,7 +10,7 @@ import pytest
 from idrt.network import network_from_graph
 from idrt.scenario import Scenario
 from idrt.sim import simulate
-from idrt.sim.run import build_network, traffic_active
+from idrt.sim.assembly import build_network, traffic_active
 from tests.sim.invariants import check_result
 
 SMALL = {

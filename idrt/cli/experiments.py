@@ -1,9 +1,4 @@
-"""Terminal commands of the experiments: ``sweep``, ``size-fleet``, ``plot``, ``compare``.
-
-:func:`register` adds them to the ``idrt`` parser (:mod:`idrt.cli`); each
-command parses, calls the public API and prints. :func:`save_run_plots` is
-the figure set ``idrt run`` writes.
-"""
+"""``idrt sweep``, ``size-fleet``, ``plot`` and ``compare``: the experiment commands."""
 
 from __future__ import annotations
 
@@ -13,89 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from idrt.experiments._errors import ExperimentError
+from idrt.cli.common import (
+    add_backend_options,
+    grid_option,
+    mean_ci_text,
+    parse_overrides,
+    progress_enabled,
+)
+from idrt.experiments import ExperimentError
 
-__all__ = ["register", "save_run_plots"]
-
-
-def _overrides(pairs: list[str]) -> dict[str, Any]:
-    from idrt.cli import _parse_overrides
-
-    return _parse_overrides(pairs)
-
-
-def _grid_option(pairs: list[str]) -> dict[str, list[Any]]:
-    """``fleet.size=4,6,8`` or ``fleet.size=[4, 6, 8]`` to a grid."""
-    import tomllib
-
-    grid: dict[str, list[Any]] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip() or not text.strip():
-            msg = f"--grid {pair!r} must look like section.key=v1,v2,..., e.g. fleet.size=4,6,8"
-            raise ExperimentError(msg)
-        text = text.strip()
-        if not text.startswith("["):
-            text = "[" + ", ".join(_toml_scalar(v.strip()) for v in text.split(",")) + "]"
-        try:
-            grid[key.strip()] = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"--grid {pair!r}: values are not a valid list ({exc})"
-            raise ExperimentError(msg) from exc
-    return grid
-
-
-def _toml_scalar(text: str) -> str:
-    import json
-    import tomllib
-
-    try:
-        tomllib.loads(f"v = {text}")
-        return text
-    except tomllib.TOMLDecodeError:
-        return json.dumps(text)
-
-
-def _progress(args: argparse.Namespace) -> bool:
-    return not args.no_progress and sys.stderr.isatty()
-
-
-def _add_backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="local worker processes (default: one per CPU core; 0: run in this process)",
-    )
-    parser.add_argument(
-        "--scheduler", help="run on a Dask cluster: scheduler address, e.g. tcp://HOST:8786"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (10)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set dispatch.mode=batch (repeatable)",
-    )
-
-
-def _mean_ci_text(kpi: str, mean: float, low: float, high: float) -> str:
-    from idrt.cli import _format_kpi
-
-    if math.isnan(mean):
-        return "-"
-    if kpi.endswith("_share"):
-        half = (high - low) / 2 if not math.isnan(low) else math.nan
-        return f"{mean:.1%} ± {half:.1%}" if not math.isnan(half) else f"{mean:.1%}"
-    if kpi.endswith("_s"):
-        half = (high - low) / 2 / 60 if not math.isnan(low) else math.nan
-        tail = f" ± {half:.1f}" if not math.isnan(half) else ""
-        return f"{mean / 60:.1f}{tail} min"
-    return _format_kpi(kpi, mean)
+__all__ = ["format_comparison", "register"]
 
 
 # ---------------------------------------------------------------------- sweep
@@ -122,8 +44,8 @@ def _sweep(args: argparse.Namespace) -> int:
     else:
         scn, grid, seeds, name, out = Scenario.from_toml(path), {}, 10, path.stem, ""
     if args.set:
-        scn = scn.with_overrides(_overrides(args.set))
-    grid.update(_grid_option(args.grid))
+        scn = scn.with_overrides(parse_overrides(args.set))
+    grid.update(grid_option(args.grid))
     if args.seeds is not None:
         seeds = args.seeds
     out = Path(args.out or out or Path("runs") / name)
@@ -148,7 +70,7 @@ def _sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             keep_requests=args.requests,
-            progress=_progress(args),
+            progress=progress_enabled(args),
             timeout_s=args.timeout,
         )
     except KeyboardInterrupt:
@@ -168,7 +90,7 @@ def _sweep(args: argparse.Namespace) -> int:
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key]
         for k in kpis:
             m = mean_ci(group[k].to_numpy(float))
-            cells.append(_mean_ci_text(k, m.mean, m.low, m.high))
+            cells.append(mean_ci_text(k, m.mean, m.low, m.high))
         lines.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
@@ -199,7 +121,7 @@ def _size_fleet(args: argparse.Namespace) -> int:
 
     scn = Scenario.from_toml(args.scenario)
     if args.set:
-        scn = scn.with_overrides(_overrides(args.set))
+        scn = scn.with_overrides(parse_overrides(args.set))
     targets: dict[str, Any] = {}
     if args.wait_p95 is not None:
         targets["wait_p95_s"] = ("<=", args.wait_p95)
@@ -238,7 +160,7 @@ def _size_fleet(args: argparse.Namespace) -> int:
             out=out,
             workers=args.workers,
             scheduler=args.scheduler,
-            progress=_progress(args),
+            progress=progress_enabled(args),
             timeout_s=args.timeout,
         )
     except KeyboardInterrupt:
@@ -303,7 +225,7 @@ def _compare(args: argparse.Namespace) -> int:
     _check_compare_args(args)
     scenarios = [Scenario.from_toml(p) for p in args.scenarios]
     if args.set:
-        overrides = _overrides(args.set)
+        overrides = parse_overrides(args.set)
         scenarios = [s.with_overrides(overrides) for s in scenarios]
     out = Path(args.out) if args.out else None
     try:
@@ -314,7 +236,7 @@ def _compare(args: argparse.Namespace) -> int:
             out=out,
             workers=args.workers,
             scheduler=args.scheduler,
-            progress=_progress(args),
+            progress=progress_enabled(args),
             timeout_s=args.timeout,
         )
     except KeyboardInterrupt:
@@ -367,34 +289,6 @@ def format_comparison(table) -> str:
     return "\n\n".join(blocks)
 
 
-# ------------------------------------------------------------------- idrt run
-def save_run_plots(result, network, out: str | Path) -> list[Path]:
-    """The figures ``idrt run`` writes for one run (PNG; the map also SVG).
-
-    ``wait_time_cdf.png``, ``occupancy.png`` and ``service_map.png`` /
-    ``.svg`` in ``out``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from idrt import plot
-
-    out = Path(out)
-    paths = []
-    ax = plot.wait_time_cdf(result, max_wait_s=result.scenario.service.max_wait_s)
-    paths += plot.save(ax, out / "wait_time_cdf", formats=("png",))
-    plt.close(ax.figure)
-    ax = plot.occupancy_over_day(result)
-    paths += plot.save(ax, out / "occupancy", formats=("png",))
-    plt.close(ax.figure)
-    ax = plot.service_map(result, network)
-    paths += plot.save(ax, out / "service_map", formats=("png", "svg"))
-    plt.close(ax.figure)
-    return paths
-
-
 # ------------------------------------------------------------------- register
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``sweep``, ``size-fleet``, ``plot`` and ``compare`` to the ``idrt`` parser."""
@@ -415,7 +309,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a grid parameter, e.g. --grid fleet.size=4,6,8 (repeatable; adds to the file's)",
     )
     p.add_argument("--requests", action="store_true", help="also store per-request tables")
-    _add_backend_options(p)
+    add_backend_options(p)
     p.set_defaults(func=_sweep)
 
     p = commands.add_parser(
@@ -453,7 +347,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="judge the KPI means (default) or the pessimistic end of their 95%% CI",
     )
     p.add_argument("--out", help="results folder (default runs/size_fleet_NAME)")
-    _add_backend_options(p)
+    add_backend_options(p)
     p.set_defaults(func=_size_fleet)
 
     p = commands.add_parser(
@@ -489,7 +383,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--kpi", action="append", default=[], help="KPI to report (repeatable; default all)"
     )
     p.add_argument("--out", help="results folder for runs and compare.csv (default: none)")
-    _add_backend_options(p)
+    add_backend_options(p)
     p.set_defaults(func=_compare)
 
 

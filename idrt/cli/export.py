@@ -1,24 +1,21 @@
-"""``idrt export sumo``: the interop subcommands of the ``idrt`` terminal command.
-
-:func:`register` adds them to the parser of :mod:`idrt.cli`; the work is done
-by the public API (:func:`idrt.interop.to_sumo`).
-"""
+"""``idrt export sumo``: a scenario as a SUMO case (:func:`idrt.interop.to_sumo`)."""
 
 from __future__ import annotations
 
 import argparse
 
+from idrt.cli.common import parse_overrides
+
 __all__ = ["register"]
 
 
 def _export_sumo(args: argparse.Namespace) -> int:
-    from idrt.cli import _parse_overrides
     from idrt.interop.sumo_export import to_sumo
     from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
-        scn = scn.with_overrides(_parse_overrides(args.set))
+        scn = scn.with_overrides(parse_overrides(args.set))
     case = to_sumo(
         scn,
         seed=args.seed,
