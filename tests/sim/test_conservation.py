@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -49,7 +51,7 @@ class _LegLengths:
         if a not in self._paths:
             self._paths[a] = nx.single_source_dijkstra_path(self.G, a, weight="travel_time")
         path = self._paths[a][b]
-        return float(sum(self.G[u][v]["length"] for u, v in zip(path, path[1:], strict=False)))
+        return float(sum(self.G[u][v]["length"] for u, v in itertools.pairwise(path)))
 
 
 def _legs(events: pd.DataFrame, lengths: _LegLengths) -> pd.DataFrame:
