@@ -53,13 +53,19 @@ class NetworkConfig:
     ----------
     source : str
         Preset name (``"yeongjong"``), a network saved by ``idrt network
-        fetch``, or a path (GraphML, OSM XML, ``.npz``, FleetPy CSV folder).
+        fetch``, or a path (GraphML, OSM XML, ``.npz``, FleetPy CSV folder,
+        Korean standard node-link ``MOCT_LINK.shp`` or its folder).
     speeds_kmh : dict
         Per-road-class free-flow speed overrides in km/h.
+    region : list of str
+        Node-link sources only: keep links whose node ids start with one of
+        these region codes (e.g. ``["161", "162"]`` for parts of Incheon);
+        empty keeps every link.
     """
 
     source: str = "yeongjong"
     speeds_kmh: dict[str, float] = field(default_factory=dict)
+    region: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ def build_network(scenario: Scenario) -> RoadNetwork:
     source = scenario.network.source
     path = scenario.data_path(source)
     return load_network(
-        str(path) if path.exists() else source, speeds_kmh=scenario.network.speeds_kmh or None
+        str(path) if path.exists() else source,
+        speeds_kmh=scenario.network.speeds_kmh or None,
+        region=[str(r) for r in scenario.network.region] or None,
     )
 
 
