@@ -39,6 +39,7 @@ __all__ = [
     "Scenario",
     "ServiceConfig",
     "TrafficConfig",
+    "TransitConfig",
     "resolve_data_path",
 ]
 
@@ -300,6 +301,36 @@ class ExpansionConfig:
 
 
 @dataclass(frozen=True)
+class TransitConfig:
+    """Today's fixed-route transit, the baseline DRT is judged by (``[transit]``).
+
+    With a GTFS feed, every request of a run also gets its door-to-door
+    time by transit (walk, wait, ride, change, walk;
+    :func:`idrt.demand.transit_door_to_door`), and the KPIs compare DRT with
+    it (``drt_time_saved_mean_s``, ``faster_than_transit_share``).
+
+    Attributes
+    ----------
+    gtfs : str
+        GTFS feed (folder or ``.zip``); empty for no baseline.
+    day : str
+        Service day of the feed: a weekday name or a date ``YYYYMMDD``.
+    max_walk_m : float
+        Longest walk to or from a stop, m (street distance).
+    walk_detour : float
+        Street over straight-line walking distance (>= 1).
+    change_s : float
+        Minimum change time between vehicles at a stop, s.
+    """
+
+    gtfs: str = ""
+    day: str = "monday"
+    max_walk_m: float = 800.0
+    walk_detour: float = 1.3
+    change_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """Where results go.
 
@@ -325,6 +356,7 @@ _SECTIONS = {
     "traffic": TrafficConfig,
     "cits": CITSConfig,
     "expansion": ExpansionConfig,
+    "transit": TransitConfig,
     "output": OutputConfig,
 }
 
@@ -356,6 +388,7 @@ class Scenario:
     )
     cits: CITSConfig = field(default_factory=CITSConfig)
     expansion: ExpansionConfig = field(default_factory=ExpansionConfig)
+    transit: TransitConfig = field(default_factory=TransitConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)

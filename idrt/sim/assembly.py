@@ -23,6 +23,8 @@ __all__ = [
     "service_area",
     "stop_options",
     "traffic_active",
+    "transit_for",
+    "transit_times",
     "validate_trips",
 ]
 
@@ -314,3 +316,48 @@ def stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
         return out
 
     return options(origin_idx), options(dest_idx), stop_idx
+
+
+_FEEDS: dict = {}
+
+
+def transit_for(scenario: Scenario):
+    """The scenario's GTFS baseline feed (``[transit] gtfs``), or None; cached.
+
+    Raises
+    ------
+    DemandError
+        An unreadable feed or a day without service (before anything runs).
+    """
+    from idrt.demand import read_gtfs
+
+    t = scenario.transit
+    if not t.gtfs:
+        return None
+    path = scenario.data_path(t.gtfs)
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    key = (str(path), stamp, t.day)
+    if key not in _FEEDS:
+        _FEEDS.clear()
+        _FEEDS[key] = read_gtfs(path, day=t.day)
+    return _FEEDS[key]
+
+
+def transit_times(scenario: Scenario, net: RoadNetwork, feed, requests: pd.DataFrame) -> np.ndarray:
+    """Door-to-door time by today's transit for every request, leaving at its request time, s."""
+    from idrt.demand import transit_door_to_door
+
+    t = scenario.transit
+    o = net.index_of(requests["origin_node"].to_numpy(np.int64))
+    d = net.index_of(requests["destination_node"].to_numpy(np.int64))
+    table = transit_door_to_door(
+        feed,
+        np.column_stack([net.lon[o], net.lat[o]]),
+        np.column_stack([net.lon[d], net.lat[d]]),
+        requests["request_time_s"].to_numpy(float),
+        walk_speed_mps=scenario.service.walk_speed_mps,
+        max_walk_m=t.max_walk_m,
+        walk_detour=t.walk_detour,
+        change_s=t.change_s,
+    )
+    return table["door_to_door_s"].to_numpy(float)

@@ -138,7 +138,10 @@ def summarize(
         in the ``late_pickup`` column) and ``late_pickup_mean_s`` (mean
         lateness against the quote, s, of those); ``signal_passages_per_km``
         and ``signal_delay_per_passage_s`` (realised mean, s; NaN without
-        the traffic model).
+        the traffic model); with today's transit as a baseline (``[transit]
+        gtfs``), ``transit_door_to_door_mean_s``, ``drt_time_saved_mean_s``
+        (transit minus DRT door-to-door, mean over served riders) and
+        ``faster_than_transit_share`` (NaN without a feed).
     """
     served = requests[requests["status"] == "served"]
     n = len(requests)
@@ -186,9 +189,35 @@ def summarize(
             "signal_delay_per_passage_s": float(signal_passages["delay_s"].mean())
             if signal_passages is not None and len(signal_passages)
             else float("nan"),
+            **_transit_kpis(served),
         },
         name="kpi",
     )
+
+
+def _transit_kpis(served: pd.DataFrame) -> dict[str, float]:
+    """DRT next to today's transit (``[transit] gtfs``); NaN without a feed.
+
+    DRT door-to-door is walk + wait + in-vehicle time (drop-off minus request
+    time plus walking); transit's is ``transit_door_to_door_s``. Means are over
+    the served riders transit (or walking) gets there at all that day.
+    """
+    nan = float("nan")
+    if "transit_door_to_door_s" not in served.columns or not len(served):
+        return {
+            "transit_door_to_door_mean_s": nan,
+            "drt_time_saved_mean_s": nan,
+            "faster_than_transit_share": nan,
+        }
+    walk = served["walk_s"].fillna(0.0) if "walk_s" in served.columns else 0.0
+    drt = (served["dropoff_s"] - served["request_time_s"] + walk).to_numpy(float)
+    transit = served["transit_door_to_door_s"].to_numpy(float)
+    reach = np.isfinite(transit)
+    return {
+        "transit_door_to_door_mean_s": float(transit[reach].mean()) if reach.any() else nan,
+        "drt_time_saved_mean_s": float((transit - drt)[reach].mean()) if reach.any() else nan,
+        "faster_than_transit_share": float((drt < transit).mean()),
+    }
 
 
 def _share(served: pd.DataFrame, column: str) -> float:

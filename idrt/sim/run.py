@@ -20,6 +20,8 @@ from idrt.sim.assembly import (
     run_travel_times,
     stop_options,
     traffic_active,
+    transit_for,
+    transit_times,
     validate_trips,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
@@ -119,6 +121,7 @@ def simulate(
         # every stop, not just those this demand uses: the tables are cached
         # per network and subset, so sweeps and replications reuse them
         subset = np.unique(np.concatenate([stop_nodes, depots]))
+    transit_feed = transit_for(scenario)  # before simulating: a bad feed fails fast
     t0 = time.perf_counter()
     movement = None
     if traffic_active(scenario):
@@ -155,11 +158,14 @@ def simulate(
     attach_policies(engine, scenario, net, depots, n_requests=len(frame), generated=generated)
     engine.run()
     wall = time.perf_counter() - t0
+    requests = _request_table(frame, engine, net, svc.late_pickup_tolerance_s)
+    if transit_feed is not None:
+        requests["transit_door_to_door_s"] = transit_times(scenario, net, transit_feed, requests)
     extra = {}
     if movement is not None:
         extra["signal_passages"] = movement.passage_table()
     return Result(
-        requests=_request_table(frame, engine, net, svc.late_pickup_tolerance_s),
+        requests=requests,
         vehicles=_vehicle_table(engine, net, depots),
         events=pd.DataFrame(engine.events, columns=EVENT_COLUMNS),
         scenario=scenario,

@@ -9,12 +9,14 @@ walking at both ends), on random feeds; headways and the calendar by hand.
 from __future__ import annotations
 
 import itertools
+import json
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
+from idrt.cli import main
 from idrt.demand import ServiceArea, read_gtfs, transit_baseline, transit_door_to_door
 from idrt.errors import DemandError
 from idrt.scenario import Scenario
@@ -202,3 +204,50 @@ def test_baseline_for_the_requests_a_run_simulates(tmp_path):
     assert summary["faster_by_drt_share"] == pytest.approx(per_trip["faster_by_drt"].mean())
     saved = (per_trip["transit_door_to_door_s"] - per_trip["drt_door_to_door_s"])[reach]
     assert summary["saved_mean_s"] == pytest.approx(saved.mean())
+
+
+def _toml(values: dict) -> str:
+    """Dotted keys to TOML tables."""
+    data: dict = {}
+    for key, val in values.items():
+        section, name = key.split(".")
+        data.setdefault(section, {})[name] = val
+    return "\n".join(
+        f"[{sec}]\n" + "\n".join(f"{n} = {json.dumps(v)}" for n, v in vals.items())
+        for sec, vals in data.items()
+    )
+
+
+def test_a_scenario_with_a_feed_carries_the_baseline_into_runs_and_compare(tmp_path, capsys):
+    folder = write_feed(tmp_path / "gtfs", n_stops=30, n_routes=5, headway_s=600)
+    base = {
+        "demand.scale": 0.2,
+        "fleet.size": 3,
+        "service.end_h": 10,
+        "traffic.profile": "",
+        "traffic.signals": "none",
+        "transit.gtfs": str(folder),
+        "transit.day": "tuesday",
+    }
+    result = simulate(Scenario().with_overrides(base), seed=2)
+    col = result.requests["transit_door_to_door_s"]
+    assert len(col) == len(result.requests) and np.isfinite(col).any()
+    k = result.summary()
+    for name in ("transit_door_to_door_mean_s", "drt_time_saved_mean_s"):
+        assert np.isfinite(k[name]), name
+    assert 0.0 <= k["faster_than_transit_share"] <= 1.0
+    # compare: 3 vs 5 buses, each judged against the same transit baseline
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(_toml(base), encoding="utf-8")
+    b.write_text(_toml({**base, "fleet.size": 5}), encoding="utf-8")
+    args = ["compare", str(a), str(b), "--seeds", "2", "--workers", "0", "--no-progress"]
+    kpis = ["--kpi", "drt_time_saved_mean_s", "--kpi", "faster_than_transit_share"]
+    assert main(args + kpis) == 0
+    out = capsys.readouterr().out
+    assert "drt_time_saved_mean_s" in out and "faster_than_transit_share" in out
+
+
+def test_a_bad_feed_fails_before_simulating(tmp_path):
+    scn = Scenario().with_overrides({"transit.gtfs": str(tmp_path / "missing")})
+    with pytest.raises(DemandError, match="does not exist"):
+        simulate(scn, seed=1)

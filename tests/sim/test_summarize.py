@@ -29,6 +29,12 @@ REQUESTS = pd.DataFrame(
         "late_pickup": [False, True, True, False, False],
         "pickup_s": [1000.0, 2000.0, 3000.0, np.nan, np.nan],
         "planned_pickup_s": [1000.0, 1700.0, 2900.0, np.nan, np.nan],
+        # request + wait = pickup; pickup + in-vehicle = drop-off; walk_s for stop-based
+        "request_time_s": [900.0, 1700.0, 2500.0, 3000.0, 3100.0],
+        "dropoff_s": [1600.0, 2900.0, 3300.0, np.nan, np.nan],
+        "walk_s": [0.0, 100.0, 50.0, np.nan, np.nan],
+        # today's transit: the second rider's trip cannot be made by transit that day
+        "transit_door_to_door_s": [1000.0, np.inf, 800.0, 2000.0, np.nan],
     }
 )
 VEHICLES = pd.DataFrame(
@@ -70,6 +76,10 @@ EXPECTED = {
     "late_pickup_mean_s": 200.0,  # (300 + 100) / 2
     "signal_passages_per_km": 0.1,  # 4 passages / 40 km
     "signal_delay_per_passage_s": 15.0,
+    # DRT door to door: 700, 1,300, 850 s; transit 1,000, inf, 800 s
+    "transit_door_to_door_mean_s": 900.0,  # over the trips transit makes: (1000 + 800) / 2
+    "drt_time_saved_mean_s": 125.0,  # (300 - 50) / 2
+    "faster_than_transit_share": 2 / 3,  # 700 < 1000, 1300 < inf, not 850 < 800
 }
 
 
@@ -114,6 +124,8 @@ def test_without_traffic_signal_kpis_are_nan_and_empty_run_is_nan():
     k = summarize(REQUESTS, VEHICLES, SERVICE_H)
     assert math.isnan(k["signal_passages_per_km"])
     assert math.isnan(k["signal_delay_per_passage_s"])
+    k = summarize(REQUESTS.drop(columns="transit_door_to_door_s"), VEHICLES, SERVICE_H)
+    assert math.isnan(k["drt_time_saved_mean_s"]) and math.isnan(k["faster_than_transit_share"])
     empty = REQUESTS.iloc[:0]
     k = summarize(empty, VEHICLES.iloc[:0], SERVICE_H)
     assert k["requests"] == 0 and k["passengers"] == 0
