@@ -28,6 +28,7 @@ from idrt.errors import ScenarioError
 from idrt.traffic.config import CITSConfig, TrafficConfig
 
 __all__ = [
+    "SECTIONS",
     "CITSConfig",
     "DemandConfig",
     "DispatchConfig",
@@ -359,6 +360,8 @@ _SECTIONS = {
     "transit": TransitConfig,
     "output": OutputConfig,
 }
+SECTIONS = _SECTIONS
+"""Scenario sections: TOML table name → configuration dataclass (read-only use)."""
 
 
 @dataclass(frozen=True)
