@@ -1,0 +1,887 @@
+"""Calibration: fit scenario keys so the simulated KPIs match observed ones.
+
+The observed KPIs are the scenario's ``[reference]`` table (names as in
+:meth:`idrt.Result.summary`). A candidate is one value per fitted key; it is
+simulated with the same seeds as every other candidate (common random
+numbers), and scored by the weighted mean squared relative error of its KPI
+means::
+
+    loss(x) = sum_k w_k * ((mean_k(x) - ref_k) / |ref_k|) ** 2 / sum_k w_k
+
+The optimiser is :func:`scipy.optimize.differential_evolution`: it needs
+no gradient (the loss of a discrete-event simulation is a step function of
+its inputs, even with common random numbers), it keeps to the bounds,
+handles whole-number keys (``integrality``), and scores a whole generation
+of candidates at once, so every candidate x seed of a generation goes to the
+process pool or Dask cluster together. Its random state is seeded, so a rerun
+proposes the same candidates and finds their runs already stored.
+
+Every candidate x seed is a run stored like a sweep's
+(:class:`~idrt.experiments.store.RunStore`, keyed by the scenario's content
+hash and the seed): an interrupted calibration resumes where it stopped, and
+a sweep or a second calibration over the same folder reuses the runs.
+
+After the fit, each key is moved by a step either way (inside its bounds)
+to measure each KPI's sensitivity to it, paired by seed; a KPI the fit
+cannot match is explained by the keys that would have to leave their range
+to move it the right way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from idrt.errors import ScenarioError
+from idrt.experiments._errors import ExperimentError
+from idrt.experiments.grid import seed_list, specs_for
+from idrt.experiments.stats import mean_ci, paired_difference
+from idrt.experiments.sweep import Runner, as_scenario
+from idrt.network import RoadNetwork
+from idrt.scenario import Scenario
+
+__all__ = ["CalibrationReport", "FitKey", "calibrate", "parse_fit"]
+
+NAN_PENALTY = 10.0
+"""Relative error given to a KPI whose simulated mean is undefined (NaN)."""
+
+MIN_SEEDS = 2
+"""Seeds per candidate needed for a confidence interval."""
+
+_NOT_FITTABLE = ("name", "seed", "reference", "output")
+
+
+# ------------------------------------------------------------------ the keys
+@dataclasses.dataclass(frozen=True)
+class FitKey:
+    """One fitted scenario key and its bounds.
+
+    Attributes
+    ----------
+    key : str
+        Dotted scenario path, e.g. ``"demand.trips_per_day"``.
+    low, high : float
+        Bounds, in the key's unit (``low < high``).
+    integer : bool
+        Whether the key is a whole number (``fleet.size``): candidates are
+        whole numbers.
+    start : float
+        The scenario's own value (clipped into the bounds); a member of the
+        first generation.
+    """
+
+    key: str
+    low: float
+    high: float
+    integer: bool
+    start: float
+
+    @property
+    def digits(self) -> int:
+        """Decimals kept in a candidate value (about 1e-4 of the range)."""
+        if self.integer:
+            return 0
+        return max(0, 4 - math.floor(math.log10(self.high - self.low)))
+
+    def value(self, x: float) -> int | float:
+        """A candidate value: rounded (to a whole number or ``digits``), inside the bounds."""
+        x = min(max(float(x), self.low), self.high)
+        if self.integer:
+            return round(x)
+        return float(round(x, self.digits))
+
+
+def _current_value(scn: Scenario, key: str) -> Any:
+    node: Any = scn.to_dict()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            try:
+                scn.with_overrides({key: 0})  # the scenario's own message, naming valid keys
+            except ScenarioError as exc:
+                msg = f"fit key {key!r} is not a scenario key: {exc}"
+                raise ScenarioError(msg) from exc
+            msg = f"fit key {key!r} is not a scenario key"  # pragma: no cover
+            raise ScenarioError(msg)  # pragma: no cover
+        node = node[part]
+    return node
+
+
+def parse_fit(scenario: Scenario, fit: Mapping[str, Sequence[float]]) -> list[FitKey]:
+    """Check the fitted keys and their bounds against a scenario.
+
+    Parameters
+    ----------
+    scenario
+        The scenario whose keys are fitted.
+    fit
+        ``{dotted.key: (low, high)}``, e.g. ``{"demand.trips_per_day": (400,
+        1200), "fleet.size": (4, 12)}``.
+
+    Returns
+    -------
+    list of FitKey
+
+    Raises
+    ------
+    ScenarioError
+        On a key that is not in the scenario, is not a number, or whose
+        bounds make an invalid scenario (``fleet.size = 0``).
+    ExperimentError
+        On no keys, bounds that are not two numbers with ``low < high``, or
+        fractional bounds of a whole-number key.
+    """
+    if not isinstance(fit, Mapping) or not fit:
+        msg = (
+            "give at least one key to fit with its bounds, e.g. "
+            "fit={'demand.trips_per_day': (400, 1200)} (--fit demand.trips_per_day=400:1200)"
+        )
+        raise ExperimentError(msg)
+    keys = []
+    for key, bounds in fit.items():
+        key = str(key)
+        if key.split(".")[0] in _NOT_FITTABLE or "." not in key:
+            msg = (
+                f"fit key {key!r}: only model keys inside a section can be fitted "
+                "(e.g. demand.trips_per_day, fleet.size), not name, seed, [output] or [reference]"
+            )
+            raise ExperimentError(msg)
+        current = _current_value(scenario, key)
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            msg = (
+                f"fit key {key!r} is {current!r}, not a number; only numeric keys can be "
+                "fitted (fix it with --set instead)"
+            )
+            raise ExperimentError(msg)
+        if (
+            isinstance(bounds, (str, bytes))
+            or not isinstance(bounds, Sequence)
+            or len(bounds) != 2
+            or not all(
+                isinstance(b, numbers.Real) and not isinstance(b, bool) and math.isfinite(b)
+                for b in bounds
+            )
+        ):
+            msg = f"fit key {key!r}: bounds {bounds!r} must be two finite numbers (low, high)"
+            raise ExperimentError(msg)
+        low, high = float(bounds[0]), float(bounds[1])
+        if not low < high:
+            msg = (
+                f"fit key {key!r}: bounds {low:g}:{high:g} are reversed or empty; give "
+                f"LOW:HIGH with LOW < HIGH, e.g. {min(low, high):g}:{max(low, high):g}"
+            )
+            raise ExperimentError(msg)
+        integer = isinstance(current, int)
+        if integer and not (low.is_integer() and high.is_integer()):
+            msg = (
+                f"fit key {key!r} is a whole number; give whole bounds, e.g. "
+                f"{math.ceil(low)}:{math.floor(high)}"
+            )
+            raise ExperimentError(msg)
+        for which, value in (("lower", low), ("upper", high)):
+            try:
+                scenario.with_overrides({key: int(value) if integer else value})
+            except ScenarioError as exc:
+                msg = f"fit key {key!r} at its {which} bound {value:g}: {exc}"
+                raise ScenarioError(msg) from exc
+        start = min(max(float(current), low), high)
+        keys.append(FitKey(key, low, high, integer, start))
+    return keys
+
+
+# ------------------------------------------------------------------ the KPIs
+def kpi_names(scenario: Scenario, network: RoadNetwork | None = None) -> list[str]:
+    """The KPI names a run of ``scenario`` reports (a run without riders, no real work).
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    network
+        Its road network, when already built.
+    """
+    from idrt.sim import simulate
+
+    empty = {"demand.trips_per_day": 0.0, "demand.trips": "", "expansion.trips_per_day": 0.0}
+    return [
+        str(k) for k in simulate(scenario.with_overrides(empty), 1, network=network).summary().index
+    ]
+
+
+def _targets(
+    scenario: Scenario,
+    reference: Mapping[str, float] | None,
+    kpis: Sequence[str] | None,
+    weights: Mapping[str, float] | None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The KPIs to match, their reference values and weights (no KPI-name check yet)."""
+    ref = dict(scenario.reference if reference is None else reference)
+    if not ref:
+        msg = (
+            f"scenario {scenario.name!r} has no [reference] table, so there is nothing to "
+            "calibrate to; add the observed KPIs, e.g.\n[reference]\nrequests = 735\n"
+            "wait_mean_s = 762"
+        )
+        raise ExperimentError(msg)
+    if kpis:
+        missing = [k for k in kpis if k not in ref]
+        if missing:
+            msg = f"KPI(s) {missing} have no reference value; [reference] holds {sorted(ref)}"
+            raise ExperimentError(msg)
+        ref = {k: ref[k] for k in kpis}
+    w = {k: 1.0 for k in ref}
+    for kpi, value in (weights or {}).items():
+        if kpi not in ref:
+            msg = f"weight for {kpi!r}, which is not a fitted KPI; fitted KPIs are {sorted(ref)}"
+            raise ExperimentError(msg)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            msg = f"weight of {kpi!r} = {value!r}: give a number >= 0 (0 leaves it out)"
+            raise ExperimentError(msg)
+        w[kpi] = float(value)
+    ref = {k: v for k, v in ref.items() if w[k] > 0}
+    if not ref:
+        msg = "every KPI has weight 0; give at least one a positive weight"
+        raise ExperimentError(msg)
+    for kpi, value in ref.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            msg = f"reference {kpi} = {value!r} must be a number"
+            raise ExperimentError(msg)
+        if not math.isfinite(value) or value == 0:
+            msg = (
+                f"reference {kpi} = {value!r}: the loss is a relative error, so the reference "
+                "must be finite and non-zero; leave this KPI out (kpis= / --kpi)"
+            )
+            raise ExperimentError(msg)
+    return {k: float(v) for k, v in ref.items()}, {k: w[k] for k in ref}
+
+
+def relative_errors(means: Mapping[str, float], reference: Mapping[str, float]) -> dict[str, float]:
+    """``(mean - ref) / |ref|`` per KPI; NaN means get :data:`NAN_PENALTY`."""
+    out = {}
+    for kpi, ref in reference.items():
+        m = means.get(kpi, math.nan)
+        out[kpi] = NAN_PENALTY if m is None or math.isnan(m) else (m - ref) / abs(ref)
+    return out
+
+
+def loss(
+    means: Mapping[str, float], reference: Mapping[str, float], weights: Mapping[str, float]
+) -> float:
+    """Weighted mean squared relative error of KPI means against their references.
+
+    Examples
+    --------
+    >>> loss({"requests": 110.0, "wait_mean_s": 600.0}, {"requests": 100.0,
+    ...       "wait_mean_s": 600.0}, {"requests": 1.0, "wait_mean_s": 1.0})
+    0.005
+    """
+    rel = relative_errors(means, reference)
+    total = sum(weights[k] for k in reference)
+    return round(sum(weights[k] * rel[k] ** 2 for k in reference) / total, 15)
+
+
+# ----------------------------------------------------------------- the report
+@dataclasses.dataclass(frozen=True)
+class CalibrationReport:
+    """What :func:`calibrate` found.
+
+    Attributes
+    ----------
+    fitted : dict
+        ``{key: value}`` of the best candidate.
+    scenario : Scenario
+        The scenario with the fitted values.
+    loss : float
+        Its loss (weighted mean squared relative error).
+    keys : list of FitKey
+        The fitted keys and bounds.
+    fit : pandas.DataFrame
+        One row per KPI: ``kpi``, ``reference``, ``weight``, ``mean``,
+        ``ci_low``, ``ci_high`` (95 % t-interval over seeds; shares clipped
+        to [0, 1]), ``n``, ``rel_error``, ``matched`` (``|rel_error| <=
+        tolerance``), ``advice`` (for a KPI not matched).
+    history : pandas.DataFrame
+        Every candidate in the order scored: ``candidate``, ``generation``,
+        one column per key, ``loss``, ``best_loss`` (so far), and the mean of
+        every fitted KPI.
+    sensitivity : pandas.DataFrame
+        Per KPI and key at the fit: ``kpi``, ``key``, ``low_value``,
+        ``high_value``, ``slope`` (KPI units per key unit), ``ci_low``,
+        ``ci_high`` (95 % paired interval of the slope), ``significant``.
+        Empty when not computed.
+    advice : list of str
+        For each KPI not matched: which key would have to leave its range.
+    seeds : tuple of int
+        Seeds of every candidate.
+    tolerance : float
+        Largest relative error counted as matched.
+    converged : bool
+        Whether the optimiser met its tolerance before ``maxiter``.
+    message : str
+        The optimiser's own words.
+    runs : pandas.DataFrame
+        The rows of the fitted candidate's runs.
+    """
+
+    fitted: dict[str, int | float]
+    scenario: Scenario
+    loss: float
+    keys: list[FitKey]
+    fit: pd.DataFrame
+    history: pd.DataFrame
+    sensitivity: pd.DataFrame
+    advice: list[str]
+    seeds: tuple[int, ...]
+    tolerance: float
+    converged: bool
+    message: str
+    runs: pd.DataFrame = dataclasses.field(repr=False)
+
+    @property
+    def matched(self) -> bool:
+        """Whether every KPI is within the tolerance of its reference."""
+        return bool(self.fit["matched"].all())
+
+    def __str__(self) -> str:
+        n_gen = int(self.history["generation"].max()) + 1 if len(self.history) else 0
+        state = "converged" if self.converged else "stopped at maxiter"
+        lines = [
+            f"fitted values (loss {self.loss:.4g}; {len(self.history)} candidates in {n_gen} "
+            f"generations, {state}; {len(self.seeds)} seeds each):"
+        ]
+        width = max(len(k.key) for k in self.keys)
+        for k in self.keys:
+            v = self.fitted[k.key]
+            span = (k.high - k.low) or 1.0
+            edge = ""
+            if (v - k.low) / span < 0.01:
+                edge = "  at its lower bound"
+            elif (k.high - v) / span < 0.01:
+                edge = "  at its upper bound"
+            lines.append(
+                f"  {k.key:<{width}} = {_num(v):>10}   [{_num(k.low)}, {_num(k.high)}]{edge}"
+            )
+        lines.append("")
+        kw = max(len("kpi"), *(len(k) for k in self.fit["kpi"]))
+        head = f"{'kpi':<{kw}}  {'reference':>12}  {'simulated mean [95% CI]':>36}  {'error':>7}"
+        lines.append(head)
+        for _, r in self.fit.iterrows():
+            k = r["kpi"]
+            sim = f"{_fmt(k, r['mean'])} [{_fmt(k, r['ci_low'])}, {_fmt(k, r['ci_high'])}]"
+            mark = "ok" if r["matched"] else "NO"
+            lines.append(
+                f"{k:<{kw}}  {_fmt(k, r['reference']):>12}  {sim:>36}  "
+                f"{r['rel_error']:>+7.1%}  {mark}"
+            )
+        lines.append(f"(matched: within {self.tolerance:.0%} of the reference)")
+        if self.advice:
+            lines += ["", "KPIs not matched within the bounds:"]
+            lines += [f"  - {a}" for a in self.advice]
+        return "\n".join(lines)
+
+    def figure(self):
+        """Convergence figure: losses (log scale) and the best values so far.
+
+        Top: the loss of every candidate and the best so far; bottom: the
+        best candidate's values so far, as shares of their ranges.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from matplotlib.figure import Figure
+
+        h = self.history
+        x = h["candidate"].to_numpy()
+        losses = h["loss"].to_numpy(float)
+        positive = losses[losses > 0]
+        floor = float(positive.min()) / 2 if positive.size else 1e-12
+        fig = Figure(figsize=(7.0, 6.4), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        for g in sorted(h["generation"].unique())[1:]:
+            first = h.loc[h["generation"] == g, "candidate"].min()
+            top.axvline(first - 0.5, color="0.9", lw=0.8, zorder=0)
+            bottom.axvline(first - 0.5, color="0.9", lw=0.8, zorder=0)
+        top.scatter(x, np.maximum(losses, floor), s=10, color="0.55", label="candidate")
+        top.step(
+            x, np.maximum(h["best_loss"].to_numpy(float), floor), where="post", color="C0",
+            lw=2, label="best so far",
+        )  # fmt: skip
+        top.set_yscale("log")
+        top.set_ylabel("loss (mean squared relative error)")
+        top.set_title(
+            f"Calibration of {self.scenario.name}: {len(h)} candidates, "
+            f"{len(self.seeds)} seeds each"
+        )
+        top.legend(loc="upper right", frameon=False)
+        best_row = np.zeros(len(h), dtype=int)
+        for i in range(1, len(h)):
+            best_row[i] = i if losses[i] < losses[best_row[i - 1]] else best_row[i - 1]
+        for i, k in enumerate(self.keys):
+            values = h[k.key].to_numpy(float)[best_row]
+            bottom.step(
+                x, (values - k.low) / (k.high - k.low), where="post", color=f"C{i + 1}",
+                label=f"{k.key} = {_num(self.fitted[k.key])} [{_num(k.low)}, {_num(k.high)}]",
+            )  # fmt: skip
+        bottom.set_ylim(-0.05, 1.05)
+        bottom.set_ylabel("best value so far\n(share of its range)")
+        bottom.set_xlabel("candidate (grey lines: generations)")
+        bottom.legend(loc="best", frameon=False, fontsize="small")
+        return fig
+
+    def save(self, folder: str | os.PathLike[str]) -> list[Path]:
+        """Write the tables, the fitted scenario and the convergence figure.
+
+        ``calibration.csv``, ``fit.csv``, ``sensitivity.csv``, ``fitted.toml``
+        and ``convergence.png`` / ``.svg`` (200 dpi) in ``folder``.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [
+            _write_csv(self.history, folder / "calibration.csv"),
+            _write_csv(self.fit, folder / "fit.csv"),
+            _write_csv(self.sensitivity, folder / "sensitivity.csv"),
+        ]
+        head = [f"# calibrated by idrt calibrate: loss {self.loss:.6g}, seeds {list(self.seeds)}"]
+        head += [
+            f"# {k.key} = {_num(self.fitted[k.key])}  (bounds {_num(k.low)}:{_num(k.high)})"
+            for k in self.keys
+        ]
+        toml = folder / "fitted.toml"
+        _atomic_text(toml, "\n".join(head) + "\n" + self.scenario.to_toml())
+        paths.append(toml)
+        fig = self.figure()
+        for fmt in ("png", "svg"):
+            path = folder / f"convergence.{fmt}"
+            fig.savefig(path, dpi=200)
+            paths.append(path)
+        return paths
+
+
+def _num(v: float) -> str:
+    return f"{v:,.6g}" if isinstance(v, float) else f"{v:,}"
+
+
+def _fmt(kpi: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kpi.endswith("_share"):
+        return f"{value:.1%}"
+    if kpi.endswith("_s"):
+        return f"{value:,.0f} s"
+    return f"{value:,.4g}"
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    _atomic_text(path, frame.to_csv(index=False))
+    return path
+
+
+# ---------------------------------------------------------------- calibration
+def calibrate(
+    scenario: Scenario | str | os.PathLike[str],
+    fit: Mapping[str, Sequence[float]],
+    *,
+    seeds: int | Iterable[int] = 10,
+    reference: Mapping[str, float] | None = None,
+    kpis: Sequence[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    tolerance: float = 0.10,
+    maxiter: int = 15,
+    popsize: int = 6,
+    tol: float = 0.01,
+    optimizer_seed: int = 0,
+    sensitivity: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    network: RoadNetwork | None = None,
+    progress: bool = True,
+    timeout_s: float = 10.0,
+) -> CalibrationReport:
+    """Fit scenario keys so the simulated KPI means match the ``[reference]`` table.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (or its TOML path); its ``[reference]`` table holds the
+        observed KPIs (names as in :meth:`idrt.Result.summary`).
+    fit
+        ``{dotted.key: (low, high)}``: the keys to fit and their bounds, e.g.
+        ``{"demand.trips_per_day": (400, 1200), "fleet.size": (4, 12)}``.
+        Any numeric scenario key works; whole-number keys (``fleet.size``)
+        take whole values and need whole bounds.
+    seeds
+        Replications per candidate (a count from ``scenario.seed``, or the
+        seeds); every candidate uses the same seeds. At least 2.
+    reference
+        Observed KPIs to use instead of the scenario's ``[reference]``.
+    kpis
+        Fit only these reference KPIs (default: all of them).
+    weights
+        ``{kpi: weight}`` in the loss (default 1 each; 0 leaves a KPI out).
+    tolerance
+        A KPI within this relative error of its reference is matched.
+    maxiter, popsize, tol, optimizer_seed
+        Differential evolution: at most ``maxiter`` generations after the
+        first, of ``popsize * len(fit)`` candidates each (at most
+        ``popsize * len(fit) * (maxiter + 1)`` candidates); stop when the
+        losses of a generation agree within ``tol`` (relative); the seed of
+        its random proposals (same seed, same candidates: a rerun reuses
+        the stored runs).
+    sensitivity
+        After the fit, move each key by a tenth of its range either way
+        (``2 * len(fit)`` more candidates) to measure the KPIs' slopes and
+        explain KPIs that cannot be matched.
+    out
+        Results folder: the runs (resumable, as for :func:`idrt.sweep`),
+        ``calibration.csv`` (written after every generation), ``fit.csv``,
+        ``sensitivity.csv``, ``fitted.toml`` and the convergence figure.
+        ``None``: keep everything in memory.
+    workers, client, scheduler, network, progress, timeout_s
+        As for :func:`idrt.sweep`: what runs the simulations.
+
+    Returns
+    -------
+    CalibrationReport
+        ``print(report)`` gives the fitted values and a KPI table.
+
+    Raises
+    ------
+    ExperimentError
+        Before any run: no ``[reference]``, a KPI that no run reports, bad
+        bounds, weights or seeds.
+    ScenarioError
+        Before any run: a fitted key that is not in the scenario, or bounds
+        that make an invalid scenario.
+
+    Examples
+    --------
+    >>> report = idrt.calibrate("experiments/yeongjong.toml",
+    ...     {"demand.trips_per_day": (400, 1200), "fleet.size": (4, 12)},
+    ...     seeds=10, out="runs/calibrate")                          # doctest: +SKIP
+    >>> report.fitted                                                 # doctest: +SKIP
+    {'demand.trips_per_day': 741.3, 'fleet.size': 6}
+    """
+    from scipy.optimize import differential_evolution
+
+    scn = as_scenario(scenario)
+    keys = parse_fit(scn, fit)
+    ref, w = _targets(scn, reference, kpis, weights)
+    seed_values = seed_list(seeds, scn.seed)
+    if len(seed_values) < MIN_SEEDS:
+        msg = (
+            f"calibration needs at least {MIN_SEEDS} seeds per candidate for a confidence "
+            f"interval, got {len(seed_values)}; use 10 or more for a fit you report"
+        )
+        raise ExperimentError(msg)
+    for name, value, lowest in (("maxiter", maxiter, 0), ("popsize", popsize, 2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
+            msg = f"{name} = {value!r}: give a whole number >= {lowest}"
+            raise ExperimentError(msg)
+    if not 0 < tolerance < 10:
+        msg = f"tolerance = {tolerance!r}: give a relative error, e.g. 0.1 for 10 %"
+        raise ExperimentError(msg)
+
+    fits_network = any(k.key.startswith("network.") for k in keys)
+    if network is None and not fits_network:
+        from idrt.sim import build_network
+
+        network = build_network(scn)
+    valid = kpi_names(scn, None if fits_network else network)
+    unknown = [k for k in ref if k not in valid]
+    if unknown:
+        msg = f"reference KPI(s) {unknown} are not reported by a run; valid KPI names are {valid}"
+        raise ExperimentError(msg)
+
+    pop = popsize * len(keys)
+    budget = pop * (maxiter + 1) + (2 * len(keys) if sensitivity else 0)
+    store_dir = Path(out) if out is not None else None
+    cache: dict[tuple, dict[str, Any]] = {}
+    history: list[dict[str, Any]] = []
+    generation = [0]
+    bar = _bar(budget * len(seed_values), progress, f"calibrate {scn.name}")
+    fresh = [0]
+
+    def on_run(_row: dict[str, Any]) -> None:
+        fresh[0] += 1
+        bar.update()
+
+    runner = Runner(
+        out=out,
+        workers=workers,
+        client=client,
+        scheduler=scheduler,
+        network=None if fits_network else network,
+        progress=False,
+        on_run=on_run,
+        timeout_s=timeout_s,
+    )
+
+    def score(points: list[tuple]) -> list[dict[str, Any]]:
+        new = [p for p in dict.fromkeys(points) if p not in cache]
+        if new:
+            params = [tuple((k.key, v) for k, v in zip(keys, p, strict=True)) for p in new]
+            specs = specs_for(scn, params, seed_values)
+            before = fresh[0]
+            rows = runner.run(specs, desc="candidates")
+            bar.update(len({s.key for s in specs}) - (fresh[0] - before))
+            n = len(seed_values)
+            for i, p in enumerate(new):
+                block = rows.iloc[i * n : (i + 1) * n].reset_index(drop=True)
+                means = {
+                    k: float(np.nanmean(block[k].to_numpy(float)))
+                    if block[k].notna().any()
+                    else math.nan
+                    for k in ref
+                }
+                cache[p] = {"rows": block, "means": means, "loss": loss(means, ref, w)}
+        return [cache[p] for p in points]
+
+    def objective(x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=float).T).T  # (n_keys, n_candidates)
+        points = [tuple(k.value(v) for k, v in zip(keys, col, strict=True)) for col in x.T]
+        scores = score(points)
+        best = min((h["loss"] for h in history), default=math.inf)
+        for p, s in zip(points, scores, strict=True):
+            best = min(best, s["loss"])
+            history.append(
+                {
+                    "candidate": len(history),
+                    "generation": generation[0],
+                    **{k.key: v for k, v in zip(keys, p, strict=True)},
+                    "loss": s["loss"],
+                    "best_loss": best,
+                    **{f"mean_{kpi}": s["means"][kpi] for kpi in ref},
+                }
+            )
+        generation[0] += 1
+        bar.set_postfix_str(f"best loss {best:.3g}", refresh=False)
+        if store_dir is not None:
+            _write_csv(pd.DataFrame(history), store_dir / "calibration.csv")
+        return np.array([s["loss"] for s in scores])
+
+    if store_dir is not None:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_text(
+            store_dir / "calibration.json",
+            json.dumps(
+                {
+                    "scenario": scn.name,
+                    "scenario_hash": scn.content_hash(),
+                    "fit": {k.key: [k.low, k.high] for k in keys},
+                    "reference": ref,
+                    "weights": w,
+                    "seeds": seed_values,
+                    "optimizer": "scipy.optimize.differential_evolution",
+                    "maxiter": maxiter,
+                    "popsize": popsize,
+                    "tol": tol,
+                    "optimizer_seed": optimizer_seed,
+                },
+                indent=2,
+            ),
+        )
+    seed_kw = "rng" if "rng" in inspect.signature(differential_evolution).parameters else "seed"
+    try:
+        with runner:
+            result = differential_evolution(
+                objective,
+                bounds=[(k.low, k.high) for k in keys],
+                maxiter=maxiter,
+                popsize=popsize,
+                tol=tol,
+                polish=False,  # a gradient polish is meaningless on a step function
+                init="latinhypercube",
+                updating="deferred",
+                vectorized=True,
+                integrality=[k.integer for k in keys],
+                x0=[k.start for k in keys],
+                **{seed_kw: optimizer_seed},
+            )
+            frame = pd.DataFrame(history)
+            best_i = int(frame["loss"].to_numpy().argmin())
+            best = tuple(frame.loc[best_i, k.key] for k in keys)
+            best = tuple(k.value(v) for k, v in zip(keys, best, strict=True))
+            sens = _sensitivity(keys, best, score, ref) if sensitivity else _empty_sensitivity()
+    finally:
+        bar.close()
+    chosen = cache[best]
+    fitted = dict(zip([k.key for k in keys], best, strict=True))
+    table = _fit_table(chosen["rows"], ref, w, tolerance)
+    advice = _advise(table, sens, keys, fitted)
+    table["advice"] = table["kpi"].map(dict(advice)).fillna("")
+    report = CalibrationReport(
+        fitted=fitted,
+        scenario=scn.with_overrides(fitted),
+        loss=float(chosen["loss"]),
+        keys=keys,
+        fit=table,
+        history=frame,
+        sensitivity=sens,
+        advice=[a for _, a in advice],
+        seeds=tuple(seed_values),
+        tolerance=float(tolerance),
+        converged=bool(result.success),
+        message=str(result.message),
+        runs=chosen["rows"],
+    )
+    if store_dir is not None:
+        report.save(store_dir)
+    return report
+
+
+def _bar(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit="run", disable=not enabled, dynamic_ncols=True, smoothing=0.1
+    )
+
+
+def _fit_table(
+    rows: pd.DataFrame, ref: dict[str, float], w: dict[str, float], tolerance: float
+) -> pd.DataFrame:
+    out = []
+    for kpi, r in ref.items():
+        m = mean_ci(rows[kpi].to_numpy(float))
+        low, high = m.low, m.high
+        if kpi.endswith("_share") and not math.isnan(low):
+            low, high = max(low, 0.0), min(high, 1.0)
+        rel = relative_errors({kpi: m.mean}, {kpi: r})[kpi]
+        out.append(
+            {
+                "kpi": kpi,
+                "reference": r,
+                "weight": w[kpi],
+                "mean": m.mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": m.n,
+                "rel_error": rel,
+                "matched": bool(abs(rel) <= tolerance),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+_SENS_COLUMNS = [
+    "kpi",
+    "key",
+    "low_value",
+    "high_value",
+    "slope",
+    "ci_low",
+    "ci_high",
+    "significant",
+]
+
+
+def _empty_sensitivity() -> pd.DataFrame:
+    return pd.DataFrame(columns=_SENS_COLUMNS)
+
+
+def _sensitivity(keys: list[FitKey], best: tuple, score, ref: dict[str, float]) -> pd.DataFrame:
+    """Slopes of every KPI in every key at the fit, paired by seed (common random numbers)."""
+    points = []
+    for i, k in enumerate(keys):
+        step = max(1, round(0.1 * (k.high - k.low))) if k.integer else 0.1 * (k.high - k.low)
+        lo = k.value(best[i] - step)
+        hi = k.value(best[i] + step)
+        points.append(((*best[:i], lo, *best[i + 1 :]), (*best[:i], hi, *best[i + 1 :])))
+    flat = [p for pair in points for p in pair]
+    scores = dict(zip(flat, score(flat), strict=True))
+    rows = []
+    for i, (k, (p_lo, p_hi)) in enumerate(zip(keys, points, strict=True)):
+        span = float(p_hi[i]) - float(p_lo[i])
+        for kpi in ref:
+            a = scores[p_lo]["rows"][kpi].to_numpy(float)
+            b = scores[p_hi]["rows"][kpi].to_numpy(float)
+            d = paired_difference(a, b)
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "key": k.key,
+                    "low_value": p_lo[i],
+                    "high_value": p_hi[i],
+                    "slope": d.diff / span,
+                    "ci_low": d.low / span,
+                    "ci_high": d.high / span,
+                    # a clear effect: the paired interval excludes 0, or every seed moved alike
+                    "significant": bool(
+                        d.n >= 1
+                        and d.diff != 0
+                        and (d.n < 2 or math.isnan(d.low) or d.low > 0 or d.high < 0)
+                    ),
+                }
+            )
+    return pd.DataFrame(rows, columns=_SENS_COLUMNS)
+
+
+def _advise(
+    table: pd.DataFrame, sens: pd.DataFrame, keys: list[FitKey], fitted: dict[str, float]
+) -> list[tuple[str, str]]:
+    """For each KPI not matched: which key would have to leave its range (and which way)."""
+    out = []
+    for _, r in table[~table["matched"]].iterrows():
+        kpi = r["kpi"]
+        if math.isnan(r["mean"]):
+            out.append((kpi, f"{kpi}: undefined (NaN) in the simulation at the fit"))
+            continue
+        need = 1.0 if r["reference"] > r["mean"] else -1.0
+        verb = "raise" if need > 0 else "lower"
+        what = (
+            f"{kpi} = {_fmt(kpi, r['mean'])} vs reference {_fmt(kpi, r['reference'])} "
+            f"({r['rel_error']:+.0%})"
+        )
+        if sens.empty:
+            out.append((kpi, f"{what}; rerun with sensitivities to see which key limits it"))
+            continue
+        s = sens[(sens["kpi"] == kpi) & sens["significant"]]
+        blocked, free = [], []
+        for _, row in s.iterrows():
+            k = next(k for k in keys if k.key == row["key"])
+            direction = need * math.copysign(1.0, row["slope"])
+            v = fitted[k.key]
+            span = k.high - k.low
+            if direction > 0 and (k.high - v) / span < 0.01:
+                blocked.append(f"{k.key} above its upper bound {_num(k.high)}")
+            elif direction < 0 and (v - k.low) / span < 0.01:
+                blocked.append(f"{k.key} below its lower bound {_num(k.low)}")
+            else:
+                free.append(f"{'raising' if direction > 0 else 'lowering'} {k.key}")
+        if blocked:
+            text = f"{what}; to {verb} it, " + " or ".join(blocked) + " (widen the bound)"
+        elif free:
+            text = (
+                f"{what}; {' or '.join(free)} would move it the right way but costs more in the "
+                "other KPIs (a trade-off: change the weights, or fit another key)"
+            )
+        else:
+            text = f"{what}; no fitted key moves it measurably: fit a key it depends on"
+        out.append((kpi, text))
+    return out
