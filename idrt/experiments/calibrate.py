@@ -35,7 +35,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from idrt.experiments.sweep import Runner, as_scenario
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
 
-__all__ = ["CalibrationReport", "FitKey", "calibrate", "parse_fit"]
+__all__ = ["CalibrationPlan", "CalibrationReport", "FitKey", "calibrate", "loss", "parse_fit"]
 
 NAN_PENALTY = 10.0
 """Relative error given to a KPI whose simulated mean is undefined (NaN)."""
@@ -198,6 +198,43 @@ def parse_fit(scenario: Scenario, fit: Mapping[str, Sequence[float]]) -> list[Fi
     return keys
 
 
+@dataclasses.dataclass(frozen=True)
+class CalibrationPlan:
+    """What a calibration will do, once every input is checked (before any run).
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The base scenario.
+    keys : list of FitKey
+        The fitted keys and bounds.
+    reference : dict
+        ``{kpi: observed value}`` of the fitted KPIs.
+    weights : dict
+        ``{kpi: weight}`` in the loss.
+    seeds : tuple of int
+        Seeds of every candidate.
+    method : str
+        The optimiser (see :func:`calibrate`).
+    max_candidates : int
+        Most candidates scored, sensitivities included.
+    max_runs : int
+        ``max_candidates * len(seeds)``; runs already stored are not rerun.
+    backend : str
+        ``"dask"``, ``"process"`` or ``"in-process"``.
+    """
+
+    scenario: Scenario
+    keys: list[FitKey]
+    reference: dict[str, float]
+    weights: dict[str, float]
+    seeds: tuple[int, ...]
+    method: str
+    max_candidates: int
+    max_runs: int
+    backend: str
+
+
 # ------------------------------------------------------------------ the KPIs
 def kpi_names(scenario: Scenario, network: RoadNetwork | None = None) -> list[str]:
     """The KPI names a run of ``scenario`` reports (a run without riders, no real work).
@@ -228,8 +265,8 @@ def _targets(
     if not ref:
         msg = (
             f"scenario {scenario.name!r} has no [reference] table, so there is nothing to "
-            "calibrate to; add the observed KPIs, e.g.\n[reference]\nrequests = 735\n"
-            "wait_mean_s = 762"
+            "calibrate to; add a [reference] table of observed KPIs to the scenario file "
+            "(e.g. requests = 735, wait_mean_s = 762) or pass reference={...}"
         )
         raise ExperimentError(msg)
     if kpis:
@@ -324,8 +361,10 @@ class CalibrationReport:
         Seeds of every candidate.
     tolerance : float
         Largest relative error counted as matched.
+    method : str
+        The optimiser (see :func:`calibrate`).
     converged : bool
-        Whether the optimiser met its tolerance before ``maxiter``.
+        Whether the optimiser stopped on its own criterion (not the budget).
     message : str
         The optimiser's own words.
     runs : pandas.DataFrame
@@ -342,6 +381,7 @@ class CalibrationReport:
     advice: list[str]
     seeds: tuple[int, ...]
     tolerance: float
+    method: str
     converged: bool
     message: str
     runs: pd.DataFrame = dataclasses.field(repr=False)
@@ -353,10 +393,10 @@ class CalibrationReport:
 
     def __str__(self) -> str:
         n_gen = int(self.history["generation"].max()) + 1 if len(self.history) else 0
-        state = "converged" if self.converged else "stopped at maxiter"
+        state = "converged" if self.converged else "stopped by the candidate budget"
         lines = [
-            f"fitted values (loss {self.loss:.4g}; {len(self.history)} candidates in {n_gen} "
-            f"generations, {state}; {len(self.seeds)} seeds each):"
+            f"fitted values ({self.method}, loss {self.loss:.4g}; {len(self.history)} "
+            f"candidates in {n_gen} iterations, {state}; {len(self.seeds)} seeds each):"
         ]
         width = max(len(k.key) for k in self.keys)
         for k in self.keys:
@@ -501,6 +541,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 # ---------------------------------------------------------------- calibration
+METHODS = ("nelder-mead", "differential-evolution")
+"""The optimisers :func:`calibrate` offers (both from :mod:`scipy.optimize`)."""
+
+
 def calibrate(
     scenario: Scenario | str | os.PathLike[str],
     fit: Mapping[str, Sequence[float]],
@@ -510,9 +554,9 @@ def calibrate(
     kpis: Sequence[str] | None = None,
     weights: Mapping[str, float] | None = None,
     tolerance: float = 0.10,
-    maxiter: int = 15,
+    method: str = "nelder-mead",
+    max_candidates: int = 100,
     popsize: int = 6,
-    tol: float = 0.01,
     optimizer_seed: int = 0,
     sensitivity: bool = True,
     out: str | os.PathLike[str] | None = None,
@@ -522,6 +566,7 @@ def calibrate(
     network: RoadNetwork | None = None,
     progress: bool = True,
     timeout_s: float = 10.0,
+    on_start: Callable[[CalibrationPlan], None] | None = None,
 ) -> CalibrationReport:
     """Fit scenario keys so the simulated KPI means match the ``[reference]`` table.
 
@@ -546,24 +591,36 @@ def calibrate(
         ``{kpi: weight}`` in the loss (default 1 each; 0 leaves a KPI out).
     tolerance
         A KPI within this relative error of its reference is matched.
-    maxiter, popsize, tol, optimizer_seed
-        Differential evolution: at most ``maxiter`` generations after the
-        first, of ``popsize * len(fit)`` candidates each (at most
-        ``popsize * len(fit) * (maxiter + 1)`` candidates); stop when the
-        losses of a generation agree within ``tol`` (relative); the seed of
-        its random proposals (same seed, same candidates: a rerun reuses
-        the stored runs).
+    method
+        ``"nelder-mead"`` (default): a local simplex search from the
+        scenario's own values, in coordinates scaled to each key's range;
+        few candidates, each run on all seeds in parallel.
+        ``"differential-evolution"``: a global search over the whole box,
+        ``popsize * len(fit)`` candidates per generation scored together
+        (parallel over candidates and seeds); for a poor start or several
+        minima, at several times the candidates.
+    max_candidates
+        Most candidates the optimiser scores (each on every seed), not
+        counting the ``2 * len(fit)`` of the sensitivities.
+    popsize, optimizer_seed
+        Differential evolution: candidates per generation per key, and the
+        seed of its random proposals (the same seed proposes the same
+        candidates, so a rerun reuses the stored runs).
     sensitivity
-        After the fit, move each key by a tenth of its range either way
-        (``2 * len(fit)`` more candidates) to measure the KPIs' slopes and
-        explain KPIs that cannot be matched.
+        After the fit, move each key by a tenth of its range either way to
+        measure each KPI's slope in it (paired by seed) and explain KPIs
+        that cannot be matched.
     out
         Results folder: the runs (resumable, as for :func:`idrt.sweep`),
-        ``calibration.csv`` (written after every generation), ``fit.csv``,
-        ``sensitivity.csv``, ``fitted.toml`` and the convergence figure.
-        ``None``: keep everything in memory.
+        ``calibration.csv`` (rewritten as candidates are scored),
+        ``calibration.json`` (what was asked), ``fit.csv``,
+        ``sensitivity.csv``, ``fitted.toml`` and ``convergence.png`` /
+        ``.svg``. ``None``: keep everything in memory.
     workers, client, scheduler, network, progress, timeout_s
         As for :func:`idrt.sweep`: what runs the simulations.
+    on_start
+        Called once with the :class:`CalibrationPlan` after every input is
+        checked, before the first run (the command line prints it).
 
     Returns
     -------
@@ -573,11 +630,16 @@ def calibrate(
     Raises
     ------
     ExperimentError
-        Before any run: no ``[reference]``, a KPI that no run reports, bad
-        bounds, weights or seeds.
+        Before any candidate runs: no ``[reference]``, a KPI that no run
+        reports, bad bounds, weights, seeds or method.
     ScenarioError
-        Before any run: a fitted key that is not in the scenario, or bounds
-        that make an invalid scenario.
+        Before any candidate runs: a fitted key that is not in the
+        scenario, or bounds that make an invalid scenario.
+
+    Notes
+    -----
+    KPI names are checked against the summary of a run without riders
+    (zero demand; no dispatch work), the only simulation before the fit.
 
     Examples
     --------
@@ -587,8 +649,6 @@ def calibrate(
     >>> report.fitted                                                 # doctest: +SKIP
     {'demand.trips_per_day': 741.3, 'fleet.size': 6}
     """
-    from scipy.optimize import differential_evolution
-
     scn = as_scenario(scenario)
     keys = parse_fit(scn, fit)
     ref, w = _targets(scn, reference, kpis, weights)
@@ -599,11 +659,21 @@ def calibrate(
             f"interval, got {len(seed_values)}; use 10 or more for a fit you report"
         )
         raise ExperimentError(msg)
-    for name, value, lowest in (("maxiter", maxiter, 0), ("popsize", popsize, 2)):
+    if method not in METHODS:
+        msg = f"method = {method!r}: choose one of {list(METHODS)}"
+        raise ExperimentError(msg)
+    for name, value, lowest in (
+        ("max_candidates", max_candidates, len(keys) + 1),
+        ("popsize", popsize, 2),
+    ):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
             msg = f"{name} = {value!r}: give a whole number >= {lowest}"
             raise ExperimentError(msg)
-    if not 0 < tolerance < 10:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, numbers.Real)
+        or not 0 < tolerance < 10
+    ):
         msg = f"tolerance = {tolerance!r}: give a relative error, e.g. 0.1 for 10 %"
         raise ExperimentError(msg)
 
@@ -618,13 +688,11 @@ def calibrate(
         msg = f"reference KPI(s) {unknown} are not reported by a run; valid KPI names are {valid}"
         raise ExperimentError(msg)
 
-    pop = popsize * len(keys)
-    budget = pop * (maxiter + 1) + (2 * len(keys) if sensitivity else 0)
+    budget = int(max_candidates) + (2 * len(keys) if sensitivity else 0)
     store_dir = Path(out) if out is not None else None
     cache: dict[tuple, dict[str, Any]] = {}
     history: list[dict[str, Any]] = []
     generation = [0]
-    bar = _bar(budget * len(seed_values), progress, f"calibrate {scn.name}")
     fresh = [0]
 
     def on_run(_row: dict[str, Any]) -> None:
@@ -641,8 +709,27 @@ def calibrate(
         on_run=on_run,
         timeout_s=timeout_s,
     )
+    plan = CalibrationPlan(
+        scenario=scn,
+        keys=keys,
+        reference=ref,
+        weights=w,
+        seeds=tuple(seed_values),
+        method=method,
+        max_candidates=budget,
+        max_runs=budget * len(seed_values),
+        backend=runner.backend,
+    )
+    if on_start is not None:
+        try:
+            on_start(plan)
+        except BaseException:
+            runner.close(cancel=True)
+            raise
+    bar = _bar(budget * len(seed_values), progress, f"calibrate {scn.name}")
 
     def score(points: list[tuple]) -> list[dict[str, Any]]:
+        """Loss and runs of candidate points (values in key order), run where needed."""
         new = [p for p in dict.fromkeys(points) if p not in cache]
         if new:
             params = [tuple((k.key, v) for k, v in zip(keys, p, strict=True)) for p in new]
@@ -653,17 +740,13 @@ def calibrate(
             n = len(seed_values)
             for i, p in enumerate(new):
                 block = rows.iloc[i * n : (i + 1) * n].reset_index(drop=True)
-                means = {
-                    k: float(np.nanmean(block[k].to_numpy(float)))
-                    if block[k].notna().any()
-                    else math.nan
-                    for k in ref
-                }
+                means = {kpi: mean_ci(block[kpi].to_numpy(float)).mean for kpi in ref}
                 cache[p] = {"rows": block, "means": means, "loss": loss(means, ref, w)}
         return [cache[p] for p in points]
 
     def objective(x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(x, dtype=float).T).T  # (n_keys, n_candidates)
+        """Losses of candidates ``x`` (keys x candidates, in the keys' units)."""
+        x = np.asarray(x, dtype=float).reshape(len(keys), -1)
         points = [tuple(k.value(v) for k, v in zip(keys, col, strict=True)) for col in x.T]
         scores = score(points)
         best = min((h["loss"] for h in history), default=math.inf)
@@ -679,7 +762,6 @@ def calibrate(
                     **{f"mean_{kpi}": s["means"][kpi] for kpi in ref},
                 }
             )
-        generation[0] += 1
         bar.set_postfix_str(f"best loss {best:.3g}", refresh=False)
         if store_dir is not None:
             _write_csv(pd.DataFrame(history), store_dir / "calibration.csv")
@@ -687,47 +769,33 @@ def calibrate(
 
     if store_dir is not None:
         store_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_text(
-            store_dir / "calibration.json",
-            json.dumps(
-                {
-                    "scenario": scn.name,
-                    "scenario_hash": scn.content_hash(),
-                    "fit": {k.key: [k.low, k.high] for k in keys},
-                    "reference": ref,
-                    "weights": w,
-                    "seeds": seed_values,
-                    "optimizer": "scipy.optimize.differential_evolution",
-                    "maxiter": maxiter,
-                    "popsize": popsize,
-                    "tol": tol,
-                    "optimizer_seed": optimizer_seed,
-                },
-                indent=2,
-            ),
-        )
-    seed_kw = "rng" if "rng" in inspect.signature(differential_evolution).parameters else "seed"
+        manifest = {
+            "scenario": scn.name,
+            "scenario_hash": scn.content_hash(),
+            "fit": {k.key: [k.low, k.high] for k in keys},
+            "reference": ref,
+            "weights": w,
+            "seeds": seed_values,
+            "method": f"scipy.optimize {method}",
+            "max_candidates": max_candidates,
+            "popsize": popsize,
+            "optimizer_seed": optimizer_seed,
+        }
+        _atomic_text(store_dir / "calibration.json", json.dumps(manifest, indent=2))
     try:
         with runner:
-            result = differential_evolution(
-                objective,
-                bounds=[(k.low, k.high) for k in keys],
-                maxiter=maxiter,
-                popsize=popsize,
-                tol=tol,
-                polish=False,  # a gradient polish is meaningless on a step function
-                init="latinhypercube",
-                updating="deferred",
-                vectorized=True,
-                integrality=[k.integer for k in keys],
-                x0=[k.start for k in keys],
-                **{seed_kw: optimizer_seed},
-            )
+            if method == "nelder-mead":
+                result = _nelder_mead(objective, keys, max_candidates, generation)
+            else:
+                result = _differential_evolution(
+                    objective, keys, max_candidates, popsize, optimizer_seed, generation
+                )
             frame = pd.DataFrame(history)
             best_i = int(frame["loss"].to_numpy().argmin())
-            best = tuple(frame.loc[best_i, k.key] for k in keys)
-            best = tuple(k.value(v) for k, v in zip(keys, best, strict=True))
+            best = tuple(k.value(frame.loc[best_i, k.key]) for k in keys)
             sens = _sensitivity(keys, best, score, ref) if sensitivity else _empty_sensitivity()
+        bar.total = bar.n  # the search may stop before its budget
+        bar.refresh()
     finally:
         bar.close()
     chosen = cache[best]
@@ -746,6 +814,7 @@ def calibrate(
         advice=[a for _, a in advice],
         seeds=tuple(seed_values),
         tolerance=float(tolerance),
+        method=method,
         converged=bool(result.success),
         message=str(result.message),
         runs=chosen["rows"],
@@ -753,6 +822,81 @@ def calibrate(
     if store_dir is not None:
         report.save(store_dir)
     return report
+
+
+def _nelder_mead(objective, keys: list[FitKey], max_candidates: int, generation: list[int]):
+    """Nelder-Mead in coordinates scaled to [0, 1] per key, from the scenario's values.
+
+    The first simplex steps a quarter of each range from the start (inwards
+    at a bound); it stops when the simplex is within 0.2 % of every range
+    (finer is below the noise of a few seeds) and its losses agree within
+    1e-6, or after ``max_candidates`` scored candidates.
+    """
+    from scipy.optimize import minimize
+
+    low = np.array([k.low for k in keys])
+    span = np.array([k.high - k.low for k in keys])
+    u0 = (np.array([k.start for k in keys]) - low) / span
+    simplex = [u0]
+    for i in range(len(keys)):
+        vertex = u0.copy()
+        vertex[i] += 0.25 if u0[i] + 0.25 <= 1 else -0.25
+        simplex.append(vertex)
+
+    def f(u: np.ndarray) -> float:
+        return float(objective(low + np.clip(u, 0.0, 1.0) * span)[0])
+
+    def next_iteration(_xk: np.ndarray) -> None:
+        generation[0] += 1
+
+    return minimize(
+        f,
+        u0,
+        method="Nelder-Mead",
+        bounds=[(0.0, 1.0)] * len(keys),
+        callback=next_iteration,
+        options={
+            "initial_simplex": np.array(simplex),
+            "xatol": 2e-3,
+            "fatol": 1e-6,
+            "maxfev": int(max_candidates),
+        },
+    )
+
+
+def _differential_evolution(
+    objective,
+    keys: list[FitKey],
+    max_candidates: int,
+    popsize: int,
+    optimizer_seed: int,
+    generation: list[int],
+):
+    """Differential evolution over the bounds; one generation per call of ``objective``."""
+    from scipy.optimize import differential_evolution
+
+    pop = max(5, popsize * len(keys))  # scipy's population size
+    maxiter = max(0, int(max_candidates) // pop - 1)
+
+    def batch(x: np.ndarray) -> np.ndarray:
+        out = objective(x)
+        generation[0] += 1
+        return out
+
+    seed_kw = "rng" if "rng" in inspect.signature(differential_evolution).parameters else "seed"
+    return differential_evolution(
+        batch,
+        bounds=[(k.low, k.high) for k in keys],
+        maxiter=maxiter,
+        popsize=popsize,
+        polish=False,  # a gradient polish is meaningless on a step function
+        init="latinhypercube",
+        updating="deferred",
+        vectorized=True,  # a whole generation at once: parallel over candidates
+        integrality=[k.integer for k in keys],
+        x0=[k.start for k in keys],
+        **{seed_kw: int(optimizer_seed)},
+    )
 
 
 def _bar(total: int, enabled: bool, desc: str):
