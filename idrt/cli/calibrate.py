@@ -76,7 +76,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(
             f"calibrating {scn.name!r} (hash {scn.content_hash()}): {keys}\n"
             f"to the reference {refs}\n"
-            f"differential evolution: at most {plan.max_candidates} candidates x "
+            f"{plan.method}: at most {plan.max_candidates} candidates x "
             f"{len(plan.seeds)} seeds = {plan.max_runs:,} runs on {where}; runs in {out}/ "
             "(rerun to resume)",
             flush=True,
@@ -90,9 +90,9 @@ def _calibrate(args: argparse.Namespace) -> int:
             kpis=args.kpi or None,
             weights=weights or None,
             tolerance=args.tolerance,
-            maxiter=args.maxiter,
+            method=args.method,
+            max_candidates=args.max_candidates,
             popsize=args.popsize,
-            tol=args.tol,
             optimizer_seed=args.optimizer_seed,
             sensitivity=not args.no_sensitivity,
             out=out,
@@ -141,7 +141,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="fit scenario keys so the simulated KPIs match the [reference] table",
         description="Fit the chosen scenario keys, within their bounds, so that the KPI means "
         "over SEEDS runs match the scenario's [reference] table. The loss is the weighted mean "
-        "squared relative error; the optimiser is scipy's differential evolution; every "
+        "squared relative error; the optimiser is scipy's Nelder-Mead (or differential "
+        "evolution); every "
         "candidate runs the same seeds (common random numbers) and is stored in OUT/runs, so "
         "a rerun resumes. Writes fit.csv, calibration.csv, sensitivity.csv, fitted.toml and "
         "convergence.png/.svg to OUT. Exit status 1 when a KPI is not matched within the "
@@ -181,25 +182,30 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a KPI within this relative error of its reference is matched (0.10)",
     )
     p.add_argument(
-        "--maxiter",
+        "--method",
+        choices=["nelder-mead", "differential-evolution"],
+        default="nelder-mead",
+        help="nelder-mead (default): local simplex search from the scenario's values, few "
+        "candidates; differential-evolution: global search of the whole box, parallel over "
+        "candidates, several times the candidates (both scipy.optimize)",
+    )
+    p.add_argument(
+        "--max-candidates",
         type=int,
-        default=15,
-        help="most generations after the first (15); each has POPSIZE x keys candidates",
+        default=100,
+        help="most candidates scored, each on every seed (100; the sensitivities add 2 x keys)",
     )
     p.add_argument(
-        "--popsize", type=int, default=6, help="candidates per generation per fitted key (6)"
-    )
-    p.add_argument(
-        "--tol",
-        type=float,
-        default=0.01,
-        help="stop when a generation's losses agree within this relative spread (0.01)",
+        "--popsize",
+        type=int,
+        default=6,
+        help="differential evolution: candidates per generation per fitted key (6)",
     )
     p.add_argument(
         "--optimizer-seed",
         type=int,
         default=0,
-        help="seed of the optimiser's proposals (0); the same seed reuses stored runs",
+        help="differential evolution: seed of its proposals (0); the same seed reuses stored runs",
     )
     p.add_argument(
         "--no-sensitivity",

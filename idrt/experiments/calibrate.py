@@ -353,7 +353,9 @@ class CalibrationReport:
     sensitivity : pandas.DataFrame
         Per KPI and key at the fit: ``kpi``, ``key``, ``low_value``,
         ``high_value``, ``slope`` (KPI units per key unit), ``ci_low``,
-        ``ci_high`` (95 % paired interval of the slope), ``significant``.
+        ``ci_high`` (95 % paired interval of the slope), ``significant`` (the
+        interval excludes 0; with fewer than 5 seeds: every seed moved the
+        same way).
         Empty when not computed.
     advice : list of str
         For each KPI not matched: which key would have to leave its range.
@@ -439,6 +441,7 @@ class CalibrationReport:
         matplotlib.figure.Figure
         """
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         h = self.history
         x = h["candidate"].to_numpy()
@@ -459,7 +462,7 @@ class CalibrationReport:
         top.set_yscale("log")
         top.set_ylabel("loss (mean squared relative error)")
         top.set_title(
-            f"Calibration of {self.scenario.name}: {len(h)} candidates, "
+            f"Calibration of {self.scenario.name} ({self.method}): {len(h)} candidates, "
             f"{len(self.seeds)} seeds each"
         )
         top.legend(loc="upper right", frameon=False)
@@ -474,7 +477,9 @@ class CalibrationReport:
             )  # fmt: skip
         bottom.set_ylim(-0.05, 1.05)
         bottom.set_ylabel("best value so far\n(share of its range)")
-        bottom.set_xlabel("candidate (grey lines: generations)")
+        step = "generation" if self.method == "differential-evolution" else "iteration"
+        bottom.set_xlabel(f"candidate, in the order scored (grey lines: each {step})")
+        bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
         bottom.legend(loc="best", frameon=False, fontsize="small")
         return fig
 
@@ -802,7 +807,7 @@ def calibrate(
     fitted = dict(zip([k.key for k in keys], best, strict=True))
     table = _fit_table(chosen["rows"], ref, w, tolerance)
     advice = _advise(table, sens, keys, fitted)
-    table["advice"] = table["kpi"].map(dict(advice)).fillna("")
+    table["advice"] = [dict(advice).get(kpi, "") for kpi in table["kpi"]]
     report = CalibrationReport(
         fitted=fitted,
         scenario=scn.with_overrides(fitted),
@@ -975,15 +980,24 @@ def _sensitivity(keys: list[FitKey], best: tuple, score, ref: dict[str, float]) 
                     "slope": d.diff / span,
                     "ci_low": d.low / span,
                     "ci_high": d.high / span,
-                    # a clear effect: the paired interval excludes 0, or every seed moved alike
-                    "significant": bool(
-                        d.n >= 1
-                        and d.diff != 0
-                        and (d.n < 2 or math.isnan(d.low) or d.low > 0 or d.high < 0)
-                    ),
+                    "significant": _clear_effect(a, b, d),
                 }
             )
     return pd.DataFrame(rows, columns=_SENS_COLUMNS)
+
+
+def _clear_effect(a: np.ndarray, b: np.ndarray, d) -> bool:
+    """Whether ``b - a`` (paired by seed) is a clear effect.
+
+    The paired 95 % interval excludes 0; or, with fewer than 5 seeds (too few
+    for a useful t-interval), every seed moved the same way.
+    """
+    if d.n == 0 or d.diff == 0:
+        return False
+    if not math.isnan(d.low) and (d.low > 0 or d.high < 0):
+        return True
+    diff = (b - a)[~(np.isnan(a) | np.isnan(b))]
+    return bool(d.n < 5 and (np.all(diff > 0) or np.all(diff < 0)))
 
 
 def _advise(
