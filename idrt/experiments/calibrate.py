@@ -343,9 +343,10 @@ class CalibrationReport:
         The fitted keys and bounds.
     fit : pandas.DataFrame
         One row per KPI: ``kpi``, ``reference``, ``weight``, ``mean``,
-        ``ci_low``, ``ci_high`` (95 % t-interval over seeds; shares clipped
-        to [0, 1]), ``n``, ``rel_error``, ``matched`` (``|rel_error| <=
-        tolerance``), ``advice`` (for a KPI not matched).
+        ``ci_low``, ``ci_high`` (95 % t-interval over seeds, clipped to 0 for
+        a KPI never negative and to 1 for shares), ``n``, ``rel_error``,
+        ``matched`` (``|rel_error| <= tolerance``), ``advice`` (for a KPI
+        not matched).
     history : pandas.DataFrame
         Every candidate in the order scored: ``candidate``, ``generation``,
         one column per key, ``loss``, ``best_loss`` (so far), and the mean of
@@ -919,8 +920,11 @@ def _fit_table(
     for kpi, r in ref.items():
         m = mean_ci(rows[kpi].to_numpy(float))
         low, high = m.low, m.high
-        if kpi.endswith("_share") and not math.isnan(low):
-            low, high = max(low, 0.0), min(high, 1.0)
+        values = rows[kpi].to_numpy(float)
+        if not math.isnan(low) and np.nanmin(values) >= 0:  # a count, time, km, ratio
+            low = max(low, 0.0)
+        if kpi.endswith("_share") and not math.isnan(high):
+            high = min(high, 1.0)
         rel = relative_errors({kpi: m.mean}, {kpi: r})[kpi]
         out.append(
             {
