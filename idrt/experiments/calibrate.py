@@ -147,11 +147,12 @@ def parse_fit(scenario: Scenario, fit: Mapping[str, Sequence[float]]) -> list[Fi
     Raises
     ------
     ScenarioError
-        On a key that is not in the scenario, is not a number, or whose
-        bounds make an invalid scenario (``fleet.size = 0``).
+        On a key that is not in the scenario, or whose bounds make an
+        invalid scenario (``fleet.size = 0``).
     ExperimentError
-        On no keys, bounds that are not two numbers with ``low < high``, or
-        fractional bounds of a whole-number key.
+        On no keys, a key that is not a number (or not a model key), bounds
+        that are not two numbers with ``low < high``, or fractional bounds of
+        a whole-number key.
     """
     if not isinstance(fit, Mapping) or not fit:
         msg = (
@@ -400,7 +401,9 @@ def calibrate(
         minima, at several times the candidates.
     max_candidates
         Most candidates the optimiser scores (each on every seed), not
-        counting the ``2 * len(fit)`` of the sensitivities.
+        counting the ``2 * len(fit)`` of the sensitivities. Differential
+        evolution scores whole generations: at least one, and no more
+        generations than fit in this budget.
     popsize, optimizer_seed
         Differential evolution: candidates per generation per key, and the
         seed of its random proposals (the same seed proposes the same
@@ -487,7 +490,8 @@ def calibrate(
         msg = f"reference KPI(s) {unknown} are not reported by a run; valid KPI names are {valid}"
         raise ExperimentError(msg)
 
-    budget = int(max_candidates) + (2 * len(keys) if sensitivity else 0)
+    search = _search_budget(method, int(max_candidates), int(popsize), len(keys))
+    budget = search + (2 * len(keys) if sensitivity else 0)
     store_dir = Path(out) if out is not None else None
     cache: dict[tuple, dict[str, Any]] = {}
     history: list[dict[str, Any]] = []
@@ -663,6 +667,14 @@ def _nelder_mead(objective, keys: list[FitKey], max_candidates: int, generation:
     )
 
 
+def _search_budget(method: str, max_candidates: int, popsize: int, n_keys: int) -> int:
+    """Most candidates the search scores (differential evolution: whole generations)."""
+    if method == "nelder-mead":
+        return max_candidates
+    pop = max(5, popsize * n_keys)  # scipy's population size
+    return pop * max(1, max_candidates // pop)
+
+
 def _differential_evolution(
     objective,
     keys: list[FitKey],
@@ -675,7 +687,9 @@ def _differential_evolution(
     from scipy.optimize import differential_evolution
 
     pop = max(5, popsize * len(keys))  # scipy's population size
-    maxiter = max(0, int(max_candidates) // pop - 1)
+    maxiter = (
+        _search_budget("differential-evolution", max_candidates, popsize, len(keys)) // pop - 1
+    )
 
     def batch(x: np.ndarray) -> np.ndarray:
         out = objective(x)

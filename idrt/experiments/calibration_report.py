@@ -95,7 +95,7 @@ class CalibrationReport:
         state = "converged" if self.converged else "stopped by the candidate budget"
         lines = [
             f"fitted values ({self.method}, loss {self.loss:.4g}; {len(self.history)} "
-            f"candidates in {n_gen} iterations, {state}; {len(self.seeds)} seeds each):"
+            f"candidates in {n_gen} {self._steps}, {state}; {len(self.seeds)} seeds each):"
         ]
         width = max(len(k.key) for k in self.keys)
         for k in self.keys:
@@ -126,6 +126,10 @@ class CalibrationReport:
             lines += ["", "KPIs not matched within the bounds:"]
             lines += [f"  - {a}" for a in self.advice]
         return "\n".join(lines)
+
+    @property
+    def _steps(self) -> str:
+        return "generations" if self.method == "differential-evolution" else "iterations"
 
     def figure(self):
         """Convergence figure: losses (log scale) and the best values so far.
@@ -174,8 +178,7 @@ class CalibrationReport:
             )  # fmt: skip
         bottom.set_ylim(-0.05, 1.05)
         bottom.set_ylabel("best value so far\n(share of its range)")
-        step = "generation" if self.method == "differential-evolution" else "iteration"
-        bottom.set_xlabel(f"candidate, in the order scored (grey lines: each {step})")
+        bottom.set_xlabel(f"candidate, in the order scored (grey lines: {self._steps})")
         bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
         bottom.legend(loc="best", frameon=False, fontsize="small")
         return fig
