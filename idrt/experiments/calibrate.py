@@ -484,12 +484,6 @@ def calibrate(
         from idrt.sim import build_network
 
         network = build_network(scn)
-    valid = kpi_names(scn, None if fits_network else network)
-    unknown = [k for k in ref if k not in valid]
-    if unknown:
-        msg = f"reference KPI(s) {unknown} are not reported by a run; valid KPI names are {valid}"
-        raise ExperimentError(msg)
-
     search = _search_budget(method, int(max_candidates), int(popsize), len(keys))
     budget = search + (2 * len(keys) if sensitivity else 0)
     store_dir = Path(out) if out is not None else None
@@ -523,12 +517,19 @@ def calibrate(
         max_runs=budget * len(seed_values),
         backend=runner.backend,
     )
-    if on_start is not None:
-        try:
+    try:  # a bad scheduler address has failed above, before this probe
+        valid = kpi_names(scn, None if fits_network else network)
+        unknown = [k for k in ref if k not in valid]
+        if unknown:
+            msg = (
+                f"reference KPI(s) {unknown} are not reported by a run; valid KPI names are {valid}"
+            )
+            raise ExperimentError(msg)
+        if on_start is not None:
             on_start(plan)
-        except BaseException:
-            runner.close(cancel=True)
-            raise
+    except BaseException:
+        runner.close(cancel=True)
+        raise
     bar = _bar(budget * len(seed_values), progress, f"calibrate {scn.name}")
 
     def score(points: list[tuple]) -> list[dict[str, Any]]:

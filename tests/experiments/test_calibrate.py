@@ -280,6 +280,11 @@ def test_calibrate_command_end_to_end(tmp_path, capsys):
         (["--fit", "fleet.size=1:4"], False, "no [reference] table"),
         (["--fit", "fleet.size=1:4", "--kpi", "served"], True, "no reference value"),
         (["--fit", "fleet.size=1:4", "--weight", "requests"], True, "KPI=WEIGHT"),
+        (
+            ["--fit", "fleet.size=1:4", "--scheduler", "tcp://127.0.0.1:1", "--timeout", "1"],
+            True,
+            "cannot reach the Dask scheduler",
+        ),
     ],
 )
 def test_calibrate_command_bad_input_is_one_line(
