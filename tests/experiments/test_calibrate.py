@@ -338,3 +338,34 @@ def test_a_twin_observed_with_other_seeds_is_recovered_within_10_percent(city, c
     )  # fmt: skip
     for key, value in truth.items():
         assert report.fitted[key] == pytest.approx(value, rel=0.10), (key, report.fitted)
+
+
+def test_an_interrupted_calibration_keeps_its_runs_and_resumes(
+    city, city_net, tmp_path, monkeypatch
+):
+    sweep_module = sys.modules["idrt.experiments.sweep"]
+    execute = sweep_module.execute
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return execute(*args, **kwargs)
+
+    kwargs = dict(
+        seeds=2, reference={"requests": 120.0}, max_candidates=5, sensitivity=False, workers=0,
+        network=city_net, progress=False,
+    )  # fmt: skip
+    fit = {"demand.trips_per_day": (80, 300)}
+    monkeypatch.setattr(sweep_module, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        idrt.calibrate(city, fit, out=tmp_path, **kwargs)
+    assert len(RunStore(tmp_path).done()) == 5  # every finished run kept
+    assert len(pd.read_csv(tmp_path / "calibration.csv")) == 2  # candidates fully scored
+
+    monkeypatch.setattr(sweep_module, "execute", execute)
+    resumed = idrt.calibrate(city, fit, out=tmp_path, **kwargs)
+    fresh = idrt.calibrate(city, fit, **kwargs)  # in memory, never interrupted
+    pd.testing.assert_frame_equal(resumed.history, fresh.history)
+    assert len(RunStore(tmp_path).done()) == 2 * len(set(fresh.history["demand.trips_per_day"]))
