@@ -779,6 +779,8 @@ def _sensitivity(keys: list[FitKey], best: tuple, score, ref: dict[str, float]) 
     rows = []
     for i, (k, (p_lo, p_hi)) in enumerate(zip(keys, points, strict=True)):
         span = float(p_hi[i]) - float(p_lo[i])
+        if span <= 0:  # pragma: no cover - bounds are checked to be apart
+            continue
         for kpi in ref:
             a = scores[p_lo]["rows"][kpi].to_numpy(float)
             b = scores[p_hi]["rows"][kpi].to_numpy(float)
