@@ -24,7 +24,7 @@ from idrt.errors import (
     NetworkError,
     ScenarioError,
 )
-from idrt.experiments import ExperimentError, compare, size_fleet, sweep
+from idrt.experiments import ExperimentError, calibrate, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
@@ -43,6 +43,7 @@ __all__ = [
     "ScenarioError",
     "ServiceArea",
     "__version__",
+    "calibrate",
     "compare",
     "demand",
     "interop",

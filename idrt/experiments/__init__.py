@@ -14,6 +14,7 @@ seed, network=net)`` and its :meth:`~idrt.Result.summary` row.
 from __future__ import annotations
 
 from idrt.experiments._errors import ExperimentError
+from idrt.experiments.calibrate import CalibrationReport, calibrate
 from idrt.experiments.compare import compare
 from idrt.experiments.grid import RunSpec, expand_grid, run_key, seed_list
 from idrt.experiments.sizing import SizingReport, size_fleet
@@ -22,12 +23,14 @@ from idrt.experiments.store import RunStore
 from idrt.experiments.sweep import Runner, SweepFile, read_sweep_file, sweep
 
 __all__ = [
+    "CalibrationReport",
     "ExperimentError",
     "RunSpec",
     "RunStore",
     "Runner",
     "SizingReport",
     "SweepFile",
+    "calibrate",
     "compare",
     "expand_grid",
     "mean_ci",
