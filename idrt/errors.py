@@ -6,6 +6,11 @@ Every error a user can cause derives from :class:`IdrtError` and from
 
 from __future__ import annotations
 
+import contextlib
+import re
+import warnings
+from collections.abc import Iterator
+
 __all__ = [
     "DemandError",
     "IdrtError",
@@ -13,6 +18,9 @@ __all__ = [
     "InteropError",
     "NetworkError",
     "ScenarioError",
+    "quote_header",
+    "warn",
+    "warnings_once",
 ]
 
 
@@ -38,3 +46,76 @@ class InteropError(IdrtError, ValueError):
 
 class IdrtWarning(UserWarning):
     """Something worth knowing happened, but the run can go on."""
+
+
+_SCOPES: list[set[str]] = []
+"""Keys already shown, one set per open :func:`warnings_once` block (innermost last)."""
+
+
+def warn(message: str, *, key: str | None = None, stacklevel: int = 2) -> bool:
+    """Issue an :class:`IdrtWarning`, once per ``key`` inside a :func:`warnings_once` block.
+
+    Outside any block every call warns (Python's own filters then apply).
+    Inside one, a warning whose ``key`` (default: the message) was already
+    shown in the block is dropped, so a problem of the inputs is told once
+    per run, not once per replication.
+
+    Parameters
+    ----------
+    message
+        What happened and what to do about it.
+    key
+        What makes two warnings "the same", e.g. ``f"trips-dropped:{path}"``
+        when the message carries counts that vary between replications.
+    stacklevel
+        As for :func:`warnings.warn`, counted from the caller of ``warn``.
+
+    Returns
+    -------
+    bool
+        Whether the warning was issued.
+    """
+    key = message if key is None else key
+    if _SCOPES:
+        if any(key in shown for shown in _SCOPES):
+            return False
+        _SCOPES[-1].add(key)
+    warnings.warn(message, IdrtWarning, stacklevel=stacklevel + 1)
+    return True
+
+
+@contextlib.contextmanager
+def warnings_once() -> Iterator[set[str]]:
+    """A block in which each distinct :func:`warn` is shown once (one run, one sweep).
+
+    Yields the set of keys shown so far; blocks nest (an inner block also
+    skips what the outer one showed).
+
+    Examples
+    --------
+    >>> with warnings_once():                      # doctest: +SKIP
+    ...     for seed in range(30):
+    ...         simulate(scn, seed=seed)           # a bad trip file is reported once
+    """
+    shown: set[str] = set()
+    _SCOPES.append(shown)
+    try:
+        yield shown
+    finally:
+        _SCOPES.remove(shown)
+
+
+_PLAIN_HEADER = re.compile(r"^[\w .,;|\t()/%-]{0,120}$")
+
+
+def quote_header(line: str) -> str:
+    """A file's header line for an error message, or a stand-in if it is no header.
+
+    Scenario files name data files that idrt reads; a message about a wrong
+    file quotes only what looks like a CSV header (column names), never an
+    arbitrary line of an arbitrary file.
+    """
+    line = line.strip()
+    if _PLAIN_HEADER.match(line) and any(sep in line for sep in ",;\t|"):
+        return repr(line)
+    return "a line that is not a header of column names (is it the right file?)"
