@@ -17,6 +17,7 @@ __all__ = [
     "IdrtWarning",
     "InteropError",
     "NetworkError",
+    "OutputError",
     "ScenarioError",
     "quote_header",
     "warn",
@@ -42,6 +43,10 @@ class DemandError(IdrtError, ValueError):
 
 class InteropError(IdrtError, ValueError):
     """Export to, or read-back from, a peer tool (SUMO) failed."""
+
+
+class OutputError(IdrtError, ValueError):
+    """Results cannot be written where they were asked to go (checked before a run)."""
 
 
 class IdrtWarning(UserWarning):
