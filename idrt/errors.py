@@ -19,6 +19,7 @@ __all__ = [
     "NetworkError",
     "OutputError",
     "ScenarioError",
+    "collect_warnings",
     "quote_header",
     "warn",
     "warnings_once",
@@ -108,6 +109,32 @@ def warnings_once() -> Iterator[set[str]]:
         yield shown
     finally:
         _SCOPES.remove(shown)
+
+
+@contextlib.contextmanager
+def collect_warnings() -> Iterator[list[str]]:
+    """Record the idrt warnings of a block as messages instead of showing them.
+
+    For a worker process of a sweep: send the messages back with the run's
+    row, and let the parent show them with :func:`warn` inside one
+    :func:`warnings_once` block, so each is shown once per sweep. Other
+    warnings are shown as usual.
+
+    Examples
+    --------
+    >>> with collect_warnings() as messages:       # doctest: +SKIP
+    ...     result = simulate(scn, seed=seed)
+    >>> return row, messages                        # doctest: +SKIP
+    """
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IdrtWarning)
+        yield messages
+    for w in caught:
+        if issubclass(w.category, IdrtWarning):
+            messages.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 _PLAIN_HEADER = re.compile(r"^[\w .,;|\t()/%-]{0,120}$")
