@@ -8,6 +8,13 @@ naming the key, the value and what is allowed.
 
 The defaults are the embedded I-MOD Yeongjong pilot scenario (see
 ``experiments/yeongjong.toml`` for the figures and their source).
+
+Scenario files are trusted input, like a script: they name files that idrt
+reads (network, trips, profiles, areas, attractors) anywhere the user running
+idrt may read, and an ``extends`` chain may reach any folder. Run only
+scenario files you would run as code. Error messages about a data file quote
+only what identifies the problem (a line number, a header of column names),
+never an arbitrary line of the file.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from idrt.demand import from_csv
 from idrt.errors import IdrtWarning, collect_warnings, quote_header, warn, warnings_once
 from idrt.network import load_network
 from idrt.scenario import DispatchConfig, Scenario, ServiceConfig
-from idrt.sim.assembly import build_trips, kpi_names
+from idrt.sim.assembly import build_trips
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "request_time,origin_lon,origin_lat,destination_lon,destination_lat\n"
@@ -92,6 +92,8 @@ def test_unknown_reference_kpi_is_refused_before_anything_runs(monkeypatch):
 
 
 def test_kpi_names_match_a_real_summary(yeongjong):
+    from idrt.sim.assembly import kpi_names
+
     scn = Scenario().with_overrides(
         {"demand.trips_per_day": 20, "fleet.size": 2, "traffic.signals": "none"}
     )
