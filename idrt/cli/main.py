@@ -44,14 +44,11 @@ def _crash_log(exc: BaseException) -> Path:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Print an idrt warning as one ``idrt: warning:`` line (others as Python does)."""
+    """Print a warning as one line: ``idrt: warning: ...`` (other libraries' named)."""
     if issubclass(category, IdrtWarning):
         print(f"idrt: warning: {message}", file=sys.stderr)
     else:
-        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
-
-
-_PYTHON_SHOWWARNING = warnings.showwarning
+        print(f"idrt: warning ({category.__name__}): {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
