@@ -633,6 +633,21 @@ _NON_NEGATIVE = {
 """Keys that must be >= 0 (checked one by one so the message names the key)."""
 
 
+_INF_ALLOWED = frozenset({"service.max_wait_s", "service.max_ride_beta_s"})
+"""Keys where ``inf`` means "no limit"; every other number of these sections is finite."""
+_FINITE_SECTIONS = (
+    "network",
+    "demand",
+    "fleet",
+    "service",
+    "dispatch",
+    "rebalancing",
+    "traffic",
+    "cits",
+    "expansion",
+)
+
+
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
@@ -660,7 +675,16 @@ def _check_types(s: Scenario) -> None:
             raise ScenarioError(msg)
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
-            _coerce(f"{section}.{f.name}", getattr(value, f.name), hints[f.name])
+            key = f"{section}.{f.name}"
+            v = _coerce(key, getattr(value, f.name), hints[f.name])
+            if (
+                section in _FINITE_SECTIONS
+                and isinstance(v, float)
+                and math.isinf(v)
+                and key not in _INF_ALLOWED
+            ):
+                msg = f"{key} = {v}: give a finite number"
+                raise ScenarioError(msg)
 
 
 def _validate(s: Scenario) -> None:

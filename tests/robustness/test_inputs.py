@@ -62,6 +62,13 @@ def test_nan_in_a_scenario_built_in_python_names_the_key():
         Scenario(dispatch=DispatchConfig(w_wait=-1.0))
 
 
+@pytest.mark.parametrize("key", ["service.stop_time_s", "dispatch.w_vehicle", "demand.scale"])
+def test_infinite_values_name_the_scenario_key(key):
+    with pytest.raises(idrt.ScenarioError, match=rf"^{key} = inf: give a finite number"):
+        Scenario().with_overrides({key: math.inf})
+    assert Scenario().with_overrides({"service.max_wait_s": math.inf})  # inf: no limit
+
+
 def test_service_hours_past_midnight_are_refused_by_the_scenario_check():
     with pytest.raises(idrt.ScenarioError, match=r"service.end_h = 30.*<= 24"):
         Scenario().with_overrides({"service.end_h": 30})
