@@ -86,6 +86,8 @@ class RunFolder:
         self.out = Path(out)
         self.option = option
         out_text = str(self.out)
+        if self.out.is_symlink():
+            self.out = self.out.resolve()  # replace the folder it points to, keep the link
         if self.out.exists() and not self.out.is_dir():
             msg = f"{option} {out_text!r} is a file; give a folder (created if missing)"
             raise OutputError(msg)

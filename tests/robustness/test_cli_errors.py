@@ -233,6 +233,34 @@ def test_force_replaces_the_earlier_run_as_a_whole(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
 
 
+def test_force_through_a_symlink_keeps_the_link(tmp_path, capsys, monkeypatch):
+    import idrt.cli.run as run
+
+    monkeypatch.setattr(run, "build_network", lambda scn: None)
+    monkeypatch.setattr(run, "kpi_table", lambda *a: "")
+
+    class Summary:
+        requests = 1
+
+    class Fake(str):
+        seed, wall_s = 1, 0.0
+
+        def summary(self):
+            return Summary()
+
+    monkeypatch.setattr(run, "simulate", lambda *a, **k: Fake("new"))
+    monkeypatch.setattr(
+        run, "_save", lambda result, net, folder: (folder / "run.json").write_text(result)
+    )
+    target = tmp_path / "big_disk" / "out"
+    _earlier_run(target)
+    link = tmp_path / "out"
+    link.symlink_to(target)
+    assert main(["run", SCENARIO, "--out", str(link), "--force"]) == 0
+    assert link.is_symlink() and (link / "run.json").read_text() == "new"
+    assert sorted(p.name for p in target.iterdir()) == ["run.json"]
+
+
 def test_ctrl_c_during_a_run_writes_nothing(tmp_path, capsys, monkeypatch):
     import idrt.cli.run as run
 
