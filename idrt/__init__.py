@@ -22,6 +22,7 @@ from idrt.errors import (
     IdrtWarning,
     InteropError,
     NetworkError,
+    OutputError,
     ScenarioError,
 )
 from idrt.experiments import ExperimentError, calibrate, compare, size_fleet, sweep
@@ -37,6 +38,7 @@ __all__ = [
     "IdrtWarning",
     "InteropError",
     "NetworkError",
+    "OutputError",
     "Result",
     "RoadNetwork",
     "Scenario",

@@ -8,14 +8,23 @@ naming the key, the value and what is allowed.
 
 The defaults are the embedded I-MOD Yeongjong pilot scenario (see
 ``experiments/yeongjong.toml`` for the figures and their source).
+
+Scenario files are trusted input, like a script: they name files that idrt
+reads (network, trips, profiles, areas, attractors) anywhere the user running
+idrt may read, and an ``extends`` chain may reach any folder. Run only
+scenario files you would run as code. Error messages about a data file quote
+only what identifies the problem (a line number, a header of column names),
+never an arbitrary line of the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
+import numbers
 import os
 import tomllib
 import types
@@ -451,7 +460,11 @@ class Scenario:
         path = Path(path)
         data = _read_toml(path, ())
         data.setdefault("name", path.stem)
-        return cls.from_dict(data, base_dir=path.resolve().parent)
+        try:
+            return cls.from_dict(data, base_dir=path.resolve().parent)
+        except ScenarioError as exc:
+            msg = f"scenario file {str(path)!r}: {exc}"
+            raise ScenarioError(msg) from None
 
     # ----------------------------------------------------------- overrides
     def to_dict(self) -> dict[str, Any]:
@@ -530,6 +543,12 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
         raise ScenarioError(msg) from exc
+    if not data:
+        msg = (
+            f"scenario file {str(path)!r} is empty; give at least one section (e.g. [fleet] "
+            "size = 8), or run without a file for the embedded Yeongjong pilot"
+        )
+        raise ScenarioError(msg)
     base = data.pop("extends", None)
     if base is None:
         return data
@@ -606,6 +625,8 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             raise ScenarioError(msg)
         return value
     if hint is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
@@ -615,6 +636,9 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             msg = f"{name} = {value!r} must be a number"
+            raise ScenarioError(msg)
+        if math.isnan(value):
+            msg = f"{name} = nan is not a number; give a value (or leave the key out)"
             raise ScenarioError(msg)
         return float(value)
     if hint is str:
@@ -644,8 +668,70 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     return value
 
 
+_NON_NEGATIVE = {
+    "service": ("stop_time_s", "boarding_s_per_pax", "alighting_s_per_pax"),
+    "dispatch": ("w_vehicle", "w_wait", "w_ride", "w_delay", "w_walk"),
+}
+"""Keys that must be >= 0 (checked one by one so the message names the key)."""
+
+
+_INF_ALLOWED = frozenset({"service.max_wait_s", "service.max_ride_beta_s"})
+"""Keys where ``inf`` means "no limit"; every other number of these sections is finite."""
+_FINITE_SECTIONS = (
+    "network",
+    "demand",
+    "fleet",
+    "service",
+    "dispatch",
+    "rebalancing",
+    "traffic",
+    "cits",
+    "expansion",
+)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _check_types(s: Scenario) -> None:
+    """Type-check every value, also of a scenario built in Python (not only from TOML)."""
+    _coerce("name", s.name, str)
+    _coerce("seed", s.seed, int)
+    if s.seed < 0:
+        msg = f"seed = {s.seed}: a seed is a whole number >= 0"
+        raise ScenarioError(msg)
+    reference = _coerce("reference", s.reference, dict[str, float])
+    bad = [k for k, v in reference.items() if not math.isfinite(v)]
+    if bad:
+        msg = f"[reference] {bad[0]} = {reference[bad[0]]}: give the observed value, a number"
+        raise ScenarioError(msg)
+    for section, cls in _SECTIONS.items():
+        value = getattr(s, section)
+        if not isinstance(value, cls):
+            msg = (
+                f"[{section}] is a {type(value).__name__}; give a {cls.__name__} "
+                f"(or a table of keys in TOML)"
+            )
+            raise ScenarioError(msg)
+        hints = _hints(cls)
+        for f in dataclasses.fields(cls):
+            key = f"{section}.{f.name}"
+            v = _coerce(key, getattr(value, f.name), hints[f.name])
+            if (
+                section in _FINITE_SECTIONS
+                and isinstance(v, float)
+                and math.isinf(v)
+                and key not in _INF_ALLOWED
+            ):
+                msg = f"{key} = {v}: give a finite number"
+                raise ScenarioError(msg)
+
+
 def _validate(s: Scenario) -> None:
     """Range checks that need more than a type (one message per problem)."""
+    _check_types(s)
     checks: list[tuple[bool, str]] = [
         (s.fleet.size >= 1, f"fleet.size = {s.fleet.size}: a fleet needs at least 1 vehicle"),
         (s.fleet.capacity >= 1, f"fleet.capacity = {s.fleet.capacity}: give at least 1 seat"),
@@ -654,9 +740,10 @@ def _validate(s: Scenario) -> None:
             "fleet.depots is empty: give at least one [lon, lat] or node id",
         ),
         (
-            0 <= s.service.start_h < s.service.end_h <= 48,
-            f"service hours {s.service.start_h}–{s.service.end_h} h: "
-            "need 0 <= start_h < end_h <= 48",
+            0 <= s.service.start_h < s.service.end_h <= 24,
+            f"service.start_h = {s.service.start_h:g}, service.end_h = {s.service.end_h:g}: "
+            "need 0 <= start_h < end_h <= 24 (hours of one service day; riders accepted "
+            "before end_h are still carried after it)",
         ),
         (s.service.max_wait_s > 0, f"service.max_wait_s = {s.service.max_wait_s}: must be > 0"),
         (
@@ -668,13 +755,13 @@ def _validate(s: Scenario) -> None:
             f"service.max_ride_beta_s = {s.service.max_ride_beta_s}: must be >= 0",
         ),
         (
-            min(s.service.stop_time_s, s.service.boarding_s_per_pax, s.service.alighting_s_per_pax)
-            >= 0,
-            "service stop/boarding/alighting times must be >= 0",
-        ),
-        (
             s.service.stop_candidates >= 1,
             f"service.stop_candidates = {s.service.stop_candidates}: must be >= 1",
+        ),
+        (
+            s.service.late_pickup_tolerance_s >= 0,
+            f"service.late_pickup_tolerance_s = {s.service.late_pickup_tolerance_s:g}: must be "
+            ">= 0 s (a negative tolerance counts every pickup as late)",
         ),
         (s.service.max_walk_m >= 0, f"service.max_walk_m = {s.service.max_walk_m}: must be >= 0"),
         (
@@ -697,11 +784,6 @@ def _validate(s: Scenario) -> None:
         (
             s.dispatch.max_candidates >= 0,
             f"dispatch.max_candidates = {s.dispatch.max_candidates}: must be >= 0 (0 = all)",
-        ),
-        (
-            min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay)
-            >= 0,
-            "dispatch weights must be >= 0",
         ),
         (
             s.dispatch.batch_interval_s > 0,
@@ -737,6 +819,10 @@ def _validate(s: Scenario) -> None:
             f"expansion.trips_per_day = {s.expansion.trips_per_day}: must be >= 0",
         ),
     ]
+    for section, keys in _NON_NEGATIVE.items():
+        for key in keys:
+            value = getattr(getattr(s, section), key)
+            checks.append((value >= 0, f"{section}.{key} = {value:g}: must be >= 0"))
     for ok, message in checks:
         if not ok:
             raise ScenarioError(message)

@@ -15,6 +15,7 @@ from idrt.experiments import ExperimentError
 
 __all__ = [
     "add_backend_options",
+    "check_scheduler",
     "format_kpi",
     "grid_option",
     "kpi_table",
@@ -139,3 +140,47 @@ def mean_ci_text(kpi: str, mean: float, low: float, high: float) -> str:
         tail = f" ± {half:.1f}" if not math.isnan(half) else ""
         return f"{mean / 60:.1f}{tail} min"
     return format_kpi(kpi, mean)
+
+
+_DASK_SCHEMES = frozenset({"inproc", "tcp", "tls", "ucx", "ws", "wss"})
+
+
+def check_scheduler(address: str | None, timeout_s: float) -> None:
+    """Check a Dask scheduler address before a sweep: its scheme, and that it answers.
+
+    Dask's own ``Client`` leaves a half-made client behind when it cannot
+    connect, whose clean-up prints "Exception ignored ... TimeoutError" at
+    exit; checking first gives one clear line instead.
+
+    Raises
+    ------
+    ExperimentError
+        On an unknown scheme or a TCP address nothing listens on.
+    """
+    if not address:
+        return
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    hint = "use tcp://HOST:8786 (start one with `dask scheduler`), or run without --scheduler"
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in _DASK_SCHEMES:
+            msg = f"unknown scheme {scheme!r}, known: {sorted(_DASK_SCHEMES)}"
+            raise ValueError(msg)
+        if scheme not in {"tcp", "tls"}:
+            return  # inproc, ucx, ws: let Dask connect
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        msg = f"--scheduler {address!r} is not a Dask scheduler address ({exc}); {hint}"
+        raise ExperimentError(msg) from None
+    try:
+        with socket.create_connection((host, port), timeout=max(timeout_s, 0.1)):
+            pass
+    except OSError as exc:
+        msg = (
+            f"cannot reach the Dask scheduler at {address!r} within {timeout_s:g} s "
+            f"({exc.strerror or exc}); {hint}"
+        )
+        raise ExperimentError(msg) from None

@@ -10,11 +10,13 @@ from typing import Any
 
 from idrt.cli.common import (
     add_backend_options,
+    check_scheduler,
     grid_option,
     mean_ci_text,
     parse_overrides,
     progress_enabled,
 )
+from idrt.cli.output import check_output_folder
 from idrt.experiments import ExperimentError
 
 __all__ = ["format_comparison", "register"]
@@ -50,6 +52,8 @@ def _sweep(args: argparse.Namespace) -> int:
         seeds = args.seeds
     out = Path(args.out or out or Path("runs") / name)
     specs = expand_grid(scn, grid, seeds)  # fails on a bad grid before anything runs
+    check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     before = RunStore(out).done()
     todo = sum(s.key not in before for s in specs)
     where = args.scheduler or (
@@ -148,6 +152,8 @@ def _size_fleet(args: argparse.Namespace) -> int:
     else:
         print("sizing fleet.size, the whole fleet", flush=True)
     out = Path(args.out) if args.out else Path("runs") / f"size_fleet_{scn.name}"
+    check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     try:
         report = size_fleet(
             scn,
@@ -228,6 +234,9 @@ def _compare(args: argparse.Namespace) -> int:
         overrides = parse_overrides(args.set)
         scenarios = [s.with_overrides(overrides) for s in scenarios]
     out = Path(args.out) if args.out else None
+    if out is not None:
+        check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     try:
         table = compare(
             *scenarios,

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from idrt.cli.common import kpi_table, parse_overrides
+from idrt.cli.output import RunFolder, rescue_folder
+from idrt.errors import OutputError
 from idrt.plot import save_run_figures
 from idrt.scenario import Scenario
 from idrt.sim import build_network, simulate
@@ -14,15 +16,38 @@ from idrt.sim import build_network, simulate
 __all__ = ["register"]
 
 
+def _save(result, net, folder: Path) -> None:
+    result.save(folder)
+    save_run_figures(result, net, folder)
+
+
 def _run(args: argparse.Namespace) -> int:
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
         scn = scn.with_overrides(parse_overrides(args.set))
-    net = build_network(scn)
-    result = simulate(scn, seed=args.seed, network=net, progress=sys.stderr.isatty())
     out = Path(args.out or scn.output.dir)
-    result.save(out)
-    save_run_figures(result, net, out)
+    # the output target is checked (and a staging folder made) before anything runs
+    with RunFolder(out, force=args.force) as folder:
+        try:
+            net = build_network(scn)
+            result = simulate(scn, seed=args.seed, network=net, progress=sys.stderr.isatty())
+        except KeyboardInterrupt:
+            print(f"\nidrt: interrupted; nothing was written to {out}/", file=sys.stderr)
+            return 130
+        try:
+            _save(result, net, folder.staging)
+            folder.commit()
+        except KeyboardInterrupt:
+            print(f"\nidrt: interrupted; nothing was written to {out}/", file=sys.stderr)
+            return 130
+        except OSError as exc:
+            rescue = rescue_folder()
+            _save(result, net, rescue)
+            msg = (
+                f"could not write the results to {out}/ ({type(exc).__name__}: {exc}); "
+                f"the finished run is saved in {rescue}/ instead"
+            )
+            raise OutputError(msg) from exc
     summary = result.summary()
     print(
         f"scenario {scn.name!r} (hash {scn.content_hash()}), seed {result.seed}: "
@@ -41,7 +66,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "scenario", nargs="?", help="scenario TOML (default: the embedded Yeongjong pilot)"
     )
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
-    run.add_argument("--out", help="output folder (default: the scenario's output.dir)")
+    run.add_argument(
+        "--out",
+        help="output folder (default: the scenario's output.dir); it must be empty or new",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier run in --out (its files are removed, never mixed with new ones)",
+    )
     run.add_argument(
         "--set",
         action="append",

@@ -62,6 +62,7 @@ from idrt.experiments.stats import mean_ci, paired_difference
 from idrt.experiments.sweep import Runner, as_scenario
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
+from idrt.sim.assembly import kpi_names as summary_kpi_names
 
 __all__ = ["CalibrationPlan", "CalibrationReport", "FitKey", "calibrate", "loss", "parse_fit"]
 
@@ -260,12 +261,16 @@ def kpi_names(scenario: Scenario, network: RoadNetwork | None = None) -> list[st
     network
         Its road network, when already built.
     """
+    from idrt.errors import collect_warnings
     from idrt.sim import simulate
 
+    names = summary_kpi_names(scenario)  # from the result code, no simulation
+    if names is not None:
+        return names
     empty = {"demand.trips_per_day": 0.0, "demand.trips": "", "expansion.trips_per_day": 0.0}
-    return [
-        str(k) for k in simulate(scenario.with_overrides(empty), 1, network=network).summary().index
-    ]
+    with collect_warnings():  # "the run has no requests" is the point here
+        result = simulate(scenario.with_overrides(empty), 1, network=network)
+    return [str(k) for k in result.summary().index]
 
 
 def _targets(
@@ -440,8 +445,8 @@ def calibrate(
 
     Notes
     -----
-    KPI names are checked against the summary of a run without riders
-    (zero demand; no dispatch work), the only simulation before the fit.
+    KPI names are checked against the names the result code reports
+    (:func:`idrt.sim.assembly.kpi_names`), before any simulation.
 
     Examples
     --------

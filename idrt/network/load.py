@@ -175,6 +175,12 @@ def _load_path(path: Path, **options) -> RoadNetwork:
         folder = path if path.is_dir() else path.parent
         return network_from_graph(read_csv_graph(folder), name=folder.name, **options)
     if suffix == ".npz":
+        if options.get("speeds_kmh"):
+            msg = (
+                f"{str(path)!r} is a saved network whose link speeds are fixed; speeds_kmh "
+                "cannot change them. Load the source graph (.graphml, .osm) instead"
+            )
+            raise NetworkError(msg)
         return RoadNetwork.load(path)
     if suffix == ".toml":
         from idrt.network import synthetic

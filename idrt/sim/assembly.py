@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from idrt.errors import IdrtError, ScenarioError
+from idrt.errors import IdrtError, ScenarioError, warn
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 
@@ -19,12 +19,14 @@ __all__ = [
     "build_network",
     "build_trips",
     "depot_nodes",
+    "kpi_names",
     "run_travel_times",
     "service_area",
     "stop_options",
     "traffic_active",
     "transit_for",
     "transit_times",
+    "validate_reference",
     "validate_trips",
 ]
 
@@ -83,7 +85,10 @@ def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataF
 
     d = scenario.demand
     if d.trips:
-        trips = dm.from_csv(scenario.data_path(d.trips), network)
+        svc = scenario.service
+        trips = dm.from_csv(
+            scenario.data_path(d.trips), network, service_hours=(svc.start_h, svc.end_h)
+        )
         if d.scale != 1.0:
             trips = trips.scaled(d.scale, seed=seed)
         frame = trips.trips
@@ -189,6 +194,58 @@ def run_travel_times(scenario: Scenario, network: RoadNetwork, seed: int):
     return tables, realised
 
 
+_REQUEST_KPI_COLUMNS = {
+    "status": object,
+    "pax": np.int64,
+    "wait_s": float,
+    "in_vehicle_s": float,
+    "detour_ratio": float,
+    "walk_m": float,
+    "shared": bool,
+    "missed_promise": bool,
+    "late_pickup": bool,
+    "pickup_s": float,
+    "planned_pickup_s": float,
+}
+_VEHICLE_KPI_COLUMNS = ("km", "empty_km", "pax_km", "rebalancing_km")
+
+
+def kpi_names(scenario: Scenario) -> list[str] | None:
+    """Names of the KPIs a run of ``scenario`` reports (``Result.summary().index``).
+
+    Found by summarising an empty run, so it follows the result code; None if
+    that is not possible (then names are checked after the run).
+    """
+    from idrt.sim.results import Result
+
+    requests = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _REQUEST_KPI_COLUMNS.items()})
+    vehicles = pd.DataFrame({c: pd.Series(dtype=float) for c in _VEHICLE_KPI_COLUMNS})
+    try:
+        empty = Result(requests, vehicles, pd.DataFrame(), scenario, scenario.seed, 1.0)
+        return [str(k) for k in empty.summary().index]
+    except Exception:  # a KPI needs a column not listed above: check after the run
+        return None
+
+
+def validate_reference(scenario: Scenario) -> None:
+    """Check that ``[reference]`` names only KPIs a run reports, before it runs.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the unknown keys and the valid ones.
+    """
+    if not scenario.reference:
+        return
+    names = kpi_names(scenario)
+    if names is None:
+        return
+    unknown = sorted(set(scenario.reference) - set(names))
+    if unknown:
+        msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {names}"
+        raise ScenarioError(msg)
+
+
 def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -> pd.DataFrame:
     """Check a trip table against the network and service rules; sorted by booking time.
 
@@ -203,6 +260,12 @@ def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) ->
     if missing:
         msg = f"trips lack column(s) {missing}; they need {TRIP_COLUMNS}"
         raise ScenarioError(msg)
+    if len(frame) == 0:
+        warn(
+            "the run has no requests (empty trip table, or demand.trips_per_day * demand.scale "
+            "= 0): every KPI of riders will be empty",
+            stacklevel=3,
+        )
     frame = frame.sort_values(["booking_time_s", "request_id"], kind="stable").reset_index(
         drop=True
     )
@@ -233,8 +296,13 @@ def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) ->
             f"1..fleet.capacity = {scenario.fleet.capacity}"
         )
         raise ScenarioError(msg)
-    if frame["request_id"].duplicated().any():
-        msg = "request ids must be unique; renumber the trips"
+    dup = frame["request_id"].duplicated()
+    if dup.any():
+        first = int(frame.loc[dup, "request_id"].iloc[0])
+        msg = (
+            f"request ids must be unique: {int(dup.sum())} repeat(s), e.g. request_id {first}; "
+            "renumber the trips"
+        )
         raise ScenarioError(msg)
     for column in ("origin_node", "destination_node"):
         try:

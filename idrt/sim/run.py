@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import os
 import time
 from typing import Any
 
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from idrt.dispatch import InsertionWeights
+from idrt.errors import ScenarioError
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
 from idrt.sim.assembly import (
@@ -22,6 +25,7 @@ from idrt.sim.assembly import (
     traffic_active,
     transit_for,
     transit_times,
+    validate_reference,
     validate_trips,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
@@ -33,7 +37,7 @@ __all__ = ["simulate"]
 
 
 def simulate(
-    scenario: Scenario | None = None,
+    scenario: Scenario | str | os.PathLike[str] | None = None,
     seed: int | None = None,
     *,
     network: RoadNetwork | None = None,
@@ -46,10 +50,12 @@ def simulate(
     Parameters
     ----------
     scenario
-        The scenario; the embedded Yeongjong pilot when omitted.
+        The scenario, or the path of a scenario TOML file; the embedded
+        Yeongjong pilot when omitted.
     seed
-        Seed of every random draw of the run (demand); the scenario's
-        ``seed`` when omitted. Same scenario and seed give identical tables.
+        Seed of every random draw of the run (demand), a whole number >= 0;
+        the scenario's ``seed`` when omitted. Same scenario and seed give
+        identical tables.
     network
         A prebuilt network (sweeps build it once); built from the scenario
         when omitted.
@@ -70,11 +76,14 @@ def simulate(
     Raises
     ------
     ScenarioError
-        On requests outside the network or the service hours, or a group
-        larger than a vehicle.
+        On a seed that is not a whole number >= 0, a ``[reference]`` KPI that
+        a run does not report (both before anything is built), requests
+        outside the network or the service hours, or a group larger than a
+        vehicle.
     """
-    scenario = scenario if scenario is not None else Scenario()
-    seed = scenario.seed if seed is None else int(seed)
+    scenario = _as_scenario(scenario)
+    seed = scenario.seed if seed is None else _check_seed(seed)
+    validate_reference(scenario)
     net = network if network is not None else build_network(scenario)
     generated = trips is None
     if trips is None:
@@ -174,6 +183,29 @@ def simulate(
         wall_s=wall,
         **extra,
     )
+
+
+def _as_scenario(scenario: Any) -> Scenario:
+    """The scenario to run: as given, read from a TOML path, or the default pilot."""
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, os.PathLike)):
+        return Scenario.from_toml(scenario)
+    msg = (
+        f"simulate() takes a Scenario or the path of a scenario TOML file, got "
+        f"{type(scenario).__name__}; e.g. simulate(Scenario.from_toml('my.toml'))"
+    )
+    raise ScenarioError(msg)
+
+
+def _check_seed(seed: Any) -> int:
+    """A seed as an int: whole numbers >= 0 only (1.7, True, 'abc' are refused)."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    msg = f"seed = {seed!r}: a seed is a whole number >= 0, e.g. seed=3"
+    raise ScenarioError(msg)
 
 
 def _request_table(
