@@ -12,6 +12,7 @@ from typing import Any
 
 from idrt.errors import ScenarioError
 from idrt.experiments import ExperimentError
+from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "add_backend_options",
@@ -20,6 +21,7 @@ __all__ = [
     "kpi_table",
     "mean_ci_text",
     "parse_overrides",
+    "plain_number",
     "progress_enabled",
 ]
 
@@ -40,10 +42,29 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
     return overrides
 
 
+def plain_number(value: float, signed: bool = False, digits: int = 3) -> str:
+    """A number with about ``digits`` significant digits, never in e-notation.
+
+    Examples
+    --------
+    >>> plain_number(1983.6), plain_number(2.2841), plain_number(-0.01234, signed=True)
+    ('1,984', '2.28', '-0.0123')
+    """
+    if value != value:  # nan
+        return "-"
+    sign = "+" if signed else ""
+    if value == 0 or math.isinf(value):
+        return f"{value:{sign}.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:{sign},.{decimals}f}"
+
+
 def format_kpi(key: str, value: float) -> str:
     """One KPI value as text: shares in %, seconds with minutes, counts plain."""
     if value != value:  # nan
         return "-"
+    if key in MONEY_KPIS:
+        return f"{value:,.0f}"
     if key.endswith("_share"):
         return f"{value:.1%}"
     if key.endswith("_s"):

@@ -11,7 +11,21 @@ from idrt.plot import save_run_figures
 from idrt.scenario import Scenario
 from idrt.sim import build_network, simulate
 
-__all__ = ["register"]
+__all__ = ["cost_lines", "register"]
+
+
+def cost_lines(summary, cost) -> str:
+    """The money a planner reads first: cost and subsidy per rider, per day and year."""
+    cur = cost.currency
+    year = cost.service_days_per_year
+    return (
+        f"cost per rider {summary.cost_per_rider:,.0f} {cur}, subsidy per rider "
+        f"{summary.subsidy_per_rider:,.0f} {cur} (fare {cost.fare_per_rider:,.0f} {cur}, "
+        f"farebox recovery {summary.farebox_recovery_share:.1%})\n"
+        f"cost per day {summary.cost_per_day:,.0f} {cur}, per year "
+        f"{summary.cost_per_day * year:,.0f} {cur} ({year:g} service days); unit costs from "
+        "[cost], illustrative defaults: see docs/cost.md"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -30,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
         f"simulated in {result.wall_s:.2f} s"
     )
     print(kpi_table(summary, scn.reference))
+    print(cost_lines(summary, scn.cost))
     print(f"tables, plots and resolved scenario written to {out}/")
     return 0
 

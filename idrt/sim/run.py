@@ -158,6 +158,9 @@ def simulate(
     extra = {}
     if movement is not None:
         extra["signal_passages"] = movement.passage_table()
+        cits = scenario.cits
+        if cits.adaptive_signals or cits.bus_priority or cits.realtime_info:
+            extra["equipped_intersections"] = int(expected.equipped.sum())
     return Result(
         requests=_request_table(frame, engine, net, svc.late_pickup_tolerance_s),
         vehicles=_vehicle_table(engine, net, depots),
