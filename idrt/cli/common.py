@@ -16,6 +16,7 @@ from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "add_backend_options",
+    "area_table",
     "format_kpi",
     "grid_option",
     "kpi_table",
@@ -88,6 +89,39 @@ def kpi_table(summary, reference) -> str:
     col = max(len(r[1]) for r in rows)
     head = f"{'kpi':<{width}}  {'simulated':>{col}}" + ("  reference" if reference else "")
     lines = [head] + [f"{k:<{width}}  {v:>{col}}  {r}".rstrip() for k, v, r in rows]
+    return "\n".join(lines)
+
+
+AREA_TABLE_KPIS = (
+    "requests",
+    "served_share",
+    "wait_mean_s",
+    "wait_p95_s",
+    "passengers",
+    "vehicle_km",
+    "cost_per_rider",
+    "subsidy_per_rider",
+)
+
+
+def area_table(table, kpis: Sequence[str] = AREA_TABLE_KPIS) -> str:
+    """KPIs by area (``Result.summary(by="area")``) as aligned text, one column per area."""
+    kpis = [k for k in kpis if k in table.columns]
+    areas = [str(a) for a in table.index]
+    cells = [[format_kpi(k, float(table.loc[a, k])) for a in table.index] for k in kpis]
+    width = max(len(k) for k in [*kpis, "kpi by area"])
+    cols = [max(len(a), *(len(row[j]) for row in cells)) for j, a in enumerate(areas)]
+    lines = [
+        "kpi by area".ljust(width)
+        + "".join(f"  {a:>{w}}" for a, w in zip(areas, cols, strict=True))
+    ]
+    for k, row in zip(kpis, cells, strict=True):
+        lines.append(
+            k.ljust(width) + "".join(f"  {c:>{w}}" for c, w in zip(row, cols, strict=True))
+        )
+    lines.append(
+        "(requests by origin; vehicle-km by where each link driven lies; cost shared by vehicle-km)"
+    )
     return "\n".join(lines)
 
 

@@ -202,7 +202,23 @@ def sizing_cost_lines(report, scn) -> list[str]:
         f"{at['subsidy_per_rider'].mean():,.0f} {cur}",
         f"one bus more or less: {bus_year:,.0f} {cur} a year (vehicle and driver; "
         "its kilometres come on top)",
+        *_area_lines(at),
     ]
+
+
+def _area_lines(at) -> list[str]:
+    """Per-area means (``base_*``, ``expansion_*`` KPIs) of the runs at one size."""
+    from idrt.cli.common import format_kpi
+
+    out = []
+    for area in ("base", "expansion"):
+        cols = [c for c in at.columns if c.startswith(f"{area}_")]
+        if cols:
+            text = ", ".join(
+                f"{c.removeprefix(area + '_')} {format_kpi(c, at[c].mean())}" for c in cols
+            )
+            out.append(f"{area} area (by request origin): {text}")
+    return out
 
 
 # ----------------------------------------------------------------------- plot

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from idrt.cli.common import kpi_table, parse_overrides
+from idrt.cli.common import area_table, kpi_table, parse_overrides
 from idrt.plot import save_run_figures
 from idrt.scenario import Scenario
 from idrt.sim import build_network, simulate
@@ -45,6 +45,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(kpi_table(summary, scn.reference))
     print(cost_lines(summary, scn.cost))
+    if scn.expansion.area or args.zones:
+        table = result.summary(by="area", zones=args.zones, network=net)
+        table.to_csv(out / "summary_by_area.csv")
+        print(area_table(table))
     print(f"tables, plots and resolved scenario written to {out}/")
     return 0
 
@@ -57,6 +61,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     run.add_argument("--out", help="output folder (default: the scenario's output.dir)")
+    run.add_argument(
+        "--zones",
+        help="GeoJSON of zones: also print KPIs per zone (default: per base and expansion "
+        "area when the scenario has one)",
+    )
     run.add_argument(
         "--set",
         action="append",

@@ -66,7 +66,9 @@ class Result:
     )
     equipped_intersections: int = 0
 
-    def summary(self, by: str | None = None, *, zones: Any = None) -> pd.Series | pd.DataFrame:
+    def summary(
+        self, by: str | None = None, *, zones: Any = None, network: Any = None
+    ) -> pd.Series | pd.DataFrame:
         """Headline KPIs (see :func:`summarize`) and money KPIs (:mod:`idrt.sim.costs`).
 
         Parameters
@@ -77,6 +79,9 @@ class Result:
         zones
             With ``by="area"``: a zones layer (GeoJSON path or GeoDataFrame)
             to split by instead of the service and expansion areas.
+        network
+            With ``by="area"``: the run's network (built from the scenario
+            when omitted).
         """
         if by is not None:
             from idrt.sim.areas import summary_by_area
@@ -84,9 +89,12 @@ class Result:
             if by != "area":
                 msg = f"summary(by={by!r}): only by='area' is supported"
                 raise ValueError(msg)
-            return summary_by_area(self, zones=zones)
+            return summary_by_area(self, zones=zones, network=network)
         kpis = summarize(self.requests, self.vehicles, self.service_hours, self.signal_passages)
-        return pd.concat([kpis, cost_summary(self, kpis)]).rename("kpi")
+        from idrt.sim.areas import area_kpis
+
+        parts = [kpis, cost_summary(self, kpis), area_kpis(self)]
+        return pd.concat([p for p in parts if len(p)]).rename("kpi")
 
     def intersection_delays(self) -> pd.DataFrame:
         """Realised signal delay per intersection: passages and mean delay, s.
