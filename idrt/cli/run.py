@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from idrt import geo
 from idrt.cli.common import area_table, kpi_table, parse_overrides
 from idrt.plot import save_run_figures
 from idrt.scenario import Scenario
@@ -37,6 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out or scn.output.dir)
     result.save(out)
     save_run_figures(result, net, out)
+    geo.export(result, net, out / "geo")
     summary = result.summary()
     print(
         f"scenario {scn.name!r} (hash {scn.content_hash()}), seed {result.seed}: "
@@ -49,7 +51,10 @@ def _run(args: argparse.Namespace) -> int:
         table = result.summary(by="area", zones=args.zones, network=net)
         table.to_csv(out / "summary_by_area.csv")
         print(area_table(table))
-    print(f"tables, plots and resolved scenario written to {out}/")
+    print(
+        f"tables, plots, GIS layers (geo/*.geojson, for QGIS) and resolved scenario "
+        f"written to {out}/"
+    )
     return 0
 
 
