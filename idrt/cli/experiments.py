@@ -237,23 +237,31 @@ def _plot(args: argparse.Namespace) -> int:
         raise ExperimentError(msg)
     runs = RunStore(folder).load()
     ys = args.y or ["wait"]
+    grids = [(p, rows) for p, rows in plot.split_grids(runs) if p]
     try:
         x = plot.resolve_column(runs, args.x)
-        fig, axes = plt.subplots(
-            len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
-        )
-        for y, ax in zip(ys, axes[:, 0], strict=True):
-            if y == "wait":
-                plot.wait_curves(runs, x, by=args.by, ax=ax, target_s=args.target)
-            else:
-                plot.kpi_curves(runs, x, y, by=args.by, ax=ax, target=args.target)
+        grids = [(p, rows) for p, rows in grids if x in p]
+        if not grids:
+            msg = f"no grid of {folder} sweeps {x!r}"
+            raise KeyError(msg)
+        for i, (params, rows) in enumerate(grids):
+            fig, axes = plt.subplots(
+                len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
+            )
+            for y, ax in zip(ys, axes[:, 0], strict=True):
+                if y == "wait":
+                    plot.wait_curves(rows, x, by=args.by, ax=ax, target_s=args.target)
+                else:
+                    plot.kpi_curves(rows, x, y, by=args.by, ax=ax, target=args.target)
+            stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
+            if len(grids) > 1:  # one figure per grid: runs of different grids never mix
+                stem = f"{stem}_grid{i + 1}"
+                print(f"grid {i + 1}: {', '.join(params)} ({len(rows)} runs)")
+            for p in plot.save(fig, stem, formats=args.format):
+                print(f"wrote {p}")
+            plt.close(fig)
     except KeyError as exc:
         raise ExperimentError(str(exc.args[0])) from exc
-    stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
-    paths = plot.save(fig, stem, formats=args.format)
-    plt.close(fig)
-    for p in paths:
-        print(f"wrote {p}")
     return 0
 
 

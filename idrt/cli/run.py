@@ -55,6 +55,10 @@ def _run(args: argparse.Namespace) -> int:
         f"tables, plots, GIS layers (geo/*.geojson, for QGIS) and resolved scenario "
         f"written to {out}/"
     )
+    if not args.no_report:
+        from idrt.report import write_report
+
+        print(f"report: {write_report(out)}")
     return 0
 
 
@@ -66,6 +70,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     run.add_argument("--out", help="output folder (default: the scenario's output.dir)")
+    run.add_argument(
+        "--no-report", action="store_true", help="do not write report.html (saves a few seconds)"
+    )
     run.add_argument(
         "--zones",
         help="GeoJSON of zones: also print KPIs per zone (default: per base and expansion "
