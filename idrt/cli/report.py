@@ -11,7 +11,7 @@ def _report(args: argparse.Namespace) -> int:
     from idrt.report import report_kind, write_report
 
     kind = report_kind(args.folder)
-    path = write_report(args.folder, args.out, baseline=args.baseline)
+    path = write_report(args.folder, args.out, baseline=args.baseline, basemap=args.basemap)
     print(f"{kind} report written to {path} (self-contained: opens offline in any browser)")
     return 0
 
@@ -29,5 +29,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--baseline",
         help="run reports: another run folder; intersections are coloured by delay saved",
+    )
+    p.add_argument(
+        "--basemap",
+        action="store_true",
+        help="run reports: add a map on OpenStreetMap tiles (they load only when online)",
     )
     p.set_defaults(func=_report)

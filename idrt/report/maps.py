@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["service_map_figure", "vehicle_positions"]
+__all__ = ["basemap_figure", "service_map_figure", "vehicle_positions"]
 
 
 def vehicle_positions(legs: pd.DataFrame, network, times_s: np.ndarray, vehicles) -> np.ndarray:
@@ -253,4 +253,47 @@ def service_map_figure(
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         plot_bgcolor="white",
     )
+    return fig
+
+
+def basemap_figure(result, network, *, intersections: pd.DataFrame | None = None):
+    """The run on an OpenStreetMap basemap (needs the internet and WebGL to show tiles).
+
+    Only with ``idrt report --basemap``: the page then loads map tiles from
+    tile.openstreetmap.org when opened; everything else stays offline.
+    Layers: service and expansion areas, rejected requests, intersections
+    coloured by mean delay.
+    """
+    import plotly.graph_objects as go
+
+    from idrt import geo
+    from idrt.sim.areas import scenario_areas
+
+    fig = go.Figure()
+    for name, geom in scenario_areas(result.scenario, network):
+        for i, poly in enumerate(getattr(geom, "geoms", [geom])):
+            lon, lat = np.asarray(poly.exterior.xy)
+            fig.add_trace(go.Scattermap(lon=lon, lat=lat, mode="lines", name=f"{name} area",
+                                        legendgroup=name, showlegend=i == 0))  # fmt: skip
+    req = result.requests
+    rejected = req[req["status"].astype(str) == "rejected"]
+    if len(rejected):
+        idx = np.asarray(network.index_of(rejected["origin_node"].to_numpy(np.int64)))
+        fig.add_trace(go.Scattermap(lon=network.lon[idx], lat=network.lat[idx], mode="markers",
+                                    marker={"color": "#d62728", "size": 6},
+                                    name=f"rejected ({len(rejected)})"))  # fmt: skip
+    inter = intersections if intersections is not None else geo.intersections_table(result, network)
+    if len(inter):
+        fig.add_trace(
+            go.Scattermap(lon=inter["lon"], lat=inter["lat"], mode="markers",
+                          name="signals: mean delay (s)",
+                          marker={"size": 9, "color": inter["delay_mean_s"].fillna(0),
+                                  "colorscale": "YlOrRd", "showscale": True})
+        )  # fmt: skip
+    fig.update_layout(
+        title=f"{result.scenario.name} on OpenStreetMap (tiles load when online)",
+        map={"style": "open-street-map", "zoom": 11,
+             "center": {"lon": float(np.mean(network.lon)), "lat": float(np.mean(network.lat))}},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )  # fmt: skip
     return fig

@@ -62,6 +62,7 @@ def write_report(
     out: str | os.PathLike[str] | None = None,
     *,
     baseline: str | os.PathLike[str] | None = None,
+    basemap: bool = False,
 ) -> Path:
     """Write the HTML report of a run, sweep or compare folder.
 
@@ -74,6 +75,9 @@ def write_report(
     baseline
         Run reports only: another run folder (say, without C-ITS) to colour
         the intersections by the delay saved against it.
+    basemap
+        Run reports only: add a second map on OpenStreetMap tiles (they load
+        only when the page is opened online; the rest stays offline).
 
     Returns
     -------
@@ -84,7 +88,7 @@ def write_report(
     kind = report_kind(folder)
     target = Path(out) if out is not None else folder / "report.html"
     if kind == "run":
-        page = _run_page(folder, baseline)
+        page = _run_page(folder, baseline, basemap)
     elif kind == "sweep":
         page = _sweep_page(folder)
     else:
@@ -161,7 +165,7 @@ def run_intervals(requests: pd.DataFrame) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _run_page(folder: Path, baseline) -> Page:
+def _run_page(folder: Path, baseline, basemap: bool = False) -> Page:
     from idrt import geo
     from idrt.report import charts
     from idrt.report.maps import service_map_figure
@@ -197,6 +201,12 @@ def _run_page(folder: Path, baseline) -> Page:
            else "")
     )  # fmt: skip
     page.chart(service_map_figure(result, net, intersections=inter, delay_saved=saved), height=760)
+    if basemap:
+        from idrt.report.maps import basemap_figure
+
+        page.heading("On OpenStreetMap (online only)")
+        page.text("Map tiles © OpenStreetMap contributors; they load only when online.")
+        page.chart(basemap_figure(result, net, intersections=inter), height=640)
 
     page.heading("Key figures")
     ci = run_intervals(result.requests)

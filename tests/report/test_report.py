@@ -95,3 +95,10 @@ def test_format_value():
     assert format_value("wait_p95_s", 1193.0) == "19.9 min"
     assert format_value("subsidy_per_rider", -415.2) == "-415 KRW"
     assert format_value("vehicle_km", float("nan")) == "-"
+
+
+def test_basemap_only_on_request(report_run, tmp_path):
+    plain = (report_run / "report.html").read_text()
+    assert '"style":"open-street-map"' not in plain
+    path = write_report(report_run, tmp_path / "online.html", basemap=True)
+    assert '"style":"open-street-map"' in path.read_text()
