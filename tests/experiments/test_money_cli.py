@@ -54,3 +54,23 @@ def test_size_fleet_prints_the_money_at_the_size_found(tmp_path, capsys):
 )  # fmt: skip
 def test_plain_number(value, signed, text):
     assert plain_number(value, signed) == text
+
+
+def test_size_fleet_expansion_prints_the_areas(tmp_path, capsys):
+    from tests.experiments.test_cli import REPO
+
+    code = main(
+        [
+            "size-fleet", str(REPO / "experiments" / "expansion_namdong.toml"),
+            "--max-reject", "0.5", "--workers", "0", "--no-progress",
+            "--out", str(tmp_path), "--max-size", "3",
+            "--set", "service.end_h=9", "--set", "demand.trips_per_day=40",
+            "--set", "expansion.trips_per_day=20", "--set", "expansion.fleet_size=1",
+            "--set", "traffic.signals=\"none\"", "--set", "traffic.profile=\"\"",
+            "--set", "fleet.size=2",
+        ]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "expansion area (by request origin): requests" in text
+    assert "base area (by request origin): requests" in text

@@ -103,3 +103,30 @@ def test_run_report_screenshot_is_not_blank(report_run: Path, tmp_path):
         colours = np.unique((band * 255).astype(np.uint8).reshape(-1, 3), axis=0)
         assert len(colours) > 50  # lines, markers, text: not an empty page
         assert band.std() > 0.05
+
+
+def test_sweep_and_compare_reports_in_the_browser(tmp_path):
+    from idrt.cli import main
+    from tests.experiments.test_cli import _tiny
+
+    a = _tiny(tmp_path, "a.toml")
+    b = a.read_text().replace("size = 2", "size = 3").replace('name = "tiny"', 'name = "more"')
+    (tmp_path / "b.toml").write_text(b)
+    sweep, cmp = tmp_path / "sweep", tmp_path / "cmp"
+    common = ["--seeds", "2", "--workers", "0", "--no-progress"]
+    assert main(["sweep", str(a), "--grid", "fleet.size=1,2", "--out", str(sweep), *common]) == 0
+    assert main(["compare", str(a), str(tmp_path / "b.toml"), "--out", str(cmp), *common]) == 0
+    for folder, charts in ((sweep, 2), (cmp, 1)):
+        assert main(["report", str(folder)]) == 0
+        dom, console = open_page(BINARY, folder / "report.html")
+        assert console == [], console
+        cells = _Cells("none")
+        cells.feed(dom)
+        assert cells.charts == charts
+    # the comparison's numbers are compare.csv's
+    table = pd.read_csv(cmp / "compare.csv").set_index("kpi")
+    cells = _Cells("compare-more")
+    cells.feed(dom)
+    assert cells.cells
+    for kpi, (value, _) in cells.cells.items():
+        assert value == pytest.approx(table.loc[kpi, "mean_a"], rel=1e-12, nan_ok=True)
