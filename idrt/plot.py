@@ -214,11 +214,13 @@ def occupancy_over_day(result, *, ax=None, bin_s: float = 300.0):
     right.set_ylim(0, fleet * 1.15 + 0.5)
     ax.grid(True, alpha=0.3)
     lines = ax.get_lines() + right.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper right", fontsize="small")
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize="small")
     ax.right_axis = right
     km = float(result.vehicles["km"].sum())
     mean_occ = float(result.vehicles["pax_km"].sum()) / km if km else float("nan")
-    ax.set_title(f"Occupancy over the day (mean occupancy {mean_occ:.2f} riders per vehicle-km)")
+    ax.set_title(
+        f"Occupancy over the day (mean occupancy {mean_occ:.2f}: passenger-km per vehicle-km)"
+    )
     return ax
 
 

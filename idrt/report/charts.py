@@ -45,7 +45,7 @@ def occupancy(result, bin_s: float = 300.0):
     fig.add_trace(go.Scatter(x=t / 3600, y=busy, name="vehicles carrying riders", yaxis="y2"))
     fig.update_layout(
         title=f"Occupancy over the day (mean occupancy {result.summary()['mean_occupancy']:.2f} "
-        "riders per vehicle-km)",
+        "passenger-km per vehicle-km)",
         xaxis_title="time of day (h)",
         yaxis={"title": "riders on board", "rangemode": "tozero"},
         yaxis2={"title": "vehicles carrying riders", "overlaying": "y", "side": "right",
