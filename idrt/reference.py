@@ -23,12 +23,14 @@ import re
 import pandas as pd
 
 __all__ = [
+    "AREA_KPI_PREFIXES",
     "EVENT_COLUMNS",
     "KPIS",
     "PASSAGE_COLUMNS",
     "REQUEST_COLUMNS",
     "VEHICLE_COLUMNS",
     "cli_reference",
+    "documented_kpi",
     "markdown_table",
     "scenario_keys",
     "unit_of",
@@ -136,8 +138,34 @@ KPIS: dict[str, tuple[str, str]] = {
     "transit_door_to_door_mean_s": ("s", "mean door to door by today's transit"),
     "drt_time_saved_mean_s": ("s", "transit minus DRT door to door, mean per rider"),
     "faster_than_transit_share": ("0-1", "served riders faster by DRT than by transit"),
+    "vehicle_hours": ("h", "vehicle-hours the cost is counted on (on duty, or service hours)"),
+    "operating_cost_per_day": ("currency", "capital + drivers + energy + maintenance, per day"),
+    "cits_cost_per_day": ("currency", "equipped C-ITS intersections' annual cost / service days"),
+    "cost_per_day": ("currency", "operating + C-ITS cost per day"),
+    "cost_per_rider": ("currency", "cost per day / passengers"),
+    "cost_per_vehicle_hour": ("currency", "cost per day / vehicle-hours"),
+    "cost_per_vehicle_km": ("currency", "cost per day / vehicle-km"),
+    "fare_revenue_per_day": ("currency", "fare x passengers"),
+    "farebox_recovery_share": ("0-1", "fare revenue / cost"),
+    "subsidy_per_day": ("currency", "cost - fare revenue, per day"),
+    "subsidy_per_rider": ("currency", "subsidy per day / passengers"),
 }
-"""KPIs of ``Result.summary()``: name → (unit, meaning)."""
+"""KPIs of ``Result.summary()``: name → (unit, meaning).
+
+Scenarios with an expansion area also report ``base_<kpi>`` and
+``expansion_<kpi>`` for the KPIs of :data:`AREA_KPI_PREFIXES`' areas (requests by
+origin area): same unit and meaning, restricted to that area.
+"""
+
+AREA_KPI_PREFIXES = ("base_", "expansion_")
+"""Prefixes of the per-area KPIs of expansion scenarios (see :data:`KPIS`)."""
+
+
+def documented_kpi(name: str) -> bool:
+    """Whether a KPI name is in :data:`KPIS`, directly or as an area prefix of one."""
+    if name in KPIS:
+        return True
+    return any(name.startswith(p) and name[len(p) :] in KPIS for p in AREA_KPI_PREFIXES)
 
 _UNITS = (
     ("_kmh", "km/h"),

@@ -39,6 +39,7 @@ from idrt.traffic.config import CITSConfig, TrafficConfig
 __all__ = [
     "SECTIONS",
     "CITSConfig",
+    "CostConfig",
     "DemandConfig",
     "DispatchConfig",
     "ExpansionConfig",
@@ -341,6 +342,61 @@ class TransitConfig:
 
 
 @dataclass(frozen=True)
+class CostConfig:
+    """What the service costs and earns (``[cost]``), in ``currency`` units.
+
+    The defaults are illustrative Korean won; ``docs/cost.md`` gives each
+    one's source or marks it a placeholder. Replace them with the
+    operator's figures before a number goes to a council. Cost KPIs are
+    computed by :mod:`idrt.sim.costs`.
+
+    Attributes
+    ----------
+    currency : str
+        Label printed with money figures.
+    vehicle_capital_per_day : float
+        Purchase (or lease) of one vehicle spread over its life, per service
+        day and vehicle.
+    driver_wage_per_hour : float
+        Employer's cost of a driver per hour of the service day (one driver
+        per vehicle for the service hours).
+    energy_per_km, maintenance_per_km : float
+        Fuel or electricity, and maintenance and tyres, per vehicle-km.
+    fare_per_rider : float
+        Fare paid per passenger carried (a group of three pays three fares).
+    cits_cost_per_intersection_per_year : float
+        Equipment and operation of one C-ITS intersection per year, annualised;
+        counted only when a C-ITS effect is switched on.
+    service_days_per_year : float
+        Service days in a year, for annual figures.
+    """
+
+    currency: str = "KRW"
+    vehicle_capital_per_day: float = 60_000.0
+    driver_wage_per_hour: float = 20_000.0
+    energy_per_km: float = 120.0
+    maintenance_per_km: float = 100.0
+    fare_per_rider: float = 1_800.0
+    cits_cost_per_intersection_per_year: float = 3_000_000.0
+    service_days_per_year: float = 365.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "currency":
+                continue
+            if not math.isfinite(value) or value < 0:
+                msg = f"cost.{f.name} = {value!r}: must be a finite number >= 0"
+                raise ScenarioError(msg)
+        if self.service_days_per_year <= 0:
+            msg = (
+                f"cost.service_days_per_year = {self.service_days_per_year!r}: must be > 0 "
+                "(e.g. 365, or 250 for weekdays only)"
+            )
+            raise ScenarioError(msg)
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """Where results go.
 
@@ -367,6 +423,7 @@ _SECTIONS = {
     "cits": CITSConfig,
     "expansion": ExpansionConfig,
     "transit": TransitConfig,
+    "cost": CostConfig,
     "output": OutputConfig,
 }
 SECTIONS = _SECTIONS
@@ -401,6 +458,7 @@ class Scenario:
     cits: CITSConfig = field(default_factory=CITSConfig)
     expansion: ExpansionConfig = field(default_factory=ExpansionConfig)
     transit: TransitConfig = field(default_factory=TransitConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)

@@ -14,12 +14,14 @@ from idrt.cli.common import (
     grid_option,
     mean_ci_text,
     parse_overrides,
+    plain_number,
     progress_enabled,
 )
 from idrt.cli.output import check_output_folder
 from idrt.experiments import ExperimentError
+from idrt.sim.costs import MONEY_KPIS
 
-__all__ = ["format_comparison", "register"]
+__all__ = ["cost_delta_lines", "format_comparison", "register", "sizing_cost_lines"]
 
 
 # ---------------------------------------------------------------------- sweep
@@ -175,6 +177,7 @@ def _size_fleet(args: argparse.Namespace) -> int:
         )
         return 130
     print(report)
+    print("\n".join(sizing_cost_lines(report, scn)))
     print(f"(runs stored in {out}/)")
     if not report.met:
         print(
@@ -185,6 +188,43 @@ def _size_fleet(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def sizing_cost_lines(report, scn) -> list[str]:
+    """Money at the size found: cost and subsidy per day, per year and per rider."""
+    runs = report.runs
+    if "cost_per_day" not in runs.columns or report.parameter not in runs.columns:
+        return []
+    cost, cur = scn.cost, scn.cost.currency
+    year = cost.service_days_per_year
+    at = runs[runs[report.parameter] == report.best_size]
+    hours = scn.service.end_h - scn.service.start_h
+    bus_year = (cost.vehicle_capital_per_day + hours * cost.driver_wage_per_hour) * year
+    return [
+        f"money at {report.parameter} = {report.best_size} (mean of {len(at)} runs): "
+        f"{at['cost_per_day'].mean():,.0f} {cur} a day, "
+        f"{at['cost_per_day'].mean() * year:,.0f} {cur} a year; cost per rider "
+        f"{at['cost_per_rider'].mean():,.0f} {cur}, subsidy per rider "
+        f"{at['subsidy_per_rider'].mean():,.0f} {cur}",
+        f"one bus more or less: {bus_year:,.0f} {cur} a year (vehicle and driver; "
+        "its kilometres come on top)",
+        *_area_lines(at),
+    ]
+
+
+def _area_lines(at) -> list[str]:
+    """Per-area means (``base_*``, ``expansion_*`` KPIs) of the runs at one size."""
+    from idrt.cli.common import format_kpi
+
+    out = []
+    for area in ("base", "expansion"):
+        cols = [c for c in at.columns if c.startswith(f"{area}_")]
+        if cols:
+            text = ", ".join(
+                f"{c.removeprefix(area + '_')} {format_kpi(c, at[c].mean())}" for c in cols
+            )
+            out.append(f"{area} area (by request origin): {text}")
+    return out
 
 
 # ----------------------------------------------------------------------- plot
@@ -203,23 +243,31 @@ def _plot(args: argparse.Namespace) -> int:
         raise ExperimentError(msg)
     runs = RunStore(folder).load()
     ys = args.y or ["wait"]
+    grids = [(p, rows) for p, rows in plot.split_grids(runs) if p]
     try:
         x = plot.resolve_column(runs, args.x)
-        fig, axes = plt.subplots(
-            len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
-        )
-        for y, ax in zip(ys, axes[:, 0], strict=True):
-            if y == "wait":
-                plot.wait_curves(runs, x, by=args.by, ax=ax, target_s=args.target)
-            else:
-                plot.kpi_curves(runs, x, y, by=args.by, ax=ax, target=args.target)
+        grids = [(p, rows) for p, rows in grids if x in p]
+        if not grids:
+            msg = f"no grid of {folder} sweeps {x!r}"
+            raise KeyError(msg)
+        for i, (params, rows) in enumerate(grids):
+            fig, axes = plt.subplots(
+                len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
+            )
+            for y, ax in zip(ys, axes[:, 0], strict=True):
+                if y == "wait":
+                    plot.wait_curves(rows, x, by=args.by, ax=ax, target_s=args.target)
+                else:
+                    plot.kpi_curves(rows, x, y, by=args.by, ax=ax, target=args.target)
+            stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
+            if len(grids) > 1:  # one figure per grid: runs of different grids never mix
+                stem = f"{stem}_grid{i + 1}"
+                print(f"grid {i + 1}: {', '.join(params)} ({len(rows)} runs)")
+            for p in plot.save(fig, stem, formats=args.format):
+                print(f"wrote {p}")
+            plt.close(fig)
     except KeyError as exc:
         raise ExperimentError(str(exc.args[0])) from exc
-    stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
-    paths = plot.save(fig, stem, formats=args.format)
-    plt.close(fig)
-    for p in paths:
-        print(f"wrote {p}")
     return 0
 
 
@@ -251,7 +299,7 @@ def _compare(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted" + (f": finished runs are stored in {out}/" if out else ""))
         return 130
-    print(format_comparison(table))
+    print(format_comparison(table, cost=scenarios[0].cost))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)
@@ -259,8 +307,12 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_comparison(table) -> str:
-    """The table of :func:`idrt.compare` as aligned text, one block per scenario."""
+def format_comparison(table, cost=None) -> str:
+    """The table of :func:`idrt.compare` as aligned text, one block per scenario.
+
+    With ``cost`` (the baseline's ``[cost]``), each block ends with the money
+    difference per day and per year.
+    """
 
     def fmt(kpi: str, v: float, signed: bool = False) -> str:
         if v is None or math.isnan(v):
@@ -270,7 +322,9 @@ def format_comparison(table) -> str:
             return f"{v * 100:{sign},.2f} pp" if signed else f"{v:.1%}"
         if kpi.endswith("_s"):
             return f"{v:{sign},.0f} s"
-        return f"{v:{sign},.3g}"
+        if kpi in MONEY_KPIS:
+            return f"{v:{sign},.0f}"
+        return plain_number(v, signed)
 
     blocks = []
     for name, group in table.groupby("scenario", sort=False):
@@ -294,8 +348,32 @@ def format_comparison(table) -> str:
                 "  ".join([first, *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
             )
         lines.append("(* the 95% interval of the paired difference excludes 0)")
+        if cost is not None:
+            lines += cost_delta_lines(group, cost)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def cost_delta_lines(group, cost) -> list[str]:
+    """What B saves or costs against A, per day and per year (money rows of a comparison)."""
+    rows = group.set_index("kpi")
+    if "cost_per_day" not in rows.index:
+        return []
+    r = rows.loc["cost_per_day"]
+    cur, year = cost.currency, cost.service_days_per_year
+    verb = "saves" if r["diff"] < 0 else "costs"
+    out = [
+        f"money: {r['scenario']} {verb} {abs(r['diff']):,.0f} {cur} a day "
+        f"(95% CI {r['ci_low']:+,.0f} to {r['ci_high']:+,.0f}), {abs(r['diff']) * year:,.0f} "
+        f"{cur} a year over {year:g} service days"
+    ]
+    if "subsidy_per_rider" in rows.index:
+        s = rows.loc["subsidy_per_rider"]
+        out.append(
+            f"subsidy per rider {s['mean_a']:,.0f} -> {s['mean_b']:,.0f} {cur} "
+            f"({s['diff']:+,.0f}; 95% CI {s['ci_low']:+,.0f} to {s['ci_high']:+,.0f})"
+        )
+    return out
 
 
 # ------------------------------------------------------------------- register

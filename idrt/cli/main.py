@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from idrt import __version__
-from idrt.cli import calibrate, demand, experiments, export, network, run
+from idrt.cli import calibrate, demand, experiments, export, network, report, run
 from idrt.errors import IdrtError, IdrtWarning, warnings_once
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = (run, demand, network, experiments, calibrate, export)
+COMMAND_MODULES = (run, demand, network, experiments, calibrate, export, report)
 """Modules whose ``register(commands)`` adds subcommands, in help order."""
 
 

@@ -6,19 +6,45 @@ import argparse
 import sys
 from pathlib import Path
 
-from idrt.cli.common import kpi_table, parse_overrides
+from idrt import geo
+from idrt.cli.common import area_table, kpi_table, parse_overrides
 from idrt.cli.output import RunFolder, rescue_folder
 from idrt.errors import OutputError
 from idrt.plot import save_run_figures
 from idrt.scenario import Scenario
 from idrt.sim import build_network, simulate
 
-__all__ = ["register"]
+__all__ = ["cost_lines", "register"]
 
 
-def _save(result, net, folder: Path) -> None:
+def cost_lines(summary, cost) -> str:
+    """The money a planner reads first: cost and subsidy per rider, per day and year."""
+    cur = cost.currency
+    year = cost.service_days_per_year
+    return (
+        f"cost per rider {summary.cost_per_rider:,.0f} {cur}, subsidy per rider "
+        f"{summary.subsidy_per_rider:,.0f} {cur} (fare {cost.fare_per_rider:,.0f} {cur}, "
+        f"farebox recovery {summary.farebox_recovery_share:.1%})\n"
+        f"cost per day {summary.cost_per_day:,.0f} {cur}, per year "
+        f"{summary.cost_per_day * year:,.0f} {cur} ({year:g} service days); unit costs from "
+        "[cost], illustrative defaults: see docs/cost.md"
+    )
+
+
+def _save(result, net, folder: Path, args: argparse.Namespace):
+    """Everything a run writes, into ``folder``; the by-area table (or None)."""
+    from idrt.report import write_report
+
     result.save(folder)
     save_run_figures(result, net, folder)
+    geo.export(result, net, folder / "geo")
+    table = None
+    if result.scenario.expansion.area or args.zones:
+        table = result.summary(by="area", zones=args.zones, network=net)
+        table.to_csv(folder / "summary_by_area.csv")
+    if not args.no_report:
+        write_report(folder)
+    return table
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -35,14 +61,14 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\nidrt: interrupted; nothing was written to {out}/", file=sys.stderr)
             return 130
         try:
-            _save(result, net, folder.staging)
+            table = _save(result, net, folder.staging, args)
             folder.commit()
         except KeyboardInterrupt:
             print(f"\nidrt: interrupted; nothing was written to {out}/", file=sys.stderr)
             return 130
         except OSError as exc:
             rescue = rescue_folder()
-            _save(result, net, rescue)
+            _save(result, net, rescue, args)
             msg = (
                 f"could not write the results to {out}/ ({type(exc).__name__}: {exc}); "
                 f"the finished run is saved in {rescue}/ instead"
@@ -55,7 +81,15 @@ def _run(args: argparse.Namespace) -> int:
         f"simulated in {result.wall_s:.2f} s"
     )
     print(kpi_table(summary, scn.reference))
-    print(f"tables, plots and resolved scenario written to {out}/")
+    print(cost_lines(summary, scn.cost))
+    if table is not None:
+        print(area_table(table))
+    print(
+        f"tables, plots, GIS layers (geo/*.geojson, for QGIS) and resolved scenario "
+        f"written to {out}/"
+    )
+    if not args.no_report:
+        print(f"report: {out / 'report.html'}")
     return 0
 
 
@@ -74,6 +108,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--force",
         action="store_true",
         help="replace an earlier run in --out (its files are removed, never mixed with new ones)",
+    )
+    run.add_argument(
+        "--no-report", action="store_true", help="do not write report.html (saves a few seconds)"
+    )
+    run.add_argument(
+        "--zones",
+        help="GeoJSON of zones: also print KPIs per zone (default: per base and expansion "
+        "area when the scenario has one)",
     )
     run.add_argument(
         "--set",

@@ -198,7 +198,10 @@ def _fmt(kpi: str, value: float) -> str:
         return f"{value:.1%}"
     if kpi.endswith("_s"):
         return f"{value:,.0f} s"
-    return f"{value:,.3g}"
+    if value == 0 or math.isinf(value):
+        return f"{value:.0f}"
+    # about three significant digits, never e-notation ("1,980", not "1.98e+03")
+    return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
 
 def _meets(value: float, op: str, target: float) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "summarize"]
+__all__ = ["Result", "cost_summary", "summarize"]
 
 EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
 PASSAGE_COLUMNS = ["time_s", "vehicle", "intersection_id", "hour", "delay_s", "expected_delay_s"]
@@ -49,6 +49,9 @@ class Result:
         (traffic model on; empty otherwise): ``time_s``, ``vehicle``,
         ``intersection_id``, ``hour``, realised ``delay_s`` and its
         expectation ``expected_delay_s`` (the day's flows), s.
+    equipped_intersections : int
+        C-ITS intersections of the run (0 when no C-ITS effect is on); the
+        C-ITS cost of :mod:`idrt.sim.costs` counts them.
     """
 
     requests: pd.DataFrame
@@ -61,10 +64,37 @@ class Result:
     signal_passages: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=PASSAGE_COLUMNS)
     )
+    equipped_intersections: int = 0
 
-    def summary(self) -> pd.Series:
-        """Headline KPIs (see :func:`summarize`)."""
-        return summarize(self.requests, self.vehicles, self.service_hours, self.signal_passages)
+    def summary(
+        self, by: str | None = None, *, zones: Any = None, network: Any = None
+    ) -> pd.Series | pd.DataFrame:
+        """Headline KPIs (see :func:`summarize`) and money KPIs (:mod:`idrt.sim.costs`).
+
+        Parameters
+        ----------
+        by : {None, "area"}
+            ``None``: one Series for the whole run. ``"area"``: one row per
+            area (see :func:`idrt.sim.areas.summary_by_area`).
+        zones
+            With ``by="area"``: a zones layer (GeoJSON path or GeoDataFrame)
+            to split by instead of the service and expansion areas.
+        network
+            With ``by="area"``: the run's network (built from the scenario
+            when omitted).
+        """
+        if by is not None:
+            from idrt.sim.areas import summary_by_area
+
+            if by != "area":
+                msg = f"summary(by={by!r}): only by='area' is supported"
+                raise ValueError(msg)
+            return summary_by_area(self, zones=zones, network=network)
+        kpis = summarize(self.requests, self.vehicles, self.service_hours, self.signal_passages)
+        from idrt.sim.areas import area_kpis
+
+        parts = [kpis, cost_summary(self, kpis), area_kpis(self)]
+        return pd.concat([p for p in parts if len(p)]).rename("kpi")
 
     def intersection_delays(self) -> pd.DataFrame:
         """Realised signal delay per intersection: passages and mean delay, s.
@@ -218,6 +248,28 @@ def _transit_kpis(served: pd.DataFrame) -> dict[str, float]:
         "drt_time_saved_mean_s": float((transit - drt)[reach].mean()) if reach.any() else nan,
         "faster_than_transit_share": float((drt < transit).mean()),
     }
+
+
+def cost_summary(result: Result, kpis: pd.Series) -> pd.Series:
+    """The money KPIs of a run (:func:`idrt.sim.costs.cost_kpis`) from its KPIs."""
+    from idrt.sim.costs import cost_kpis
+
+    cost = getattr(result.scenario, "cost", None)
+    if cost is None:
+        from idrt.scenario import CostConfig
+
+        cost = CostConfig()
+    return pd.Series(
+        cost_kpis(
+            cost,
+            fleet_size=int(kpis["fleet_size"]),
+            service_hours=result.service_hours,
+            vehicle_km=float(kpis["vehicle_km"]),
+            passengers=int(kpis["passengers"]),
+            equipped_intersections=result.equipped_intersections,
+        ),
+        name="kpi",
+    )
 
 
 def _share(served: pd.DataFrame, column: str) -> float:

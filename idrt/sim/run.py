@@ -173,6 +173,9 @@ def simulate(
     extra = {}
     if movement is not None:
         extra["signal_passages"] = movement.passage_table()
+        cits = scenario.cits
+        if cits.adaptive_signals or cits.bus_priority or cits.realtime_info:
+            extra["equipped_intersections"] = int(expected.equipped.sum())
     return Result(
         requests=requests,
         vehicles=_vehicle_table(engine, net, depots),

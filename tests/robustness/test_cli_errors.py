@@ -238,6 +238,7 @@ def test_force_through_a_symlink_keeps_the_link(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(run, "build_network", lambda scn: None)
     monkeypatch.setattr(run, "kpi_table", lambda *a: "")
+    monkeypatch.setattr(run, "cost_lines", lambda *a: "")
 
     class Summary:
         requests = 1
@@ -250,7 +251,9 @@ def test_force_through_a_symlink_keeps_the_link(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(run, "simulate", lambda *a, **k: Fake("new"))
     monkeypatch.setattr(
-        run, "_save", lambda result, net, folder: (folder / "run.json").write_text(result)
+        run,
+        "_save",
+        lambda result, net, folder, *rest: (folder / "run.json").write_text(result) and None,
     )
     target = tmp_path / "big_disk" / "out"
     _earlier_run(target)
@@ -284,7 +287,7 @@ def test_a_finished_run_that_cannot_be_written_is_rescued(tmp_path, capsys, monk
 
     saved = []
 
-    def save(result, net, folder):
+    def save(result, net, folder, *rest):
         if not saved:
             saved.append(None)
             raise OSError(28, "No space left on device")
