@@ -26,14 +26,18 @@ class Result:
     ----------
     requests : pandas.DataFrame
         One row per request: times in seconds after midnight (``*_s``),
-        ``status`` (``served`` / ``rejected`` / ``pending``), ``reason`` for
-        rejections, ``wait_s`` (request or desired time to pickup),
-        ``walk_m``, ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
+        ``status`` (``served`` / ``rejected`` / ``pending``; with rider
+        behaviour also ``declined`` / ``cancelled`` / ``no_show``, and the
+        columns ``rider_id`` and ``attempt``), ``reason`` for rejections,
+        ``wait_s`` (request or desired time to pickup), ``walk_m``,
+        ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
     vehicles : pandas.DataFrame
         One row per vehicle: ``km``, ``empty_km``, ``pax_km``,
         ``rebalancing_km`` (driven on rebalancing moves, also in ``km`` and
         ``empty_km``), ``busy_h``, ``mean_occupancy`` (passenger-km per km),
-        ``pickups``, ``dropoffs``.
+        ``pickups``, ``dropoffs``; with shifts ``on_duty_h`` (scheduled
+        on-duty hours), with rider behaviour ``no_show_wait_h``,
+        ``no_show_km`` and ``cancel_km``.
     events : pandas.DataFrame
         The event log: ``time_s, vehicle, kind, node, request, load``
         (vehicle ``-1`` for dispatcher events).
