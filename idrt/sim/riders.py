@@ -215,7 +215,7 @@ class Riders:
         e._dispatch(new)
 
     def _add_attempt(self, row: int) -> int:
-        """Append a request row: the same rider and trip, asked now."""
+        """Append a request row: the same rider and trip, booked now."""
         e = self.engine
         t = e.trips
         now = e.env.now
@@ -224,7 +224,8 @@ class Riders:
         e.trips = TripArrays(
             request_id=np.append(t.request_id, rid),
             booking_time_s=np.append(t.booking_time_s, now),
-            request_time_s=np.append(t.request_time_s, now),
+            # a pre-booked rider asks again for the same pickup time while it is ahead
+            request_time_s=np.append(t.request_time_s, max(now, float(t.request_time_s[row]))),
             pax=np.append(t.pax, t.pax[row]),
             pickup_options=[*t.pickup_options, t.pickup_options[row]],
             dropoff_options=[*t.dropoff_options, t.dropoff_options[row]],
@@ -257,7 +258,7 @@ class Riders:
         extra["booking_time_s"] = t.booking_time_s[n0:]
         extra["request_time_s"] = t.request_time_s[n0:]
         if "prebooked" in extra.columns:
-            extra["prebooked"] = False
+            extra["prebooked"] = extra["request_time_s"] > extra["booking_time_s"]
         out = pd.concat([frame, extra], ignore_index=True)
         return out
 

@@ -138,7 +138,7 @@ def test_retries_after_refusals(net):
     for row in retried.itertuples(index=False):
         before = first.loc[(row.rider_id, row.attempt - 1)]
         assert str(before["status"]) in {"rejected", "declined"}
-        assert row.request_time_s > before["request_time_s"]
+        assert row.booking_time_s > before["booking_time_s"]
 
 
 def test_every_no_show_wastes_the_wait(net):
@@ -181,3 +181,23 @@ def test_behaviour_needs_immediate_dispatch():
         Scenario().with_overrides({"behaviour.enabled": True, "dispatch.mode": "batch"})
     with pytest.raises(ScenarioError, match="retry_probability"):
         Scenario().with_overrides({"behaviour.retry_probability": 1.5})
+
+
+def test_prebooked_riders_ask_again_for_the_same_time(net):
+    r = run(
+        net,
+        **{
+            "fleet.size": 1,
+            "demand.prebooked_share": 0.5,
+            "behaviour.enabled": True,
+            "behaviour.retry_probability": 1.0,
+        },
+    )
+    check_behaviour(r)
+    req = r.requests.set_index(["rider_id", "attempt"])
+    retried = req[req.index.get_level_values("attempt") > 1]
+    assert len(retried)
+    for (rider, attempt), row in retried.iterrows():
+        first = req.loc[(rider, attempt - 1)]
+        assert row["request_time_s"] == max(row["booking_time_s"], first["request_time_s"])
+        assert row["prebooked"] == (row["request_time_s"] > row["booking_time_s"])
