@@ -37,6 +37,10 @@ __all__ = ["Riders", "attach_riders", "remove_request_stops"]
 BEHAVIOUR_STREAM = 7
 """Second entry of the behaviour generator's seed, ``default_rng([seed, 7])``."""
 
+CANCEL_HORIZON_S = 6 * 3600.0
+"""A cancellation drawn later than this after the quoted pickup is not scheduled (the
+rider has long been picked up or cancelled for another reason), s."""
+
 STATUSES = ["served", "rejected", "declined", "cancelled", "no_show", "pending"]
 """Every status a request can end in with rider behaviour on."""
 
@@ -151,7 +155,7 @@ class Riders:
             return
         quoted = float(e.req["planned_pickup_s"][row])
         at = cancel_time(self.rng, e.env.now, quoted, cfg)
-        if math.isfinite(at) and at < float(e.req["planned_dropoff_s"][row]) + 86400.0:
+        if at < float(e.req["planned_pickup_s"][row]) + CANCEL_HORIZON_S:
             e.env.process(self._cancel_clock(row, at))
 
     def at_stop(self, vehicle, kind: int, row: int) -> bool:
