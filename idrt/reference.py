@@ -69,6 +69,8 @@ REQUEST_COLUMNS: dict[str, tuple[str, str]] = {
     "missed_promise": ("", "picked up after the promised latest pickup"),
     "late_pickup": ("", "picked up later than quoted by more than the tolerance"),
     "transit_door_to_door_s": ("s", "door to door by today's transit ([transit] gtfs)"),
+    "rider_id": ("", "the person asking ([behaviour]): repeated requests share it"),
+    "attempt": ("", "1 for a rider's first request, 2, 3, … for requests made again"),
 }
 """Columns of ``Result.requests``: name → (unit, meaning)."""
 
@@ -85,6 +87,10 @@ VEHICLE_COLUMNS: dict[str, tuple[str, str]] = {
     "pickups": ("", "pickups made"),
     "dropoffs": ("", "drop-offs made"),
     "final_node": ("", "node id at the end of the day"),
+    "no_show_wait_h": ("h", "time spent waiting for riders who did not come"),
+    "no_show_km": ("km", "driven since the previous stop towards riders who did not come"),
+    "cancel_km": ("km", "driven towards pickups cancelled while the bus was on its way"),
+    "on_duty_h": ("h", "on-duty hours of the vehicle's shifts (fleet.shifts)"),
 }
 """Columns of ``Result.vehicles``: name → (unit, meaning)."""
 
@@ -138,6 +144,18 @@ KPIS: dict[str, tuple[str, str]] = {
     "transit_door_to_door_mean_s": ("s", "mean door to door by today's transit"),
     "drt_time_saved_mean_s": ("s", "transit minus DRT door to door, mean per rider"),
     "faster_than_transit_share": ("0-1", "served riders faster by DRT than by transit"),
+    "unique_riders": ("riders", "people who asked (rider_id), counted once"),
+    "riders_carried": ("riders", "people served on some attempt"),
+    "repeat_request_share": ("0-1", "requests that are a second or later attempt"),
+    "declined": ("", "offers the rider turned down"),
+    "declined_share": ("0-1", "declined / requests"),
+    "cancelled": ("", "requests cancelled while waiting"),
+    "cancelled_share": ("0-1", "cancelled / requests"),
+    "no_show": ("", "riders who did not come to the bus"),
+    "no_show_share": ("0-1", "no-shows / requests"),
+    "no_show_wait_h": ("h", "bus time spent waiting for no-shows"),
+    "lost_km": ("km", "km driven towards no-shows and cancelled pickups"),
+    "km_per_on_duty_hour": ("km/h", "vehicle-km / on-duty hours (shifts)"),
     "vehicle_hours": ("h", "vehicle-hours the cost is counted on (on duty, or service hours)"),
     "operating_cost_per_day": ("currency", "capital + drivers + energy + maintenance, per day"),
     "cits_cost_per_day": ("currency", "equipped C-ITS intersections' annual cost / service days"),
@@ -166,6 +184,7 @@ def documented_kpi(name: str) -> bool:
     if name in KPIS:
         return True
     return any(name.startswith(p) and name[len(p) :] in KPIS for p in AREA_KPI_PREFIXES)
+
 
 _UNITS = (
     ("_kmh", "km/h"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import math
 import numbers
@@ -38,6 +39,7 @@ from idrt.traffic.config import CITSConfig, TrafficConfig
 
 __all__ = [
     "SECTIONS",
+    "BehaviourConfig",
     "CITSConfig",
     "CostConfig",
     "DemandConfig",
@@ -49,6 +51,7 @@ __all__ = [
     "RebalancingConfig",
     "Scenario",
     "ServiceConfig",
+    "ShiftConfig",
     "TrafficConfig",
     "TransitConfig",
     "resolve_data_path",
@@ -123,6 +126,27 @@ class DemandConfig:
 
 
 @dataclass(frozen=True)
+class ShiftConfig:
+    """One on-duty window of some vehicles (an entry of ``fleet.shifts``).
+
+    Attributes
+    ----------
+    vehicles : list of int
+        Vehicle indices (0-based) that work this shift; empty: every vehicle.
+    start_h, end_h : float
+        The shift, hours after midnight.
+    breaks : list of [start_h, end_h]
+        Breaks inside the shift, hours after midnight; the vehicle goes off
+        duty (returns to its depot) for each.
+    """
+
+    vehicles: list[int] = field(default_factory=list)
+    start_h: float = 0.0
+    end_h: float = 24.0
+    breaks: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     """The vehicles.
 
@@ -135,11 +159,17 @@ class FleetConfig:
     depots : list
         Where vehicles start and rest: ``[lon, lat]`` pairs in degrees, or
         node ids; vehicles are spread round-robin over them.
+    shifts : list of ShiftConfig
+        On-duty windows (``[[fleet.shifts]]`` tables with ``vehicles``,
+        ``start_h``, ``end_h``, ``breaks``); empty (the default): every
+        vehicle is on duty for the whole service hours. A vehicle named in no
+        shift is never on duty. See :mod:`idrt.sim.shifts`.
     """
 
     size: int = 8
     capacity: int = 15
     depots: list[Any] = field(default_factory=lambda: [[126.5638, 37.4934]])
+    shifts: list[ShiftConfig] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -397,6 +427,61 @@ class CostConfig:
 
 
 @dataclass(frozen=True)
+class BehaviourConfig:
+    """How riders respond to offers and waiting (``[behaviour]``; off by default).
+
+    Every default is documented with its source (or marked as a placeholder)
+    in ``docs/behaviour.md``; the formulas live in :mod:`idrt.sim.behaviour`.
+
+    Attributes
+    ----------
+    enabled : bool
+        Switch the rider model on. Off (the default), every offer is
+        accepted, nobody cancels or fails to show, and nobody asks again.
+    accept_model : {"logit", "threshold", "always"}
+        How a rider answers an offer: a binary logit on the quoted wait and
+        ride time, a threshold on both, or always yes.
+    accept_asc : float
+        Logit: utility of accepting an offer of zero wait and ride.
+    accept_beta_wait_per_min, accept_beta_ride_per_min : float
+        Logit: disutility per minute of quoted wait (request to quoted
+        pickup) and of quoted ride (quoted pickup to quoted drop-off), 1/min.
+    accept_max_wait_s, accept_max_ride_s : float
+        Threshold: longest quoted wait and ride a rider accepts, s.
+    retry_probability : float
+        Probability that a rider who was refused (no vehicle) or declined
+        asks again.
+    retry_delay_mean_s : float
+        Mean of the exponential delay before asking again, s.
+    max_attempts : int
+        Most requests one rider makes (the first included).
+    cancel_hazard_per_min : float
+        Hazard of cancelling while waiting, before the quoted pickup time, 1/min.
+    cancel_hazard_growth_per_min2 : float
+        Growth of that hazard per minute past the quoted pickup time, 1/min².
+    no_show_probability : float
+        Probability that a rider who accepted is not at the stop.
+    no_show_wait_s : float
+        How long the bus waits for a missing rider before it leaves, s.
+    """
+
+    enabled: bool = False
+    accept_model: Literal["logit", "threshold", "always"] = "logit"
+    accept_asc: float = 3.0
+    accept_beta_wait_per_min: float = 0.1
+    accept_beta_ride_per_min: float = 0.05
+    accept_max_wait_s: float = 1800.0
+    accept_max_ride_s: float = 3600.0
+    retry_probability: float = 0.5
+    retry_delay_mean_s: float = 600.0
+    max_attempts: int = 3
+    cancel_hazard_per_min: float = 0.002
+    cancel_hazard_growth_per_min2: float = 0.005
+    no_show_probability: float = 0.03
+    no_show_wait_s: float = 120.0
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """Where results go.
 
@@ -424,6 +509,7 @@ _SECTIONS = {
     "expansion": ExpansionConfig,
     "transit": TransitConfig,
     "cost": CostConfig,
+    "behaviour": BehaviourConfig,
     "output": OutputConfig,
 }
 SECTIONS = _SECTIONS
@@ -459,6 +545,7 @@ class Scenario:
     expansion: ExpansionConfig = field(default_factory=ExpansionConfig)
     transit: TransitConfig = field(default_factory=TransitConfig)
     cost: CostConfig = field(default_factory=CostConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)
@@ -677,6 +764,8 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         raise ScenarioError(msg)
     if hint is Any:
         return value
+    if dataclasses.is_dataclass(hint):
+        return _section_from_dict(name, hint, value)
     if hint is bool:
         if not isinstance(value, bool):
             msg = f"{name} = {value!r} must be true or false"
@@ -907,6 +996,8 @@ def _validate(s: Scenario) -> None:
             f"{s.fleet.capacity}; raise the capacity or drop the larger groups"
         )
         raise ScenarioError(msg)
+    _validate_behaviour(s)
+    _validate_shifts(s)
     for depot in s.fleet.depots:
         ok = isinstance(depot, int) and not isinstance(depot, bool)
         ok = ok or (
@@ -917,6 +1008,102 @@ def _validate(s: Scenario) -> None:
         if not ok:
             msg = f"fleet.depots entry {depot!r}: give [lon, lat] in degrees or a node id"
             raise ScenarioError(msg)
+
+
+def _validate_behaviour(s: Scenario) -> None:
+    b = s.behaviour
+    checks: list[tuple[bool, str]] = [
+        (
+            min(b.accept_beta_wait_per_min, b.accept_beta_ride_per_min) >= 0,
+            "behaviour.accept_beta_wait_per_min and accept_beta_ride_per_min must be >= 0 "
+            "(they are disutilities per minute)",
+        ),
+        (
+            min(b.accept_max_wait_s, b.accept_max_ride_s) > 0,
+            "behaviour.accept_max_wait_s and accept_max_ride_s must be > 0 s",
+        ),
+        (
+            0 <= b.retry_probability <= 1,
+            f"behaviour.retry_probability = {b.retry_probability}: must be in [0, 1]",
+        ),
+        (
+            b.retry_delay_mean_s > 0,
+            f"behaviour.retry_delay_mean_s = {b.retry_delay_mean_s}: must be > 0 s",
+        ),
+        (b.max_attempts >= 1, f"behaviour.max_attempts = {b.max_attempts}: must be >= 1"),
+        (
+            min(b.cancel_hazard_per_min, b.cancel_hazard_growth_per_min2) >= 0,
+            "behaviour.cancel_hazard_per_min and cancel_hazard_growth_per_min2 must be >= 0",
+        ),
+        (
+            0 <= b.no_show_probability <= 1,
+            f"behaviour.no_show_probability = {b.no_show_probability}: must be in [0, 1]",
+        ),
+        (b.no_show_wait_s >= 0, f"behaviour.no_show_wait_s = {b.no_show_wait_s}: must be >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ScenarioError(message)
+    if b.enabled and (s.dispatch.mode != "immediate" or s.dispatch.reoptimise):
+        msg = (
+            "behaviour.enabled = true works with immediate dispatch only (offers, "
+            "cancellations and no-shows are not wired into batch dispatch or "
+            're-optimisation yet); set dispatch.mode = "immediate" and '
+            "dispatch.reoptimise = false, or behaviour.enabled = false"
+        )
+        raise ScenarioError(msg)
+
+
+def _validate_shifts(s: Scenario) -> None:
+    shifts = s.fleet.shifts
+    if not shifts:
+        return
+    if s.dispatch.mode != "immediate" or s.dispatch.reoptimise:
+        msg = (
+            "fleet.shifts works with immediate dispatch only (batch dispatch and "
+            "re-optimisation do not know shift ends yet); set dispatch.mode = "
+            '"immediate" and dispatch.reoptimise = false, or remove fleet.shifts'
+        )
+        raise ScenarioError(msg)
+    if s.rebalancing.strategy not in ("none", "return_to_depot"):
+        msg = (
+            f"fleet.shifts with rebalancing.strategy = {s.rebalancing.strategy!r}: the "
+            "rebalancer would move vehicles that are off duty; use strategy "
+            '"none" or "return_to_depot" with shifts'
+        )
+        raise ScenarioError(msg)
+    n_total = s.fleet.size + s.expansion.fleet_size
+    windows: dict[int, list[tuple[float, float]]] = {}
+    for k, shift in enumerate(shifts):
+        where = f"fleet.shifts[{k}]"
+        if not 0 <= shift.start_h < shift.end_h <= 48:
+            msg = (
+                f"{where}: start_h = {shift.start_h}, end_h = {shift.end_h}; "
+                "need 0 <= start_h < end_h <= 48"
+            )
+            raise ScenarioError(msg)
+        bad = [v for v in shift.vehicles if not 0 <= v < n_total]
+        if bad:
+            msg = f"{where}.vehicles = {bad}: vehicle indices run from 0 to {n_total - 1}"
+            raise ScenarioError(msg)
+        for b0, b1 in shift.breaks:
+            if not shift.start_h < b0 < b1 < shift.end_h:
+                msg = (
+                    f"{where}.breaks entry [{b0}, {b1}] must lie inside the shift "
+                    f"({shift.start_h}–{shift.end_h} h) with start < end"
+                )
+                raise ScenarioError(msg)
+        for v in shift.vehicles or range(n_total):
+            windows.setdefault(v, []).append((shift.start_h, shift.end_h))
+    for v, spans in windows.items():
+        spans.sort()
+        for (a0, a1), (b0, _b1) in itertools.pairwise(spans):
+            if b0 < a1:
+                msg = (
+                    f"fleet.shifts: vehicle {v} has overlapping shifts {a0}–{a1} h and "
+                    f"from {b0} h; give each vehicle non-overlapping shifts"
+                )
+                raise ScenarioError(msg)
 
 
 def _toml_value(value: Any) -> str:

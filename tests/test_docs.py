@@ -35,6 +35,13 @@ def runs():
     return [
         simulate(Scenario().with_overrides(small), seed=1),  # traffic model on: passages
         simulate(Scenario().with_overrides({**small, "service.mode": "stop_based"}), seed=1),
+        # rider behaviour and shifts: statuses, rider ids, on-duty hours
+        simulate(
+            Scenario.from_toml(ROOT / "experiments" / "yeongjong_pilot.toml").with_overrides(
+                {"service.end_h": 11}
+            ),
+            seed=1,
+        ),
     ]
 
 

@@ -65,6 +65,7 @@ def cost_kpis(
     vehicle_km: float,
     passengers: int,
     equipped_intersections: int = 0,
+    vehicle_hours: float | None = None,
 ) -> dict[str, float]:
     """The money KPIs of one service day.
 
@@ -82,6 +83,9 @@ def cost_kpis(
         Riders carried (group members counted one by one).
     equipped_intersections
         C-ITS intersections paid for (0 without C-ITS).
+    vehicle_hours
+        Paid driver hours when vehicles work shifts (``fleet.shifts``: the
+        on-duty hours); ``fleet_size * service_hours`` when omitted.
 
     Returns
     -------
@@ -99,7 +103,9 @@ def cost_kpis(
     >>> k["cost_per_day"], k["cost_per_rider"], k["subsidy_per_rider"]
     (200.0, 5.0, 3.0)
     """
-    vehicle_hours = float(fleet_size) * float(service_hours)
+    if vehicle_hours is None:
+        vehicle_hours = float(fleet_size) * float(service_hours)
+    vehicle_hours = float(vehicle_hours)
     operating = (
         fleet_size * cost.vehicle_capital_per_day
         + vehicle_hours * cost.driver_wage_per_hour

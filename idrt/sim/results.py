@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "cost_summary", "summarize"]
+__all__ = ["Result", "behaviour_kpis", "cost_summary", "summarize"]
 
 EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
 PASSAGE_COLUMNS = ["time_s", "vehicle", "intersection_id", "hour", "delay_s", "expected_delay_s"]
@@ -25,14 +26,18 @@ class Result:
     ----------
     requests : pandas.DataFrame
         One row per request: times in seconds after midnight (``*_s``),
-        ``status`` (``served`` / ``rejected`` / ``pending``), ``reason`` for
-        rejections, ``wait_s`` (request or desired time to pickup),
-        ``walk_m``, ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
+        ``status`` (``served`` / ``rejected`` / ``pending``; with rider
+        behaviour also ``declined`` / ``cancelled`` / ``no_show``, and the
+        columns ``rider_id`` and ``attempt``), ``reason`` for rejections,
+        ``wait_s`` (request or desired time to pickup), ``walk_m``,
+        ``in_vehicle_s``, ``direct_s``, ``detour_ratio``.
     vehicles : pandas.DataFrame
         One row per vehicle: ``km``, ``empty_km``, ``pax_km``,
         ``rebalancing_km`` (driven on rebalancing moves, also in ``km`` and
         ``empty_km``), ``busy_h``, ``mean_occupancy`` (passenger-km per km),
-        ``pickups``, ``dropoffs``.
+        ``pickups``, ``dropoffs``; with shifts ``on_duty_h`` (scheduled
+        on-duty hours), with rider behaviour ``no_show_wait_h``,
+        ``no_show_km`` and ``cancel_km``.
     events : pandas.DataFrame
         The event log: ``time_s, vehicle, kind, node, request, load``
         (vehicle ``-1`` for dispatcher events).
@@ -178,12 +183,14 @@ def summarize(
     passengers = int(served["pax"].sum())
     km = float(vehicles["km"].sum())
     fleet_hours = len(vehicles) * service_hours
+    if "on_duty_h" in vehicles.columns:  # shifts: count on-duty hours only
+        fleet_hours = float(vehicles["on_duty_h"].sum())
     wait = served["wait_s"].to_numpy(float)
 
     def q(values: np.ndarray, p: float) -> float:
         return float(np.quantile(values, p)) if values.size else float("nan")
 
-    return pd.Series(
+    kpis = pd.Series(
         {
             "requests": n,
             "served": len(served),
@@ -223,6 +230,49 @@ def summarize(
         },
         name="kpi",
     )
+    extra = behaviour_kpis(requests, vehicles)
+    if extra:
+        kpis = pd.concat([kpis, pd.Series(extra, dtype=float)]).rename("kpi")
+    return kpis
+
+
+def behaviour_kpis(requests: pd.DataFrame, vehicles: pd.DataFrame) -> dict[str, float]:
+    """KPIs of rider behaviour and shifts; empty when the run had neither.
+
+    Returns
+    -------
+    dict
+        With rider behaviour (a ``rider_id`` column): ``unique_riders``,
+        ``riders_carried`` (riders served on some attempt),
+        ``repeat_request_share`` (requests that are a second or later
+        attempt), ``declined``, ``cancelled``, ``no_show`` and their shares of
+        the requests (``*_share``), ``no_show_wait_h`` (bus time spent
+        waiting for riders who did not come) and ``lost_km`` (km driven
+        since the previous stop towards a no-show, or towards a pickup
+        cancelled while the bus was on its way). With shifts (an
+        ``on_duty_h`` column): ``vehicle_hours`` (on-duty hours, the
+        denominator of ``passengers_per_vehicle_hour``) and
+        ``km_per_on_duty_hour``.
+    """
+    out: dict[str, float] = {}
+    n = len(requests)
+    if "rider_id" in requests.columns:
+        status = requests["status"].astype(str)
+        out["unique_riders"] = float(requests["rider_id"].nunique())
+        out["riders_carried"] = float(requests.loc[status == "served", "rider_id"].nunique())
+        out["repeat_request_share"] = float((requests["attempt"] > 1).mean()) if n else math.nan
+        for key in ("declined", "cancelled", "no_show"):
+            count = int((status == key).sum())
+            out[key] = float(count)
+            out[f"{key}_share"] = count / n if n else math.nan
+        if "no_show_wait_h" in vehicles.columns:
+            out["no_show_wait_h"] = float(vehicles["no_show_wait_h"].sum())
+            out["lost_km"] = float(vehicles["no_show_km"].sum() + vehicles["cancel_km"].sum())
+    if "on_duty_h" in vehicles.columns:
+        hours = float(vehicles["on_duty_h"].sum())
+        out["vehicle_hours"] = hours
+        out["km_per_on_duty_hour"] = float(vehicles["km"].sum()) / hours if hours else math.nan
+    return out
 
 
 def _transit_kpis(served: pd.DataFrame) -> dict[str, float]:
@@ -267,9 +317,11 @@ def cost_summary(result: Result, kpis: pd.Series) -> pd.Series:
             vehicle_km=float(kpis["vehicle_km"]),
             passengers=int(kpis["passengers"]),
             equipped_intersections=result.equipped_intersections,
+            # with shifts, drivers are paid for their on-duty hours (behaviour_kpis)
+            vehicle_hours=float(kpis["vehicle_hours"]) if "vehicle_hours" in kpis else None,
         ),
         name="kpi",
-    )
+    ).drop(["vehicle_hours"] if "vehicle_hours" in kpis else [])
 
 
 def _share(served: pd.DataFrame, column: str) -> float:

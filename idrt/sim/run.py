@@ -32,6 +32,8 @@ from idrt.sim.engine import Engine, ServiceRules, TripArrays
 from idrt.sim.oracle import TimeDependentOracle, oracle_for
 from idrt.sim.policies import attach_policies
 from idrt.sim.results import EVENT_COLUMNS, Result
+from idrt.sim.riders import STATUSES, attach_riders
+from idrt.sim.shifts import attach_shifts
 
 __all__ = ["simulate"]
 
@@ -165,20 +167,35 @@ def simulate(
         movement=movement,
     )
     attach_policies(engine, scenario, net, depots, n_requests=len(frame), generated=generated)
+    riders = attach_riders(engine, scenario, seed)
+    shifts = attach_shifts(engine, scenario, depots)
     engine.run()
     wall = time.perf_counter() - t0
-    requests = _request_table(frame, engine, net, svc.late_pickup_tolerance_s)
-    if transit_feed is not None:
-        requests["transit_door_to_door_s"] = transit_times(scenario, net, transit_feed, requests)
     extra = {}
     if movement is not None:
         extra["signal_passages"] = movement.passage_table()
         cits = scenario.cits
         if cits.adaptive_signals or cits.bus_priority or cits.realtime_info:
             extra["equipped_intersections"] = int(expected.equipped.sum())
+    requests = _request_table(
+        frame if riders is None else riders.request_frame(frame),
+        engine,
+        net,
+        svc.late_pickup_tolerance_s,
+    )
+    vehicles = _vehicle_table(engine, net, depots)
+    if riders is not None:  # rider behaviour: who asked, which attempt, what was lost
+        requests.insert(1, "rider_id", riders.rider_id)
+        requests.insert(2, "attempt", riders.attempt)
+        for key, values in riders.vehicle_columns().items():
+            vehicles[key] = values
+    if shifts is not None:
+        vehicles["on_duty_h"] = shifts.plan.on_duty_h()
+    if transit_feed is not None:
+        requests["transit_door_to_door_s"] = transit_times(scenario, net, transit_feed, requests)
     return Result(
         requests=requests,
-        vehicles=_vehicle_table(engine, net, depots),
+        vehicles=vehicles,
         events=pd.DataFrame(engine.events, columns=EVENT_COLUMNS),
         scenario=scenario,
         seed=seed,
@@ -222,7 +239,8 @@ def _request_table(
         out["prebooked"] = out["request_time_s"] > out["booking_time_s"]
     status = r["status"].copy()
     status[status == "accepted"] = "pending"
-    out["status"] = pd.Categorical(status, categories=["served", "rejected", "pending"])
+    categories = ["served", "rejected", "pending"] if engine.riders is None else STATUSES
+    out["status"] = pd.Categorical(status, categories=categories)
     out["reason"] = r["reason"]
     out["vehicle"] = r["vehicle"]
     ids = np.where(r["pickup_node"] >= 0, net.node_ids[np.maximum(r["pickup_node"], 0)], -1)
