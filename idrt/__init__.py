@@ -24,7 +24,7 @@ from idrt.errors import (
     NetworkError,
     ScenarioError,
 )
-from idrt.experiments import ExperimentError, compare, size_fleet, sweep
+from idrt.experiments import ExperimentError, RunOptions, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
@@ -39,6 +39,7 @@ __all__ = [
     "NetworkError",
     "Result",
     "RoadNetwork",
+    "RunOptions",
     "Scenario",
     "ScenarioError",
     "ServiceArea",
