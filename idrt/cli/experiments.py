@@ -97,19 +97,26 @@ def _sweep(args: argparse.Namespace) -> int:
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key]
         for k in kpis:
             m = kpi_ci(k, group)
-            cells.append(mean_ci_text(k, m.mean, m.low, m.high))
+            cells.append(_ci_text(k, m.mean, m.low, m.high))
         lines.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for r in lines:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
     print(
-        f"(mean ± 95% CI half-width over seeds, Wilson intervals for shares; {len(runs)} rows "
+        f"(mean ± 95% CI half-width over seeds; shares: mean [Wilson 95% CI]; {len(runs)} rows "
         f"in {out}/runs/)\n({interval_scope(scn)})"
     )
     x = params[0].replace(".", "_")
     print(f"plot with: idrt plot {out} --x {x} --y wait")
     return 0
+
+
+def _ci_text(kpi: str, mean: float, low: float, high: float) -> str:
+    """Shares as ``mean [low, high]`` (their Wilson interval is not symmetric)."""
+    if kpi.endswith("_share") and not (math.isnan(mean) or math.isnan(low)):
+        return f"{mean:.1%} [{low:.1%}, {high:.1%}]"
+    return mean_ci_text(kpi, mean, low, high)
 
 
 # ----------------------------------------------------------------- size-fleet

@@ -17,6 +17,8 @@ skips the runs already there, so a crash or Ctrl-C loses nothing finished.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -517,19 +519,34 @@ def _cpu_count() -> int:
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
-    try:  # a widget in Jupyter when ipywidgets is there, else text
+    """A tqdm bar on stderr (a widget in Jupyter when ipywidgets is there).
+
+    A pseudo-terminal can report a size of 0 x 0 (``script``, some CI
+    runners and editors); tqdm then draws nothing at all, so the size falls
+    back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
+    """
+    try:
         import ipywidgets  # noqa: F401
         from tqdm.auto import tqdm
     except ImportError:
         from tqdm import tqdm
 
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        known = size.columns > 0 and size.lines > 0
+    except (AttributeError, OSError, ValueError):
+        known = False
+    fallback = shutil.get_terminal_size((80, 24))
     return tqdm(
         total=total,
         initial=initial,
         desc=desc,
         unit="run",
         disable=not enabled,
-        dynamic_ncols=True,
+        file=sys.stderr,
+        dynamic_ncols=known,
+        ncols=None if known else fallback.columns,
+        nrows=None if known else fallback.lines,
         smoothing=0.1,
     )
 
