@@ -201,6 +201,7 @@ class Runner:
         self._networks: dict[str, RoadNetwork] = {}
         self._memory: dict[str, tuple[dict[str, Any], pd.DataFrame | None]] = {}
         self._pool: WorkerPool | None = None
+        self._private_pool = False
         self._client = opts.client
         self._own_client = False
         self._scattered: dict[str, Any] = {}
@@ -219,6 +220,8 @@ class Runner:
         """Release the workers (they stay warm for the next runner) and a client it opened."""
         if self._pool is not None:
             self._pool.lock.release()
+            if self._private_pool:
+                self._pool.close()
             self._pool = None
         if self._own_client and self._client is not None:
             self._client.close()
@@ -322,6 +325,7 @@ class Runner:
             if not pool.lock.acquire(blocking=False):  # in use by another runner: a private one
                 pool = WorkerPool(n, max(1, n_cpu // n), self.options.worker_idle_s)
                 pool.lock.acquire()
+                self._private_pool = True
             self._pool = pool
         return self._pool
 
