@@ -30,6 +30,7 @@ import mmap
 import os
 import pickle
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -345,6 +346,9 @@ def _watch_parent(parent: int) -> None:
 def worker_main() -> None:
     """Entry point of a worker process (``python -c``; see :class:`WorkerPool`)."""
     task_fd, result_fd, parent, threads, idle_s = sys.argv[1:6]
+    # Ctrl-C in a terminal reaches the whole process group: the parent handles it
+    # (it stops the workers holding unfinished runs); a worker must not die noisily
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
     tasks = Connection(int(task_fd), writable=False)
     results = Connection(int(result_fd), readable=False)

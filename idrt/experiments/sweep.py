@@ -178,6 +178,8 @@ class Runner:
         As for :func:`sweep`.
     options
         :class:`~idrt.experiments.RunOptions`.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
     """
 
     def __init__(
@@ -188,8 +190,20 @@ class Runner:
         network: RoadNetwork | None = None,
         keep_requests: bool = False,
         on_run: Callable[[dict[str, Any]], None] | None = None,
+        workers: int | None = None,
+        client: Any = None,
+        scheduler: str | None = None,
+        progress: bool | None = None,
+        timeout_s: float | None = None,
     ) -> None:
-        opts = resolve_options(options)
+        opts = resolve_options(
+            options,
+            workers=workers,
+            client=client,
+            scheduler=scheduler,
+            progress=progress,
+            timeout_s=timeout_s,
+        )
         self.options = opts
         self.store = RunStore(out) if out is not None else None
         self.workers = opts.workers

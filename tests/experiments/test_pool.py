@@ -238,3 +238,44 @@ def test_progress_bar_appears_on_a_pseudo_terminal(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
     assert "sweep t:" in done.stdout and "2/2 [" in done.stdout and "run/s" in done.stdout
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
+def test_ctrl_c_stops_a_pool_sweep_cleanly_and_keeps_finished_runs(tmp_path):
+    scn = tmp_path / "t.toml"
+    scn.write_text(
+        '[network]\nsource = "city:400"\n[demand]\ntrips_per_day = 60\narea = ""\n'
+        'attractors = ""\n[fleet]\ndepots = [[126.53, 37.49]]\n[service]\nend_h = 8\n'
+        '[traffic]\nsignals = "none"\nprofile = ""\n[output]\nevents = false\n'
+    )
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [PY, "-m", "idrt.cli", "sweep", str(scn), "--grid", "fleet.size=1,2,3", "--seeds",
+         "40", "--workers", "2", "--out", str(out), "--no-progress"],
+        cwd=tmp_path, env=_env(), start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        workers: set[int] = set()
+        while time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            if len(workers) >= 2 and len(list((out / "runs").glob("*.parquet"))) >= 2:
+                break
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err[-2000:]
+        assert "interrupted:" in err and "Traceback" not in err
+        stored = len(list((out / "runs").glob("*.parquet")))
+        assert f"{stored} of 120 runs are stored" in err
+        assert not list((out / "runs").glob(".*.tmp"))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
