@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -385,9 +386,7 @@ class Runner:
         for spec in todo:
             key = self._net_key(spec)
             if key not in self._scattered:
-                self._scattered[key] = client.scatter(
-                    self._network_for(spec), broadcast=True, hash=False
-                )
+                self._scattered[key] = _scattered(client, self._network_for(spec))
         futures = {
             client.submit(
                 _caught,
@@ -410,6 +409,29 @@ class Runner:
         except BaseException:
             client.cancel(list(futures))
             raise
+
+
+_SCATTERED: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+"""Networks on a Dask cluster: ``(id(client), id(net))`` to (client ref, net ref, future)."""
+
+
+def _scattered(client: Any, net: RoadNetwork) -> Any:
+    """The network on every Dask worker, sent once per client and network object.
+
+    Later sweeps, fleet-size searches and comparisons with the same client
+    and network reuse it (and the workers' travel-time tables built for it).
+    """
+    for k in [k for k, (c, n, _) in _SCATTERED.items() if c() is None or n() is None]:
+        del _SCATTERED[k]
+    key = (id(client), id(net))
+    hit = _SCATTERED.get(key)
+    if hit is not None and hit[0]() is client and hit[1]() is net:
+        future = hit[2]
+        if getattr(client, "status", "running") == "running" and future.status == "finished":
+            return future
+    future = client.scatter(net, broadcast=True, hash=False)
+    _SCATTERED[key] = (weakref.ref(client), weakref.ref(net), future)
+    return future
 
 
 # ----------------------------------------------------------- one run (worker)
