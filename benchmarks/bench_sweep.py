@@ -48,6 +48,13 @@ def _cpu(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _autogroup() -> str:
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[6, 8, 10, 12])
@@ -134,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
             "in_process": round(cpu_here / n_runs, 3),
             "pool_workers_incl_start": round(cpu_workers / n_pool_runs, 3),
         },
+        "estimated_speedup_on_free_cores": round(
+            min(args.workers, os.cpu_count() or 1) * cpu_here / n_runs / (cpu_workers / n_pool_runs),
+            2,
+        ),
+        "estimate_note": "workers x (in-process CPU s per run) / (pool CPU s per run, worker start "
+        "included): the wall-clock ratio when the pool's processes each get a core; measured "
+        "wall ratios are lower on a loaded machine, where the scheduler shares CPU per session "
+        f"(sched_autogroup_enabled = {_autogroup()}), not per process",
         "rows_identical_in_process_vs_pool": True,
         "target": ">= 1.6x faster with workers=2 on 2 cores (issue 18)",
     }

@@ -146,7 +146,8 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._dir = Path(tempfile.mkdtemp(prefix="idrt_pool_"))
         self._shared: dict[str, Path] = {}
-        self._ids: dict[str, int] = {}
+        self._objs: dict[str, Any] = {}
+        self._count = 0
         self.lock = threading.Lock()
         self.closed = False
 
@@ -156,12 +157,13 @@ class WorkerPool:
     # ------------------------------------------------------------ networks
     def share(self, key: str, obj: Any) -> None:
         """Make ``obj`` available to workers under ``key`` (written once, mapped by each)."""
-        if key in self._shared and self._ids.get(key) == id(obj):
+        if key in self._shared and self._objs.get(key) is obj:
             return
-        path = self._dir / f"{key}.{len(self._shared)}.shared"
+        self._count += 1
+        path = self._dir / f"{key}.{self._count}.shared"
         write_shared(obj, path)
         self._shared[key] = path
-        self._ids[key] = id(obj)
+        self._objs[key] = obj  # held: an identity check needs the object alive
         for w in self._workers:
             w.networks.discard(key)
 

@@ -359,6 +359,8 @@ class Runner:
                     break
                 except TaskFailed as exc:
                     spec = by_key[exc.task_id]
+                    if exc.remote_traceback and hasattr(exc.error, "add_note"):
+                        exc.error.add_note(f"in the worker:\n{exc.remote_traceback}")
                     _result_or_raise(_reraise(exc.error), spec)
                     raise
                 except WorkerDied as exc:
