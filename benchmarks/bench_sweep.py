@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     cols = [c for c in here.columns if c not in TIMING_COLUMNS]
     pd.testing.assert_frame_equal(here[cols], pool[cols], check_exact=True)
     median_here = statistics.median(in_process)
+    parallel = min(args.workers, os.cpu_count() or 1)
     result = {
         "benchmark": "sweep",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -142,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             "pool_workers_incl_start": round(cpu_workers / n_pool_runs, 3),
         },
         "estimated_speedup_on_free_cores": round(
-            min(args.workers, os.cpu_count() or 1) * cpu_here / n_runs / (cpu_workers / n_pool_runs),
-            2,
+            parallel * (cpu_here / n_runs) / (cpu_workers / n_pool_runs), 2
         ),
         "estimate_note": "workers x (in-process CPU s per run) / (pool CPU s per run, worker start "
         "included): the wall-clock ratio when the pool's processes each get a core; measured "
