@@ -325,8 +325,8 @@ class Runner:
             (row, requests), caught = _result_or_raise(
                 lambda spec=spec, net=net: _caught(execute, spec, net, self.keep_requests), spec
             )
+            self._finish(spec, row, requests)  # stored first: a warning may raise
             self._warn(caught)
-            self._finish(spec, row, requests)
             bar.update()
 
     def _net_key(self, spec: RunSpec) -> str:
@@ -366,8 +366,8 @@ class Runner:
                 except WorkerDied as exc:
                     msg = f"{exc}; finished runs are stored, rerun to finish the rest"
                     raise ExperimentError(msg) from None
+                self._finish(by_key[key], row, requests)  # stored first: a warning may raise
                 self._warn(caught)
-                self._finish(by_key[key], row, requests)
                 bar.update()
         finally:
             results.close()
@@ -405,8 +405,8 @@ class Runner:
             for future in as_completed(list(futures), loop=client.loop):
                 spec = futures[future]
                 (row, requests), caught = _result_or_raise(future.result, spec)
+                self._finish(spec, row, requests)  # stored first: a warning may raise
                 self._warn(caught)
-                self._finish(spec, row, requests)
                 bar.update()
         except BaseException:
             client.cancel(list(futures))
