@@ -279,3 +279,16 @@ def test_ctrl_c_stops_a_pool_sweep_cleanly_and_keeps_finished_runs(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_size_fleet_shows_each_warning_once_not_once_per_replication(replay, city_net):
+    scn, _ = replay
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = idrt.size_fleet(
+            scn, {"reject_share": 0.5}, seeds=5, max_size=4, network=city_net,
+            options=RunOptions(workers=0, progress=False),
+        )  # fmt: skip
+    assert len(report.runs) >= 10  # at least two sizes x five seeds, each importing the file
+    same = [w for w in caught if "same node" in str(w.message).lower()]
+    assert len(same) == 1
