@@ -3,11 +3,16 @@
 Three ways to run the same list of runs, with the same rows as the result:
 
 - in this process (``workers=0``);
-- a local process pool (the default: one worker per CPU core); each worker
-  receives the road network once, when it starts (the pool's initializer);
+- local worker processes (the default: one per CPU core;
+  :mod:`idrt.experiments.pool`): fresh interpreters that never import the
+  caller's script, kept warm between sweeps, memory-mapping the road network
+  from one file, and exiting when this process dies;
 - a ``dask.distributed`` cluster (``client=`` a Client, or ``scheduler=``
-  its address); the network is scattered to every worker once
+  its address); the network is scattered to every worker once per client
   (``client.scatter(net, broadcast=True)``) and each run gets a reference.
+
+How they run is one :class:`~idrt.experiments.RunOptions`. Each distinct
+warning the runs raise is shown once per sweep, not once per run.
 
 Each run's KPI row is written to the results folder as soon as it finishes
 (:class:`~idrt.experiments.store.RunStore`); a rerun with the same folder
