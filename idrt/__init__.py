@@ -25,7 +25,7 @@ from idrt.errors import (
     OutputError,
     ScenarioError,
 )
-from idrt.experiments import ExperimentError, calibrate, compare, size_fleet, sweep
+from idrt.experiments import ExperimentError, RunOptions, calibrate, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
@@ -41,6 +41,7 @@ __all__ = [
     "OutputError",
     "Result",
     "RoadNetwork",
+    "RunOptions",
     "Scenario",
     "ScenarioError",
     "ServiceArea",

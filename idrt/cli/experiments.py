@@ -18,21 +18,37 @@ from idrt.cli.common import (
     progress_enabled,
 )
 from idrt.cli.output import check_output_folder
-from idrt.experiments import ExperimentError
+from idrt.experiments import ExperimentError, RunOptions
 from idrt.sim.costs import MONEY_KPIS
 
-__all__ = ["cost_delta_lines", "format_comparison", "register", "sizing_cost_lines"]
+__all__ = [
+    "cost_delta_lines",
+    "format_comparison",
+    "register",
+    "run_options",
+    "sizing_cost_lines",
+]
 
 
 # ---------------------------------------------------------------------- sweep
 SWEEP_KPIS = ("served_share", "wait_p50_s", "wait_p95_s", "vehicle_km_per_passenger")
 
 
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
+    return RunOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=progress_enabled(args),
+        timeout_s=args.timeout,
+    )
+
+
 def _sweep(args: argparse.Namespace) -> int:
     import tomllib
 
     from idrt.experiments.grid import expand_grid
-    from idrt.experiments.stats import mean_ci
+    from idrt.experiments.stats import interval_scope, kpi_ci
     from idrt.experiments.store import RunStore
     from idrt.experiments.sweep import read_sweep_file, sweep
     from idrt.scenario import Scenario
@@ -73,11 +89,8 @@ def _sweep(args: argparse.Namespace) -> int:
             grid,
             seeds,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
+            options=run_options(args),
             keep_requests=args.requests,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
         )
     except KeyboardInterrupt:
         stored = len(RunStore(out).done() & {s.key for s in specs})
@@ -95,17 +108,27 @@ def _sweep(args: argparse.Namespace) -> int:
         key = key if isinstance(key, tuple) else (key,)
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key]
         for k in kpis:
-            m = mean_ci(group[k].to_numpy(float))
-            cells.append(mean_ci_text(k, m.mean, m.low, m.high))
+            m = kpi_ci(k, group)
+            cells.append(_ci_text(k, m.mean, m.low, m.high))
         lines.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for r in lines:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
-    print(f"(mean ± 95% CI half-width over seeds; {len(runs)} rows in {out}/runs/)")
+    print(
+        f"(mean ± 95% CI half-width over seeds; shares: mean [Wilson 95% CI]; {len(runs)} rows "
+        f"in {out}/runs/)\n({interval_scope(scn)})"
+    )
     x = params[0].replace(".", "_")
     print(f"plot with: idrt plot {out} --x {x} --y wait")
     return 0
+
+
+def _ci_text(kpi: str, mean: float, low: float, high: float) -> str:
+    """Shares as ``mean [low, high]`` (their Wilson interval is not symmetric)."""
+    if kpi.endswith("_share") and not (math.isnan(mean) or math.isnan(low)):
+        return f"{mean:.1%} [{low:.1%}, {high:.1%}]"
+    return mean_ci_text(kpi, mean, low, high)
 
 
 # ----------------------------------------------------------------- size-fleet
@@ -164,12 +187,10 @@ def _size_fleet(args: argparse.Namespace) -> int:
             mode=mode,
             min_size=args.min_size,
             max_size=args.max_size,
-            criterion=args.criterion,
+            rule=args.rule,
+            level=args.level,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
         )
     except KeyboardInterrupt:
         print(
@@ -291,15 +312,14 @@ def _compare(args: argparse.Namespace) -> int:
             seeds=args.seeds,
             kpis=args.kpi or None,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
         )
     except KeyboardInterrupt:
         print("\ninterrupted" + (f": finished runs are stored in {out}/" if out else ""))
         return 130
     print(format_comparison(table, cost=scenarios[0].cost))
+    if table.attrs.get("interval_covers"):
+        print(f"({table.attrs['interval_covers']})")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)
@@ -402,8 +422,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "size-fleet",
         help="smallest fleet meeting KPI targets (replications, CIs)",
-        description="Search the smallest fleet whose KPI means meet every target, with "
-        "at least 5 seeds per candidate (bracketing, then bisection).",
+        description="Search the smallest fleet that meets every target by a stated rule "
+        "(--rule), with at least 5 seeds per candidate, the same seeds for every size "
+        "(bracketing, then bisection); the size below the answer is shown failing.",
     )
     p.add_argument("scenario", help="scenario TOML")
     p.add_argument("--wait-p95", type=float, help="target: 95th percentile wait at most S seconds")
@@ -428,10 +449,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--min-size", type=int, default=None, help="smallest size to consider")
     p.add_argument("--max-size", type=int, default=50, help="largest size to consider (50)")
     p.add_argument(
-        "--criterion",
-        choices=["mean", "ci"],
-        default="mean",
-        help="judge the KPI means (default) or the pessimistic end of their 95%% CI",
+        "--rule",
+        choices=["bound", "p_meet"],
+        default="bound",
+        help="how a size is accepted: bound (default): the 95%% CI of each target KPI's mean "
+        "lies on the right side of the target; p_meet: every target is met on at least "
+        "--level of the seeds (simulated days)",
+    )
+    p.add_argument(
+        "--level",
+        type=float,
+        default=0.9,
+        help="share of days that must meet every target with --rule p_meet (0.9)",
     )
     p.add_argument("--out", help="results folder (default runs/size_fleet_NAME)")
     add_backend_options(p)
