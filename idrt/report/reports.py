@@ -27,8 +27,10 @@ HEADLINE = (
     "mean_occupancy",
     "cost_per_rider",
     "subsidy_per_rider",
+    "drt_time_saved_mean_s",
+    "faster_than_transit_share",
 )
-"""KPIs of the sweep tables and comparison chart."""
+"""KPIs of the sweep tables and comparison chart (the transit ones with ``[transit] gtfs``)."""
 
 
 class ReportError(IdrtError, ValueError):
@@ -286,7 +288,7 @@ def _sweep_page(folder: Path) -> Page:
         x = params[0]
         page.chart(charts.sweep_curves(rows, x, params[1:], "wait"), height=420)
         page.chart(charts.sweep_curves(rows, x, params[1:], "served_share"), height=420)
-        kpis = [k for k in HEADLINE if k in rows.columns]
+        kpis = [k for k in HEADLINE if k in rows.columns and rows[k].notna().any()]
         table = []
         for key, group in rows.groupby(params, sort=True):
             key = key if isinstance(key, tuple) else (key,)
