@@ -103,6 +103,7 @@ def one_to_many(
     targets: Sequence[int] | NDArray[np.integer],
     *,
     max_time_s: float = np.inf,
+    hierarchy: ContractionHierarchy | None = None,
 ) -> NDArray[np.float64]:
     """Fastest travel times from one node to some nodes, within a time bound.
 
@@ -120,6 +121,10 @@ def one_to_many(
         Destination node indices; duplicates allowed.
     max_time_s : float, default inf
         Search radius in seconds; ``>= 0``.
+    hierarchy : ContractionHierarchy, optional
+        Answer from this hierarchy of ``g`` (see :func:`contract`) instead of
+        a Dijkstra search: faster for many far targets, equal up to float64
+        rounding (see :mod:`idrt.routing.hierarchy`).
 
     Returns
     -------
@@ -138,6 +143,9 @@ def one_to_many(
     source = _checks.node(source, "source", n)
     targets = _checks.nodes(targets, "targets", n)
     bound = _checks.bound(max_time_s)
+    if hierarchy is not None:
+        _check_hierarchy(hierarchy, g)
+        return hierarchy.one_to_many(source, targets, max_time_s=bound)
     return _kernels.one_to_many(g.indptr, g.heads, g.weights_s, source, targets, bound)
 
 
@@ -147,11 +155,14 @@ def many_to_many(
     targets: Sequence[int] | NDArray[np.integer] | None = None,
     *,
     max_time_s: float = np.inf,
+    hierarchy: ContractionHierarchy | None = None,
 ) -> NDArray[np.float32]:
     """Table of fastest travel times between two sets of nodes, in parallel.
 
     Runs one bounded search per source, spread over Numba's threads
-    (``numba.set_num_threads`` sets how many).
+    (``numba.set_num_threads`` sets how many); with a ``hierarchy``, runs
+    the bucket method on it instead (about 20x faster for a 1,000 x 1,000
+    stop table on a 50,000-node city, once the hierarchy is built).
 
     Parameters
     ----------
@@ -164,6 +175,10 @@ def many_to_many(
         nodes, which makes a ``len(sources) x n`` table.
     max_time_s : float, default inf
         Search radius in seconds; ``>= 0``.
+    hierarchy : ContractionHierarchy, optional
+        A hierarchy of ``g`` from :func:`contract`. Entries then equal the
+        Dijkstra table's up to float64 rounding before the cast to float32
+        (see :mod:`idrt.routing.hierarchy`).
 
     Returns
     -------
@@ -175,11 +190,14 @@ def many_to_many(
     Raises
     ------
     ValueError
-        If ``g`` is malformed, a node index is out of range, or the bound is
-        negative or NaN.
+        If ``g`` is malformed, a node index is out of range, the bound is
+        negative or NaN, or ``hierarchy`` was built on another graph.
     """
     g = _checks.graph(g)
     n = g.n_nodes
+    if hierarchy is not None:
+        _check_hierarchy(hierarchy, g)
+        return hierarchy.many_to_many(sources, targets, max_time_s=max_time_s)
     sources = _checks.nodes(sources, "sources", n)
     if targets is None:
         targets = np.arange(n, dtype=np.int64)
@@ -189,6 +207,19 @@ def many_to_many(
     return _kernels.many_to_many(
         g.indptr, g.heads, g.weights_s, sources, targets, bound, numba.get_num_threads()
     )
+
+
+def _check_hierarchy(hierarchy: ContractionHierarchy, g: CSRGraph) -> None:
+    """Refuse a hierarchy built on another graph or other link times."""
+    if not isinstance(hierarchy, ContractionHierarchy):
+        msg = f"hierarchy must come from routing.contract(g), got {type(hierarchy).__name__}"
+        raise ValueError(msg)
+    if not hierarchy.is_for(g):
+        msg = (
+            "hierarchy was built on another graph or other link times than g; "
+            "rebuild it with routing.contract(g)"
+        )
+        raise ValueError(msg)
 
 
 def shortest_path(g: CSRGraph, source: int, target: int) -> tuple[float, NDArray[np.int64]]:
