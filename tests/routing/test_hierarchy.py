@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 
@@ -139,3 +140,19 @@ def test_real_networks_match_dijkstra(name, real_network):
     assert np.array_equal(np.isinf(got), np.isinf(want))
     fin = np.isfinite(want)
     assert np.all(np.abs(got[fin] - want[fin]) <= ulp[fin])
+
+
+def test_tables_do_not_depend_on_the_thread_count():
+    g = _random_graph(9, n=90, m=340, integer=False)
+    ch = routing.contract(g)
+    nodes = np.arange(g.n_nodes)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = ch.many_to_many(nodes, nodes, dtype=np.float64)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one, ch.many_to_many(nodes, nodes, dtype=np.float64))
+    zero = ch.many_to_many(nodes, nodes, max_time_s=0.0, dtype=np.float64)
+    assert np.all(np.diag(zero) == 0.0)
+    np.testing.assert_array_equal(np.isfinite(zero), _dijkstra_table(g, nodes, nodes) <= 0.0)
