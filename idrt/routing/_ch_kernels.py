@@ -89,12 +89,15 @@ def _lazy_pop(keys, vals, size):
 
 
 @JIT
-def _witness(first_out, nxt_out, e_head, e_w, u, v, bound, settle_limit, buf):
+def _witness(
+    first_out, nxt_out, e_head, e_w, u, v, bound, settle_limit, buf, tmark, stamp, n_targets
+):
     """Dijkstra from ``u`` on the remaining graph without ``v``, up to ``bound``.
 
     ``buf`` is ``(dist, pos, hkeys, hnodes, touched)``; on return ``dist``
     holds the length of a real path avoiding ``v`` (or ``inf``) for every node
-    touched; the caller resets ``touched[:n_touched]``.
+    touched; the caller resets ``touched[:n_touched]``. The search also stops
+    once the ``n_targets`` nodes with ``tmark == stamp`` are settled.
     """
     dist, pos, hkeys, hnodes, touched = buf
     dist[u] = 0.0
@@ -117,6 +120,10 @@ def _witness(first_out, nxt_out, e_head, e_w, u, v, bound, settle_limit, buf):
         settled += 1
         if settled > settle_limit:
             break
+        if tmark[x] == stamp:
+            n_targets -= 1
+            if n_targets == 0:
+                break
         e = first_out[x]
         while e >= 0:
             y = e_head[e]
@@ -178,7 +185,9 @@ def _contract_node(v, g, buf, settle_limit, insert, scratch):
     """
     (first_out, first_in, nxt_out, prv_out, nxt_in, prv_in,
      e_tail, e_head, e_w, e_mid, e_c1, e_c2, m) = g  # fmt: skip
-    in_nodes, in_w, in_e, out_nodes, out_w, out_e = scratch
+    in_nodes, in_w, in_e, out_nodes, out_w, out_e, tmark, counter = scratch
+    counter[0] += 1
+    stamp = counter[0]
     n_in = 0
     e = first_in[v]
     while e >= 0:
@@ -194,6 +203,7 @@ def _contract_node(v, g, buf, settle_limit, insert, scratch):
         out_nodes[n_out] = e_head[e]
         out_w[n_out] = e_w[e]
         out_e[n_out] = e
+        tmark[e_head[e]] = stamp
         if e_w[e] > max_out:
             max_out = e_w[e]
         n_out += 1
@@ -205,7 +215,10 @@ def _contract_node(v, g, buf, settle_limit, insert, scratch):
         wu = in_w[a]
         if n_out == 0 or (n_out == 1 and out_nodes[0] == u):
             continue
-        n_touched = _witness(first_out, nxt_out, e_head, e_w, u, v, wu + max_out, settle_limit, buf)
+        n_touched = _witness(
+            first_out, nxt_out, e_head, e_w, u, v, wu + max_out, settle_limit, buf,
+            tmark, stamp, n_out,
+        )  # fmt: skip
         for b in range(n_out):
             x = out_nodes[b]
             if x == u:
@@ -388,6 +401,8 @@ def contract(indptr, heads, weights, settle_limit):
         np.empty(n, dtype=np.int64),
         np.empty(n, dtype=np.float64),
         np.empty(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
     )
     deleted = np.zeros(n, dtype=np.float64)
     prio = np.empty(n, dtype=np.float64)
