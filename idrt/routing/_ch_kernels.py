@@ -5,16 +5,16 @@ Every kernel is a pure function of arrays and scalars and trusts its input
 those of :mod:`idrt.routing._kernels` (CSR, weights in seconds, ``>= 0``).
 
 Build (:func:`contract`)
-    Nodes are contracted one by one in the order of a priority: edge
-    difference (shortcuts added minus edges removed) plus the number of
-    neighbours already contracted, kept current for the neighbours of each
-    contracted node. Contracting ``v`` adds a shortcut ``u -> x`` for every
-    pair of remaining neighbours unless a *witness* search from ``u`` that
-    avoids ``v`` finds a path no longer than ``u -> v -> x``; a witness search
-    settles at most ``settle_limit`` nodes, which can only add shortcuts that
-    are not needed, never lose a fastest path. The remaining graph is kept as
-    doubly linked edge lists so that a contracted node's edges leave its
-    neighbours' lists in O(1).
+    Nodes are contracted one by one in the order of a priority: three times
+    the edge difference (shortcuts added minus edges removed) plus the number
+    of neighbours already contracted, kept current for the neighbours of each
+    contracted node and re-checked when a node comes up. Contracting ``v``
+    adds a shortcut ``u -> x`` for every pair of remaining neighbours unless
+    a *witness* search from ``u`` that avoids ``v`` finds a path no longer
+    than ``u -> v -> x``. A witness search settles at most ``settle_limit``
+    nodes, which can only add shortcuts that are not needed, never lose a
+    fastest path. The remaining graph is kept as doubly linked edge lists so
+    that a contracted node's edges leave its neighbours' lists in O(1).
 
 Queries
     The *upward* graph holds every edge from a lower to a higher rank, the
@@ -310,8 +310,12 @@ def _unlink(first, nxt, prv, node, e):
 
 @JIT
 def _priority(n_short, n_in, n_out, deleted):
-    """Contraction priority: edge difference plus contracted neighbours."""
-    return float(n_short - n_in - n_out) + deleted
+    """Contraction priority: three times the edge difference plus contracted neighbours.
+
+    On ``city:50000`` the weight 3 gave 191,000 shortcuts and a 2x faster
+    build than weight 1 (273,000); 2 and 4 fell between, 1/2 was worse.
+    """
+    return 3.0 * float(n_short - n_in - n_out) + deleted
 
 
 @JIT
