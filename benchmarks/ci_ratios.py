@@ -14,7 +14,8 @@ Cases
 ``table_over_scipy``
     A 300 x 300 stop table on the default network: ``routing.many_to_many``
     (Dijkstra kernel) over ``scipy.sparse.csgraph.dijkstra`` (rows, then the
-    300 columns).
+    300 columns), both on one thread (Numba's threads stall on a busy
+    machine; the guard is about the kernel, not the thread count).
 ``ch_table_over_scipy``
     The same table from a contraction hierarchy (built beforehand, not timed).
 ``insertion_over_naive``
@@ -30,10 +31,11 @@ Reference and rule
 ``benchmarks/results/ci_ratios.jsonl`` holds one JSON line per stored
 reference, oldest first, never rewritten: the last line is the reference.
 Each line has the ratios, the margin of each, the date, the machine and a
-note. A case *regresses* when ``measured > reference * (1 + margin)``. The
-margins are wide (50-100 %) because a 2-core machine shared with other jobs
-moves short timings by tens of per cent even as ratios; they catch a
-kernel that became several times slower, not a few per cent.
+note. A case *regresses* when ``measured > reference * (1 + margin)`` in
+two measurements one after the other (the test measures again before it
+fails). The margins are wide (50-200 %) because a 2-core machine shared with
+other jobs moves short timings by tens of per cent even as ratios; they
+catch a kernel that became twice as slow, not a few per cent.
 
 Why a short script: pytest-benchmark's ``--benchmark-compare`` compares
 absolute timings between saved runs, which on CI's changing machines
@@ -71,9 +73,9 @@ REFERENCE = HERE / "results" / "ci_ratios.jsonl"
 MARGINS = {
     "traffic_over_free_flow": 0.5,
     "table_over_scipy": 1.0,
-    "ch_table_over_scipy": 1.0,
+    "ch_table_over_scipy": 2.0,  # a table of milliseconds: the noisiest ratio
     "insertion_over_naive": 1.0,
-    "pool_over_in_process": 0.5,
+    "pool_over_in_process": 1.0,
 }
 """Allowed relative growth of each ratio over its reference before CI fails."""
 
@@ -111,6 +113,7 @@ def traffic_over_free_flow(repeat: int = 2) -> float:
 
 def stop_tables(n_stops: int = 300, repeat: int = 3) -> tuple[float, float]:
     """Stop table: idrt's Dijkstra kernel and its hierarchy, each over scipy."""
+    import numba
     import scipy.sparse as sp
     from scipy.sparse.csgraph import dijkstra
 
@@ -126,9 +129,15 @@ def stop_tables(n_stops: int = 300, repeat: int = 3) -> tuple[float, float]:
     plain = lambda: routing.many_to_many(g, stops, stops)  # noqa: E731
     hier = lambda: routing.many_to_many(g, stops, stops, hierarchy=ch)  # noqa: E731
     ref = lambda: dijkstra(matrix, indices=stops)[:, stops]  # noqa: E731
-    plain(), hier(), ref()  # warm-up
-    scipy_s = _best(ref, repeat)
-    return _best(plain, repeat) / scipy_s, _best(hier, repeat) / scipy_s
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        plain(), hier(), ref()  # warm-up
+        scipy_s = _best(ref, repeat + 2)
+        # the hierarchy's table takes milliseconds: more repeats to find its best
+        return _best(plain, repeat) / scipy_s, _best(hier, 5 * repeat) / scipy_s
+    finally:
+        numba.set_num_threads(threads)
 
 
 def insertion_over_naive(n_cases: int = 200, repeat: int = 5, passes: int = 10) -> float:
