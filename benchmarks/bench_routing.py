@@ -3,8 +3,10 @@
 Measures, on Delft, munich_mvg (from ../shared/data) and a synthetic city:
 - one-to-all Dijkstra from random sources (median of repeats): idrt,
   ``scipy.sparse.csgraph.dijkstra`` and networkx;
-- a 1,000 x 1,000 stop travel-time table: idrt (early exit, prange) and scipy
-  (full rows from the 1,000 sources, then the 1,000 columns selected);
+- a 1,000 x 1,000 stop travel-time table: idrt's Dijkstra kernel (early exit,
+  prange), idrt's contraction hierarchy (bucket method; its build time
+  reported separately) and scipy (full rows from the 1,000 sources, then the
+  1,000 columns selected), all in the same run;
 - the one-off JIT compile time (reported separately; kernels are cached on
   disk with ``cache=True``, so the second process pays only the cache load).
 
@@ -85,6 +87,17 @@ def bench_network(label, source, *, n_stops, repeat, nx_sources):
     table = routing.many_to_many(g, stops, stops)
     reference = scipy_dijkstra(matrix, indices=stops)[:, stops].astype(np.float32)
     agree = bool(np.array_equal(table, reference))
+
+    t0 = time.perf_counter()
+    ch = routing.contract(g)
+    ch_build = time.perf_counter() - t0
+    routing.many_to_many(g, stops[:2], stops[:2], hierarchy=ch)  # warm-up
+    ch_table = _timeit(lambda: routing.many_to_many(g, stops, stops, hierarchy=ch), 5)
+    ch64 = ch.many_to_many(stops, stops, dtype=np.float64)
+    ref64 = scipy_dijkstra(matrix, indices=stops)[:, stops]
+    fin = np.isfinite(ref64)
+    ch_rel = float(np.max(np.abs(ch64[fin] - ref64[fin]) / np.maximum(ref64[fin], 1e-300)))
+    ch32 = ch64.astype(np.float32)
     return {
         "network": label,
         "nodes": net.n_nodes,
@@ -103,6 +116,15 @@ def bench_network(label, source, *, n_stops, repeat, nx_sources):
             "scipy_s": scipy_table,
             "speedup_vs_scipy": scipy_table / idrt_table,
             "equal_to_scipy": agree,
+            "ch_build_s": ch_build,
+            "ch_shortcuts": ch.n_shortcuts,
+            "ch_s": ch_table,
+            "ch_over_scipy": ch_table / scipy_table,
+            "ch_speedup_vs_dijkstra_kernel": idrt_table / ch_table,
+            "ch_max_rel_diff_float64": ch_rel,
+            "ch_inf_pattern_equal": bool(np.array_equal(np.isinf(ch64), ~fin)),
+            "ch_float32_equal_share": float(np.mean(ch32 == reference)),
+            "ch_float64_bit_equal_share": float(np.mean(ch64[fin] == ref64[fin])),
         },
     }
 
@@ -163,11 +185,18 @@ def main(argv=None):
             f"  (x{one['speedup_vs_networkx']:.0f} nx, x{one['speedup_vs_scipy']:.1f} scipy)"
             f" | {table['stops']}x{table['stops']} table idrt {table['idrt_s']:.3f} s"
             f"  scipy {table['scipy_s']:.3f} s  equal={table['equal_to_scipy']}"
+            f" | CH build {table['ch_build_s']:.2f} s, table {table['ch_s']:.3f} s"
+            f" = {table['ch_over_scipy']:.3f}x scipy,"
+            f" max rel diff {table['ch_max_rel_diff_float64']:.1e}"
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    # keep every run: one JSON line per run beside the latest figures
+    history = out.with_name(out.stem + "_history.jsonl")
+    with history.open("a") as f:
+        f.write(json.dumps(result) + "\n")
+    print(f"wrote {out} (and appended to {history.name})")
 
 
 if __name__ == "__main__":

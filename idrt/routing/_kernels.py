@@ -467,9 +467,9 @@ def reverse_csr(indptr, heads, weights):
 
 
 # --------------------------------------------------------------------------
-# Dense tables (simulation oracles). Kept in this module so that Numba's
-# on-disk cache, which is keyed on the defining file, is invalidated together
-# with the search they inline.
+# Dense tables (simulation oracles), beside the search they inline. (Numba's
+# on-disk cache no longer needs that: idrt._numba stamps each kernel with the
+# sources of the modules its file imports.)
 # --------------------------------------------------------------------------
 @PJIT
 def all_pairs(indptr, heads, weights):
