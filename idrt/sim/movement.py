@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from idrt.sim._kernels import leg_profile
 from idrt.sim.results import PASSAGE_COLUMNS
 from idrt.traffic import TimeSlicedTravelTimes
 
@@ -82,13 +83,16 @@ class Movement:
         edges = oracle.path_edges(a, b)
         h = self.realised.slice_of(time_s)
         delay = np.asarray(self.realised.sample_signal_delay_s(self.rng, edges, time_s))
-        real = self.realised.running_time_s[h, edges] + delay
+        nodes, cum_s, cum_expected_s, cum_m = leg_profile(
+            edges, self.heads, self.realised.running_time_s[h], oracle.weights,
+            self.length_m, delay,
+        )  # fmt: skip
         return Leg(
             edges=edges,
-            nodes=self.heads[edges].astype(np.int64),
-            cum_s=np.cumsum(real),
-            cum_expected_s=np.cumsum(oracle.weights[edges]),
-            cum_m=np.cumsum(self.length_m[edges]),
+            nodes=nodes,
+            cum_s=cum_s,
+            cum_expected_s=cum_expected_s,
+            cum_m=cum_m,
             delay_s=delay,
         )
 
