@@ -385,6 +385,89 @@ def best_insertion_vehicle(
     return best, best_i, best_j, best_tp, best_td
 
 
+@JIT
+def _scan_vehicles(
+    lo,
+    hi,
+    rows,
+    trows,
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    stop_kind,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    request,
+    weights,
+    work,
+    found,
+):
+    """Best insertion into each candidate ``q`` in ``lo .. hi-1``: the one loop body.
+
+    Candidate ``q`` is vehicle ``rows[q]`` (a row of the schedule arrays) with
+    travel times in row ``trows[q]`` of the time arrays. ``request`` holds
+    ``pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d``.
+    ``found[q]`` receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
+    """
+    for q in range(lo, hi):
+        v = rows[q]
+        t = trows[q]
+        c, i, j, tp, td = best_insertion_vehicle(
+            start_time_s[v],
+            start_load[v],
+            capacity[v],
+            n_stops[v],
+            stop_kind[v],
+            stop_pax[v],
+            earliest_s[v],
+            latest_s[v],
+            leg_s[v],
+            dwell_s[v],
+            to_pickup_s[t],
+            from_pickup_s[t],
+            to_dropoff_s[t],
+            from_dropoff_s[t],
+            request[0],
+            int(request[1]),
+            request[2],
+            request[3],
+            request[4],
+            request[5],
+            request[6],
+            weights,
+            work,
+            np.empty((0, 0)),
+        )
+        found[q, 0] = c
+        found[q, 1] = i
+        found[q, 2] = j
+        found[q, 3] = tp
+        found[q, 4] = td
+
+
+@JIT
+def _pick(rows, found):
+    """The cheapest candidate; strict ``<`` in candidate order keeps the first on ties."""
+    best_q = -1
+    best = np.inf
+    for q in range(rows.shape[0]):
+        if found[q, 0] < best:
+            best = found[q, 0]
+            best_q = q
+    if best_q < 0:
+        return np.inf, -1, -1, -1, -1, np.nan, np.nan
+    f = found[best_q]
+    return f[0], rows[best_q], best_q, int(f[1]), int(f[2]), f[3], f[4]
+
+
 @PJIT
 def best_insertion(
     start_time_s,
@@ -401,84 +484,44 @@ def best_insertion(
     from_pickup_s,
     to_dropoff_s,
     from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
+    request,
     weights,
-    vehicle_mask,
+    rows,
+    trows,
 ):
-    """Cheapest feasible insertion over a fleet, vehicles in parallel.
+    """Cheapest feasible insertion over candidate vehicles, in parallel blocks.
 
-    Arguments are those of :func:`best_insertion_vehicle` with a leading vehicle
-    axis on the per-vehicle ones, plus ``vehicle_mask`` (bool, shape (n_veh,)):
-    vehicles where it is False are skipped.
+    Per-vehicle arguments are those of :func:`best_insertion_vehicle` with a
+    leading vehicle axis. Candidate ``q`` is vehicle ``rows[q]`` with travel
+    times in row ``trows[q]`` (``trows = rows`` for fleet-wide time arrays,
+    ``arange`` for arrays of the candidates only); list candidates by
+    ascending vehicle so that ties go to the lowest vehicle. ``request`` is
+    float64 ``[pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
+    max_ride_s, dwell_pickup_s, dwell_dropoff_s]``.
 
     Returns
     -------
     cost : float
         ``inf`` when no vehicle can take the request.
-    vehicle, i, j : int
-        -1 when none.
+    vehicle, q, i, j : int
+        Vehicle, its candidate index and the positions; -1 when none.
     pickup_time_s, dropoff_time_s : float
         Service starts of the new stops, s; NaN when none.
     """
-    n_veh, s_max = leg_s.shape
-    costs = np.full(n_veh, np.inf)
-    pos_i = np.full(n_veh, -1, dtype=np.int64)
-    pos_j = np.full(n_veh, -1, dtype=np.int64)
-    t_pick = np.full(n_veh, np.nan)
-    t_drop = np.full(n_veh, np.nan)
-    n_chunks = min(n_veh, N_CHUNKS)
-    work = np.empty((n_chunks, N_WORK, s_max + 1))  # one buffer per block of vehicles
-    no_matrix = np.empty((0, 0))
+    k = rows.shape[0]
+    s_max = leg_s.shape[1]
+    found = np.empty((k, 5))
+    n_chunks = min(k, N_CHUNKS)
+    work = np.empty((max(n_chunks, 1), N_WORK, s_max + 1))  # one buffer per block
     for chunk in prange(n_chunks):
-        for v in range(chunk * n_veh // n_chunks, (chunk + 1) * n_veh // n_chunks):
-            if not vehicle_mask[v]:
-                continue
-            c, i, j, tp, td = best_insertion_vehicle(
-                start_time_s[v],
-                start_load[v],
-                capacity[v],
-                n_stops[v],
-                stop_kind[v],
-                stop_pax[v],
-                earliest_s[v],
-                latest_s[v],
-                leg_s[v],
-                dwell_s[v],
-                to_pickup_s[v],
-                from_pickup_s[v],
-                to_dropoff_s[v],
-                from_dropoff_s[v],
-                pickup_to_dropoff_s,
-                pax,
-                earliest_pickup_s,
-                latest_pickup_s,
-                max_ride_s,
-                dwell_pickup_s,
-                dwell_dropoff_s,
-                weights,
-                work[chunk],
-                no_matrix,
-            )
-            costs[v] = c
-            pos_i[v] = i
-            pos_j[v] = j
-            t_pick[v] = tp
-            t_drop[v] = td
-    best = np.inf
-    best_v = -1
-    for v in range(n_veh):  # serial: strict < keeps the lowest vehicle on ties
-        if costs[v] < best:
-            best = costs[v]
-            best_v = v
-    if best_v < 0:
-        return np.inf, -1, -1, -1, np.nan, np.nan
-    return best, best_v, pos_i[best_v], pos_j[best_v], t_pick[best_v], t_drop[best_v]
+        _scan_vehicles(
+            chunk * k // n_chunks, (chunk + 1) * k // n_chunks, rows, trows,
+            start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+            earliest_s, latest_s, leg_s, dwell_s,
+            to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
+            request, weights, work[chunk], found,
+        )  # fmt: skip
+    return _pick(rows, found)
 
 
 @JIT
@@ -497,66 +540,26 @@ def best_insertion_serial(
     from_pickup_s,
     to_dropoff_s,
     from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
+    request,
     weights,
-    vehicle_mask,
+    rows,
+    trows,
 ):
-    """:func:`best_insertion` on one thread: same arguments, same answer.
+    """:func:`best_insertion` on one thread: same arguments, same loop body, same answer.
 
     Cheaper for small fleets, where starting the threads costs more than the work.
     """
-    n_veh, s_max = leg_s.shape
-    work = np.empty((N_WORK, s_max + 1))
-    no_matrix = np.empty((0, 0))
-    best = np.inf
-    best_v = -1
-    best_i = -1
-    best_j = -1
-    best_tp = np.nan
-    best_td = np.nan
-    for v in range(n_veh):
-        if not vehicle_mask[v]:
-            continue
-        c, i, j, tp, td = best_insertion_vehicle(
-            start_time_s[v],
-            start_load[v],
-            capacity[v],
-            n_stops[v],
-            stop_kind[v],
-            stop_pax[v],
-            earliest_s[v],
-            latest_s[v],
-            leg_s[v],
-            dwell_s[v],
-            to_pickup_s[v],
-            from_pickup_s[v],
-            to_dropoff_s[v],
-            from_dropoff_s[v],
-            pickup_to_dropoff_s,
-            pax,
-            earliest_pickup_s,
-            latest_pickup_s,
-            max_ride_s,
-            dwell_pickup_s,
-            dwell_dropoff_s,
-            weights,
-            work,
-            no_matrix,
-        )
-        if c < best:  # strict: the lowest vehicle keeps a tie
-            best = c
-            best_v = v
-            best_i = i
-            best_j = j
-            best_tp = tp
-            best_td = td
-    return best, best_v, best_i, best_j, best_tp, best_td
+    k = rows.shape[0]
+    found = np.empty((k, 5))
+    work = np.empty((N_WORK, leg_s.shape[1] + 1))
+    _scan_vehicles(
+        0, k, rows, trows,
+        start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+        earliest_s, latest_s, leg_s, dwell_s,
+        to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
+        request, weights, work, found,
+    )  # fmt: skip
+    return _pick(rows, found)
 
 
 def apply_insertion(

@@ -33,8 +33,8 @@ from idrt.dispatch import (
     InsertionTimes,
     InsertionWeights,
     Schedules,
+    best_insertion_among,
     empty_schedules,
-    find_best_insertion,
     insert_into,
 )
 
@@ -166,11 +166,6 @@ class Engine:
             np.full(n_veh, rules.capacity), rules.start_s, max_stops=8
         )
         self.events: list[tuple] = []
-        # reusable (n_veh, s_max + 1) travel-time buffers: inf except the rows
-        # of the last dispatch's candidates, which are reset before reuse
-        self._pool: list[np.ndarray] = []
-        self._pool_used = 0
-        self._pool_rows = np.empty(0, dtype=np.int64)
         n_req = len(trips.request_id)
         self.req = {
             "status": np.full(n_req, "pending", dtype=object),
@@ -241,8 +236,6 @@ class Engine:
             return self._reject(row, "no_stop_within_walk")
         candidates = self._candidates(t.pickup_options[row][0][0])
         self._refresh_start_points(candidates)
-        mask = np.zeros(self.sched.n_vehicles, dtype=bool)
-        mask[candidates] = True
         now = self.env.now
         orc = self.oracle.at(now)
         pax = int(t.pax[row])
@@ -257,8 +250,8 @@ class Engine:
                 direct = orc.time(p_node, d_node)
                 if math.isfinite(direct):
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
-        self._release_buffers(candidates)
         if combos:
+            candidates = self._prune(candidates, [c[0] for c in combos], latest)
             geometry = self._plan_points(candidates)
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
@@ -287,9 +280,7 @@ class Engine:
             to_p, from_p = to_from_p[p_node]
             to_d, from_d = to_from_d[d_node]
             times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
-            found = find_best_insertion(
-                self.sched, request, times, rules.weights, vehicle_mask=mask
-            )
+            found = best_insertion_among(self.sched, candidates, request, times, rules.weights)
             if found is None:
                 continue
             cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
@@ -299,20 +290,23 @@ class Engine:
             same = all(p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row])
             return self._reject(row, "same_stop" if same else "no_feasible_insertion")
         _, found, request, times, p_walk_s, d_walk_s, walk_m = best
-        self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m)
+        q = int(np.searchsorted(candidates, found.vehicle))  # its row of the times
+        self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m, times_row=q)
 
     def _reject(self, row: int, reason: str) -> None:
         self.req["status"][row] = "rejected"
         self.req["reason"][row] = reason
         self._log(-1, "reject", -1, int(self.trips.request_id[row]), 0)
 
-    def _accept(self, row, found, request, times, p_walk_s, d_walk_s, walk_m) -> None:
+    def _accept(
+        self, row, found, request, times, p_walk_s, d_walk_s, walk_m, times_row=None
+    ) -> None:
         v = found.vehicle
         old_first = (
             int(self.sched.stop_request[v, 0]) if self.sched.n_stops[v] else -1,
             int(self.sched.stop_kind[v, 0]) if self.sched.n_stops[v] else 0,
         )
-        self.sched = insert_into(self.sched, found, request, times)
+        self.sched = insert_into(self.sched, found, request, times, times_row=times_row)
         r = self.req
         r["status"][row] = "accepted"
         r["vehicle"][row] = v
@@ -347,6 +341,10 @@ class Engine:
         x, y = self.xy_m[node]
         d2 = (self.pos_x - x) ** 2 + (self.pos_y - y) ** 2
         return np.sort(np.argpartition(d2, k - 1)[:k])
+
+    def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
+        """Drop the candidates that cannot reach any pickup by ``latest_s`` (exact)."""
+        return candidates
 
     def _set_position(self, v: int, node: int) -> None:
         self.pos_x[v], self.pos_y[v] = self.xy_m[node]
@@ -405,44 +403,23 @@ class Engine:
         stops_valid[:, 0] = False
         return rows, points, valid, stops_valid
 
-    def _release_buffers(self, rows: np.ndarray) -> None:
-        """Make every pooled buffer reusable; ``rows`` will be written next."""
-        for buf in self._pool[: self._pool_used]:
-            buf[self._pool_rows] = np.inf
-        self._pool_used = 0
-        self._pool_rows = rows
-
-    def _buffer(self) -> np.ndarray:
-        shape = (self.sched.n_vehicles, self.sched.max_stops + 1)
-        if self._pool and self._pool[0].shape != shape:
-            self._pool.clear()  # the stop arrays widened: all buffers are idle now
-        if self._pool_used == len(self._pool):
-            self._pool.append(np.full(shape, np.inf))
-        buf = self._pool[self._pool_used]
-        self._pool_used += 1
-        return buf
-
     def _times_at(
         self, orc, geometry, node: int, bound_to: float, bound_from: float, *, start: bool
     ):
         """Drive times into ``node`` from the plans' points and out of it to their stops.
 
-        Returns two (n_veh, s_max + 1) arrays (``inf`` outside the candidates):
-        ``to[v, i]`` from the point before position ``i`` and ``from_[v, i]`` to
+        Returns two (k, s_max + 1) arrays, row ``q`` for candidate ``rows[q]``:
+        ``to[q, i]`` from the point before position ``i`` and ``from_[q, i]`` to
         stop ``i``. For a drop-off the start point is never the point before it
         (that leg is pickup -> drop-off), so it is left out (``start=False``).
         """
         rows, points, valid, stops_valid = geometry
         width = points.shape[1]
         into = valid if start else stops_valid
-        to = self._buffer()
-        from_ = self._buffer()
-        sub = np.full((rows.size, width), np.inf)
-        sub[into] = orc.times_to(points[into], node, bound_to)
-        to[rows] = sub
-        sub = np.full((rows.size, width), np.inf)
-        sub[:, :-1][stops_valid[:, 1:]] = orc.times_from(node, points[stops_valid], bound_from)
-        from_[rows] = sub
+        to = np.full((rows.size, width), np.inf)
+        to[into] = orc.times_to(points[into], node, bound_to)
+        from_ = np.full((rows.size, width), np.inf)
+        from_[:, :-1][stops_valid[:, 1:]] = orc.times_from(node, points[stops_valid], bound_from)
         return to, from_
 
     # -------------------------------------------------------------- vehicles
