@@ -191,6 +191,7 @@ class Engine:
         # helpers (batching, rebalancing) run their process() beside the vehicles
         self.dispatcher = None
         self.helpers: list = []
+        self._bound = None  # lower-bound oracle of candidate pruning (built on first use)
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -343,8 +344,26 @@ class Engine:
         return np.sort(np.argpartition(d2, k - 1)[:k])
 
     def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
-        """Drop the candidates that cannot reach any pickup by ``latest_s`` (exact)."""
-        return candidates
+        """Drop the candidates that cannot reach any pickup by ``latest_s``.
+
+        Exact: a vehicle's plan departs its start point at ``start_time_s``
+        and every leg of it takes at least the lower-bound oracle's time
+        between its ends (the least link times over all slices), so by the
+        triangle inequality no insertion reaches a pickup before
+        ``start_time_s + lower(start, pickup)``; a vehicle for which that is
+        later than ``latest_s`` at every pickup option has no feasible
+        insertion, and dropping it changes nothing (the margin covers float
+        rounding). Where no table holds a time the bound is 0 (kept).
+        """
+        if self._bound is None:
+            self._bound = self.oracle.lower_bound()
+        starts = self.start_node[candidates]
+        earliest = self.sched.start_time_s[candidates]
+        reach = np.full(candidates.size, np.inf)
+        for p in dict.fromkeys(pickups):
+            reach = np.minimum(reach, earliest + self._bound.times_to_at_least(starts, p))
+        keep = reach <= latest_s + 1e-6 + 1e-9 * abs(latest_s)
+        return candidates if keep.all() else candidates[keep]
 
     def _set_position(self, v: int, node: int) -> None:
         self.pos_x[v], self.pos_y[v] = self.xy_m[node]

@@ -141,6 +141,17 @@ class SearchOracle:
         """The oracle valid at ``time_s``: itself (link times do not vary)."""
         return self
 
+    def lower_bound(self) -> SearchOracle:
+        """An oracle whose times never exceed this one's at any time: itself."""
+        return self
+
+    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
+        """Lower bounds on the drive times from ``points`` to ``target``, s.
+
+        Exact times where a table has them, 0 elsewhere (no search is run).
+        """
+        return np.zeros(len(points))
+
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
         if a == b:
@@ -207,6 +218,10 @@ class DenseOracle(SearchOracle):
         """Drive times from each of ``points`` to ``target``, s."""
         return self.dist[points, target]
 
+    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
+        """Lower bounds on the drive times from ``points`` to ``target``: the times, s."""
+        return self.dist[points, target]
+
     def times_from(
         self, source: int, points: np.ndarray, max_time_s: float = math.inf
     ) -> np.ndarray:
@@ -247,6 +262,17 @@ class SubsetOracle(SearchOracle):
         if i >= 0 and j >= 0:
             return float(self.table_m[i, j])
         return super().length_m(a, b)
+
+    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
+        """Lower bounds on the drive times from ``points`` to ``target``, s.
+
+        The table's times where both ends are in the subset, 0 elsewhere.
+        """
+        j = self.slot[target]
+        if j < 0:
+            return np.zeros(len(points))
+        slots = self.slot[points]
+        return np.where(slots >= 0, self.table_s[np.maximum(slots, 0), j], 0.0)
 
     def times_to(self, points: np.ndarray, target: int, max_time_s: float = math.inf) -> np.ndarray:
         """Drive times from each of ``points`` to ``target``, s."""
@@ -337,6 +363,28 @@ class TimeDependentOracle:
         """Slice holding ``time_s`` (seconds after midnight; wraps daily)."""
         return math.floor(time_s / self.slice_s) % self.n_slices
 
+    def lower_bound(self) -> SearchOracle:
+        """An oracle on the least link time of every edge over all slices.
+
+        Its times never exceed any slice's, so no plan made in any slice
+        drives between two nodes faster than it says (candidate pruning).
+        """
+        lower = self.weights_s.min(axis=0)
+        key = (self.kind, self._keys[0][1], self._keys[0][2], b"min" + _digest(lower))
+        oracle = _SLICES.get(key)
+        if oracle is None:
+            oracle = self._build(lower)
+            _SLICES.put(key, oracle)
+        return oracle
+
+    def _build(self, weights: np.ndarray) -> SearchOracle:
+        weights = np.ascontiguousarray(weights)
+        if self.kind == "dense":
+            return DenseOracle(self.net, weights)
+        if self.kind == "subset":
+            return SubsetOracle(self.net, self.subset, weights)
+        return SearchOracle(self.net, weights)
+
     def at(self, time_s: float) -> SearchOracle:
         """The oracle of the slice holding ``time_s``."""
         h = self.slice_of(time_s)
@@ -346,13 +394,7 @@ class TimeDependentOracle:
         key = self._keys[h]
         oracle = _SLICES.get(key)
         if oracle is None:
-            weights = np.ascontiguousarray(self.weights_s[h])
-            if self.kind == "dense":
-                oracle = DenseOracle(self.net, weights)
-            elif self.kind == "subset":
-                oracle = SubsetOracle(self.net, self.subset, weights)
-            else:
-                oracle = SearchOracle(self.net, weights)
+            oracle = self._build(self.weights_s[h])
             _SLICES.put(key, oracle)
         self._last = (h, oracle)
         return oracle
