@@ -48,3 +48,45 @@ def leg_profile(edges, heads, running_s, expected_s, length_m, delay_s):
         cum_expected_s[i] = x
         cum_m[i] = d
     return nodes, cum_s, cum_expected_s, cum_m
+
+
+@JIT
+def plan_times(points, n_stops, start, table, slot, node):
+    """Table times between one node and the candidates' plan points.
+
+    Parameters
+    ----------
+    points : ndarray of int64, shape (k, s_max + 1)
+        Per candidate: its start node, then its stop nodes.
+    n_stops : ndarray of int64, shape (k,)
+        Stops in each candidate's plan.
+    start : bool
+        Whether the start point may precede ``node`` (a pickup; not a drop-off).
+    table : ndarray of float64, shape (t, t)
+        Drive times between the nodes of the table, s.
+    slot : ndarray of int64, shape (n,)
+        Row of every network node in ``table``, -1 for nodes not in it.
+    node : int
+        The new stop.
+
+    Returns
+    -------
+    to, from_ : ndarray of float64, shape (k, s_max + 1)
+        ``to[q, i]``: from the point before position ``i`` to ``node``
+        (``i = 0`` only with ``start``); ``from_[q, i]``: from ``node`` to stop
+        ``i``. ``inf`` where no such leg exists, NaN where the table lacks the
+        time (the caller searches for those).
+    """
+    k, width = points.shape
+    to = np.full((k, width), np.inf)
+    from_ = np.full((k, width), np.inf)
+    j = slot[node]
+    for q in range(k):
+        n = n_stops[q]
+        for i in range(0 if start else 1, n + 1):
+            a = slot[points[q, i]]
+            to[q, i] = table[a, j] if a >= 0 and j >= 0 else np.nan
+        for i in range(n):
+            b = slot[points[q, i + 1]]
+            from_[q, i] = table[j, b] if b >= 0 and j >= 0 else np.nan
+    return to, from_

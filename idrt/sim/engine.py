@@ -37,6 +37,7 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
+from idrt.sim._kernels import plan_times
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
@@ -433,6 +434,17 @@ class Engine:
         (that leg is pickup -> drop-off), so it is left out (``start=False``).
         """
         rows, points, valid, stops_valid = geometry
+        lookup = getattr(orc, "lookup", None)
+        if lookup is not None:  # a table: one pass, searches only where it lacks a time
+            to, from_ = plan_times(points, self.sched.n_stops[rows], start, *lookup, node)
+            miss = np.isnan(to)
+            if miss.any():
+                to[miss] = orc.search_times_to(points[miss], node, bound_to)
+            miss = np.isnan(from_)
+            if miss.any():
+                q, i = np.nonzero(miss)
+                from_[q, i] = orc.search_times_from(node, points[q, i + 1], bound_from)
+            return to, from_
         width = points.shape[1]
         into = valid if start else stops_valid
         to = np.full((rows.size, width), np.inf)

@@ -152,6 +152,18 @@ class SearchOracle:
         """
         return np.zeros(len(points))
 
+    lookup: tuple[np.ndarray, np.ndarray] | None = None
+    """``(table, slot)`` of an oracle with a table: times between the nodes
+    with ``slot >= 0`` are ``table[slot[a], slot[b]]``."""
+
+    def search_times_to(self, points: np.ndarray, target: int, max_time_s: float) -> np.ndarray:
+        """:meth:`times_to` by a bounded search (``inf`` past the bound), s."""
+        return SearchOracle.times_to(self, points, target, max_time_s)
+
+    def search_times_from(self, source: int, points: np.ndarray, max_time_s: float) -> np.ndarray:
+        """:meth:`times_from` by a bounded search (``inf`` past the bound), s."""
+        return SearchOracle.times_from(self, source, points, max_time_s)
+
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
         if a == b:
@@ -209,6 +221,7 @@ class DenseOracle(SearchOracle):
     def __init__(self, net: RoadNetwork, weights_s: np.ndarray | None = None) -> None:
         super().__init__(net, weights_s)
         self.dist, self.pred = rk.all_pairs(self.indptr, self.heads, self.weights)
+        self.lookup = (self.dist, np.arange(self.n_nodes, dtype=np.int64))
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -248,6 +261,7 @@ class SubsetOracle(SearchOracle):
             self.indptr, self.heads, self.weights, self.edge_length_m, nodes,
             numba.get_num_threads(),
         )  # fmt: skip
+        self.lookup = (self.table_s, self.slot)
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
