@@ -562,6 +562,18 @@ def best_insertion_serial(
     return _pick(rows, found)
 
 
+@JIT
+def _spread(src, n, i, j, p_val, d_val):
+    """One stop row with P inserted before old stop ``i`` and D before old stop ``j``."""
+    out = np.empty(n + 2, dtype=src.dtype)
+    for k in range(n):
+        out[k + (k >= i) + (k >= j)] = src[k]
+    out[i] = p_val
+    out[j + 1] = d_val
+    return out
+
+
+@JIT
 def apply_insertion(
     start_time_s,
     n_stops,
@@ -615,26 +627,17 @@ def apply_insertion(
     i, j, n = pickup_pos, dropoff_pos, n_stops
     request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
     # new rows: old 0..i-1 | P | old i..j-1 | D | old j..n-1
-    old = np.arange(n)
-    new_at = old + (old >= i) + (old >= j)
     p_at, d_at = i, j + 1
-    rows = []
-    for src, p_val, d_val in (
-        (stop_node, p_node, d_node),
-        (stop_kind, 1, -1),
-        (stop_request, request_id, request_id),
-        (stop_pax, pax, pax),
-        (earliest_s, e_pick, e_pick),
-        (latest_s, l_pick, np.inf),  # drop-off deadline set below
-        (leg_s, to_pickup_s[i], pickup_to_dropoff_s if j == i else to_dropoff_s[j]),
-        (dwell_s, dw_pick, dw_drop),
-    ):
-        out = np.empty(n + 2, dtype=src.dtype)
-        out[new_at] = src[old]
-        out[p_at] = p_val
-        out[d_at] = d_val
-        rows.append(out)
-    leg = rows[6]
+    node = _spread(stop_node, n, i, j, p_node, d_node)
+    kind = _spread(stop_kind, n, i, j, 1, -1)
+    request = _spread(stop_request, n, i, j, request_id, request_id)
+    pax_row = _spread(stop_pax, n, i, j, pax, pax)
+    earliest = _spread(earliest_s, n, i, j, e_pick, e_pick)
+    latest = _spread(latest_s, n, i, j, l_pick, np.inf)  # drop-off deadline set below
+    leg = _spread(
+        leg_s, n, i, j, to_pickup_s[i], pickup_to_dropoff_s if j == i else to_dropoff_s[j]
+    )
+    dwell = _spread(dwell_s, n, i, j, dw_pick, dw_drop)
     if j > i:
         leg[p_at + 1] = from_pickup_s[i]
     if j < n:
@@ -642,6 +645,6 @@ def apply_insertion(
     arrival = np.empty(n + 2)
     service = np.empty(n + 2)
     departure = np.empty(n + 2)
-    vehicle_times(start_time_s, n + 2, rows[4], leg, rows[7], arrival, service, departure)
-    rows[5][d_at] = departure[p_at] + max_ride_s
-    return tuple(rows)
+    vehicle_times(start_time_s, n + 2, earliest, leg, dwell, arrival, service, departure)
+    latest[d_at] = departure[p_at] + max_ride_s
+    return node, kind, request, pax_row, earliest, latest, leg, dwell

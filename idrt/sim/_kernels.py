@@ -90,3 +90,17 @@ def plan_times(points, n_stops, start, table, slot, node):
             b = slot[points[q, i + 1]]
             from_[q, i] = table[j, b] if b >= 0 and j >= 0 else np.nan
     return to, from_
+
+
+@JIT
+def pop_first_stop(v, n, node, kind, request, pax, earliest, latest, leg, dwell):
+    """Shift vehicle ``v``'s ``n`` stops one to the left in every per-stop array."""
+    for k in range(n - 1):
+        node[v, k] = node[v, k + 1]
+        kind[v, k] = kind[v, k + 1]
+        request[v, k] = request[v, k + 1]
+        pax[v, k] = pax[v, k + 1]
+        earliest[v, k] = earliest[v, k + 1]
+        latest[v, k] = latest[v, k + 1]
+        leg[v, k] = leg[v, k + 1]
+        dwell[v, k] = dwell[v, k + 1]

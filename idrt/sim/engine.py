@@ -37,11 +37,14 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
-from idrt.sim._kernels import plan_times
+from idrt.sim._kernels import plan_times, pop_first_stop
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
 IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING = range(5)
+
+PRUNE_MIN_CANDIDATES = 16
+"""Fewer candidates than this are all tried (pruning, and its lower-bound table, cost more)."""
 
 
 @dataclass(frozen=True)
@@ -347,22 +350,32 @@ class Engine:
     def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
         """Drop the candidates that cannot reach any pickup by ``latest_s``.
 
-        Exact: a vehicle's plan departs its start point at ``start_time_s``
-        and every leg of it takes at least the lower-bound oracle's time
-        between its ends (the least link times over all slices), so by the
-        triangle inequality no insertion reaches a pickup before
-        ``start_time_s + lower(start, pickup)``; a vehicle for which that is
-        later than ``latest_s`` at every pickup option has no feasible
-        insertion, and dropping it changes nothing (the margin covers float
-        rounding). Where no table holds a time the bound is 0 (kept).
+        Exact: the plan of vehicle ``v`` leaves its start point at
+        ``start_time_s`` and reaches its first stop no earlier than
+        ``start_time_s + leg_s[v, 0]``; every other leg of it takes at least
+        the lower-bound oracle's time between its ends (the least link time
+        of each edge over all slices). By the triangle inequality no
+        insertion then serves a pickup ``P`` before ``start_time_s +
+        min(lower(start, P), leg_s[v, 0] + lower(stop 0, P))``; a vehicle for
+        which that is later than ``latest_s`` at every pickup option has no
+        feasible insertion, and dropping it changes nothing (the margin
+        covers float rounding). Where no table holds a time the bound is 0.
         """
+        if candidates.size < PRUNE_MIN_CANDIDATES:
+            return candidates
         if self._bound is None:
             self._bound = self.oracle.lower_bound()
+        s = self.sched
         starts = self.start_node[candidates]
-        earliest = self.sched.start_time_s[candidates]
+        earliest = s.start_time_s[candidates]
+        has_stop = s.n_stops[candidates] > 0
+        first = np.where(has_stop, s.stop_node[candidates, 0], starts)
+        first_at = earliest + np.where(has_stop, s.leg_s[candidates, 0], np.inf)
         reach = np.full(candidates.size, np.inf)
         for p in dict.fromkeys(pickups):
-            reach = np.minimum(reach, earliest + self._bound.times_to_at_least(starts, p))
+            direct = earliest + self._bound.times_to_at_least(starts, p)
+            via = first_at + self._bound.times_to_at_least(first, p)
+            reach = np.minimum(reach, np.minimum(direct, via))
         keep = reach <= latest_s + 1e-6 + 1e-9 * abs(latest_s)
         return candidates if keep.all() else candidates[keep]
 
@@ -464,9 +477,7 @@ class Engine:
             int(s.stop_pax[v, 0]),
         )
         dwell = float(s.dwell_s[v, 0])
-        for name in STOP_FIELDS:
-            arr = getattr(s, name)
-            arr[v, : n - 1] = arr[v, 1:n]
+        pop_first_stop(v, n, *(getattr(s, name) for name in STOP_FIELDS))
         s.n_stops[v] = n - 1
         return (*first, dwell)
 

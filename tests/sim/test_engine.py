@@ -277,7 +277,8 @@ def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
         (1, {}),
         (2, {"traffic.signals": "none", "traffic.profile": ""}),
         (3, {"service.mode": "stop_based"}),
-        (4, {"dispatch.diversion": False, "dispatch.max_candidates": 6}),
+        (4, {"dispatch.diversion": False, "dispatch.max_candidates": 16}),
+        (5, {"dispatch.diversion": False, "service.mode": "stop_based"}),
     ],
 )
 def test_candidate_pruning_is_exact(seed, overrides, monkeypatch):
