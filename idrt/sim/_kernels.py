@@ -104,3 +104,38 @@ def pop_first_stop(v, n, node, kind, request, pax, earliest, latest, leg, dwell)
         latest[v, k] = latest[v, k + 1]
         leg[v, k] = leg[v, k + 1]
         dwell[v, k] = dwell[v, k + 1]
+
+
+@JIT
+def can_reach(candidates, start_node, start_time_s, n_stops, stop_node, leg_s, table, slot,
+              pickups, latest_s):  # fmt: skip
+    """Whether each candidate vehicle may serve one of ``pickups`` by ``latest_s``.
+
+    The bound of :meth:`idrt.sim.engine.Engine._prune`: ``start_time_s +
+    min(lower(start, P), leg_s[v, 0] + lower(stop 0, P))`` over the pickups
+    ``P``, ``lower`` from ``table`` where it has the time, else 0.
+
+    Returns
+    -------
+    ndarray of bool, shape (len(candidates),)
+    """
+    k = candidates.shape[0]
+    keep = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        v = candidates[q]
+        a = slot[start_node[v]]
+        f = slot[stop_node[v, 0]] if n_stops[v] > 0 else -2
+        reach = np.inf
+        for t in range(pickups.shape[0]):
+            j = slot[pickups[t]]
+            lb = table[a, j] if a >= 0 and j >= 0 else 0.0
+            direct = start_time_s[v] + lb
+            if direct < reach:
+                reach = direct
+            if f != -2:
+                lb = table[f, j] if f >= 0 and j >= 0 else 0.0
+                via = (start_time_s[v] + leg_s[v, 0]) + lb
+                if via < reach:
+                    reach = via
+        keep[q] = reach <= latest_s
+    return keep

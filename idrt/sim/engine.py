@@ -37,7 +37,7 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
-from idrt.sim._kernels import plan_times, pop_first_stop
+from idrt.sim._kernels import can_reach, plan_times, pop_first_stop
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
@@ -365,18 +365,14 @@ class Engine:
             return candidates
         if self._bound is None:
             self._bound = self.oracle.lower_bound()
+        if self._bound.lookup is None:  # no table: no bound
+            return candidates
         s = self.sched
-        starts = self.start_node[candidates]
-        earliest = s.start_time_s[candidates]
-        has_stop = s.n_stops[candidates] > 0
-        first = np.where(has_stop, s.stop_node[candidates, 0], starts)
-        first_at = earliest + np.where(has_stop, s.leg_s[candidates, 0], np.inf)
-        reach = np.full(candidates.size, np.inf)
-        for p in dict.fromkeys(pickups):
-            direct = earliest + self._bound.times_to_at_least(starts, p)
-            via = first_at + self._bound.times_to_at_least(first, p)
-            reach = np.minimum(reach, np.minimum(direct, via))
-        keep = reach <= latest_s + 1e-6 + 1e-9 * abs(latest_s)
+        keep = can_reach(
+            candidates, self.start_node, s.start_time_s, s.n_stops, s.stop_node, s.leg_s,
+            *self._bound.lookup, np.array(pickups, dtype=np.int64),
+            latest_s + 1e-6 + 1e-9 * abs(latest_s),
+        )  # fmt: skip
         return candidates if keep.all() else candidates[keep]
 
     def _set_position(self, v: int, node: int) -> None:

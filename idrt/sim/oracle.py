@@ -145,13 +145,6 @@ class SearchOracle:
         """An oracle whose times never exceed this one's at any time: itself."""
         return self
 
-    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
-        """Lower bounds on the drive times from ``points`` to ``target``, s.
-
-        Exact times where a table has them, 0 elsewhere (no search is run).
-        """
-        return np.zeros(len(points))
-
     lookup: tuple[np.ndarray, np.ndarray] | None = None
     """``(table, slot)`` of an oracle with a table: times between the nodes
     with ``slot >= 0`` are ``table[slot[a], slot[b]]``."""
@@ -231,10 +224,6 @@ class DenseOracle(SearchOracle):
         """Drive times from each of ``points`` to ``target``, s."""
         return self.dist[points, target]
 
-    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
-        """Lower bounds on the drive times from ``points`` to ``target``: the times, s."""
-        return self.dist[points, target]
-
     def times_from(
         self, source: int, points: np.ndarray, max_time_s: float = math.inf
     ) -> np.ndarray:
@@ -276,17 +265,6 @@ class SubsetOracle(SearchOracle):
         if i >= 0 and j >= 0:
             return float(self.table_m[i, j])
         return super().length_m(a, b)
-
-    def times_to_at_least(self, points: np.ndarray, target: int) -> np.ndarray:
-        """Lower bounds on the drive times from ``points`` to ``target``, s.
-
-        The table's times where both ends are in the subset, 0 elsewhere.
-        """
-        j = self.slot[target]
-        if j < 0:
-            return np.zeros(len(points))
-        slots = self.slot[points]
-        return np.where(slots >= 0, self.table_s[np.maximum(slots, 0), j], 0.0)
 
     def times_to(self, points: np.ndarray, target: int, max_time_s: float = math.inf) -> np.ndarray:
         """Drive times from each of ``points`` to ``target``, s."""
