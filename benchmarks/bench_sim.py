@@ -171,8 +171,9 @@ def scaling(scales) -> dict:
 
     rows = []
     net = build_network(_default())
-    for traffic in (False, True):
-        idrt.simulate(_default(traffic=traffic), 1, network=net)  # warm-up
+    for traffic in (False, True):  # warm-up: JIT, slice tables, pruning's lower-bound table
+        warm = _default(traffic=traffic).with_overrides({"fleet.size": 16})
+        idrt.simulate(warm, 1, network=net)
     for k in scales:
         for traffic in (False, True):
             scn = _default(traffic=traffic).with_overrides(

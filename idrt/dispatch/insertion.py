@@ -43,8 +43,14 @@ __all__ = [
 ]
 
 
-PARALLEL_MIN_VEHICLES = 128
-"""Fleets at least this large are searched on all Numba threads by default."""
+PARALLEL_MIN_VEHICLES = 1024
+"""Fleets at least this large are searched on all Numba threads by default.
+
+A parallel region hands work to the other threads and waits for them: tens of
+microseconds on an idle machine, but 15-50 ms per call measured on the 2-core
+development machine when its cores were oversubscribed (0.3-0.6 ms serial for
+128 vehicles). Below about a thousand candidates one thread is the safe choice.
+"""
 
 
 class InsertionRequest(NamedTuple):
