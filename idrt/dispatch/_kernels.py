@@ -563,14 +563,35 @@ def best_insertion_serial(
 
 
 @JIT
-def _spread(src, n, i, j, p_val, d_val):
-    """One stop row with P inserted before old stop ``i`` and D before old stop ``j``."""
-    out = np.empty(n + 2, dtype=src.dtype)
+def spread_row(src, n, i, j, p_val, d_val, out):
+    """Write one stop row with the new stops: ``old 0..i-1 | P | old i..j-1 | D | old j..n-1``.
+
+    ``src[:n]`` is read, ``out[:n + 2]`` written (``0 <= i <= j <= n``); the
+    single place that lays out an insertion, for the immediate and batch kernels.
+    """
     for k in range(n):
         out[k + (k >= i) + (k >= j)] = src[k]
     out[i] = p_val
     out[j + 1] = d_val
-    return out
+
+
+@JIT
+def finish_insertion(
+    start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
+):
+    """Legs out of the new stops and the drop-off deadline of rows laid out by :func:`spread_row`.
+
+    The stop after P (when D does not follow it) is reached ``from_p`` s after
+    P, the one after D ``from_d`` s after D; the drop-off's ``latest`` becomes
+    the pickup departure plus ``max_ride_s``. ``work`` (>= 3 rows of n + 2)
+    receives arrival, service and departure times.
+    """
+    if j > i:
+        leg[i + 1] = from_p
+    if j < n:
+        leg[j + 2] = from_d
+    vehicle_times(start_time_s, n + 2, earliest, leg, dwell, work[0], work[1], work[2])
+    latest[j + 1] = work[2, i] + max_ride_s
 
 
 @JIT
@@ -626,25 +647,27 @@ def apply_insertion(
     """
     i, j, n = pickup_pos, dropoff_pos, n_stops
     request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
-    # new rows: old 0..i-1 | P | old i..j-1 | D | old j..n-1
-    p_at, d_at = i, j + 1
-    node = _spread(stop_node, n, i, j, p_node, d_node)
-    kind = _spread(stop_kind, n, i, j, 1, -1)
-    request = _spread(stop_request, n, i, j, request_id, request_id)
-    pax_row = _spread(stop_pax, n, i, j, pax, pax)
-    earliest = _spread(earliest_s, n, i, j, e_pick, e_pick)
-    latest = _spread(latest_s, n, i, j, l_pick, np.inf)  # drop-off deadline set below
-    leg = _spread(
-        leg_s, n, i, j, to_pickup_s[i], pickup_to_dropoff_s if j == i else to_dropoff_s[j]
+    node = np.empty(n + 2, dtype=stop_node.dtype)
+    kind = np.empty(n + 2, dtype=stop_kind.dtype)
+    request = np.empty(n + 2, dtype=stop_request.dtype)
+    pax_row = np.empty(n + 2, dtype=stop_pax.dtype)
+    earliest = np.empty(n + 2)
+    latest = np.empty(n + 2)
+    leg = np.empty(n + 2)
+    dwell = np.empty(n + 2)
+    spread_row(stop_node, n, i, j, p_node, d_node, node)
+    spread_row(stop_kind, n, i, j, 1, -1, kind)
+    spread_row(stop_request, n, i, j, request_id, request_id, request)
+    spread_row(stop_pax, n, i, j, pax, pax, pax_row)
+    spread_row(earliest_s, n, i, j, e_pick, e_pick, earliest)
+    spread_row(latest_s, n, i, j, l_pick, np.inf, latest)  # drop-off deadline set below
+    d_leg = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
+    spread_row(leg_s, n, i, j, to_pickup_s[i], d_leg, leg)
+    spread_row(dwell_s, n, i, j, dw_pick, dw_drop, dwell)
+    from_p = from_pickup_s[i] if j > i else 0.0
+    from_d = from_dropoff_s[j] if j < n else 0.0
+    work = np.empty((3, n + 2))
+    finish_insertion(
+        start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
     )
-    dwell = _spread(dwell_s, n, i, j, dw_pick, dw_drop)
-    if j > i:
-        leg[p_at + 1] = from_pickup_s[i]
-    if j < n:
-        leg[d_at + 1] = from_dropoff_s[j]
-    arrival = np.empty(n + 2)
-    service = np.empty(n + 2)
-    departure = np.empty(n + 2)
-    vehicle_times(start_time_s, n + 2, earliest, leg, dwell, arrival, service, departure)
-    latest[d_at] = departure[p_at] + max_ride_s
     return node, kind, request, pax_row, earliest, latest, leg, dwell
