@@ -15,6 +15,8 @@ Cases:
 - ``metropolis``: 1,000,000 requests and 10,000 vehicles on a synthetic
   metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``. Run
   it with ``--until-h`` for part of the day; the row says how far it got.
+- ``metropolis_probe``: the metropolis' network and virtual stops, and 200
+  sampled rows of its stop table, timed: the setup a full run needs, projected.
 
 Each case reports the wall time of the simulation proper (after a JIT
 warm-up), the one-off setup (network, demand, travel-time tables), events
@@ -42,6 +44,7 @@ Usage::
     .venv/bin/python benchmarks/bench_sim.py --cases traffic_ratio_default traffic_ratio_expansion
     .venv/bin/python benchmarks/bench_sim.py --cases scaling --scales 1 4 16
     .venv/bin/python benchmarks/bench_sim.py --cases metropolis --until-h 7.5
+    .venv/bin/python benchmarks/bench_sim.py --cases metropolis_probe
 """
 
 from __future__ import annotations
@@ -198,12 +201,61 @@ def scaling(scales) -> dict:
     return {"case": "scaling", "rows": rows}
 
 
+def metropolis_probe(sample: int = 200) -> dict:
+    """Time the metropolis' setup: network, virtual stops, a sample of stop-table rows.
+
+    The rows are times only (``idrt.routing.many_to_many``); the simulator's
+    stop table also walks each path for its length, so this is a lower bound.
+    """
+    import idrt
+    from idrt import demand as dm
+    from idrt.routing import many_to_many
+
+    t0 = time.perf_counter()
+    net = idrt.load_network("city:200000")
+    network_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    area = dm.ServiceArea.from_nodes(net, net.node_ids, name=net.name)
+    stops = dm.virtual_stops(net, area, spacing_m=400.0, max_walk_m=500.0)
+    idx = np.asarray(net.index_of(stops.stop_nodes), dtype=np.int64)
+    stops_s = time.perf_counter() - t0
+    src = idx[np.random.default_rng(0).choice(idx.size, sample, replace=False)]
+    graph = idrt.routing.CSRGraph(net.indptr, net.heads, net.edge_travel_time_s)
+    many_to_many(graph, src[:4], idx)  # JIT
+    t0 = time.perf_counter()
+    many_to_many(graph, src, idx)
+    rows_s = time.perf_counter() - t0
+    row = {
+        "case": "metropolis_probe",
+        "nodes": net.n_nodes,
+        "edges": net.n_edges,
+        "stops": int(idx.size),
+        "network_s": network_s,
+        "virtual_stops_s": stops_s,
+        "table_rows_sampled": sample,
+        "table_rows_s": rows_s,
+        "table_projected_s": rows_s * idx.size / sample,
+        "table_bytes": 2 * 8 * int(idx.size) ** 2,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load_average": os.getloadavg(),
+    }
+    print(
+        f"metropolis: {net.n_nodes} nodes built in {network_s:.1f} s, {idx.size} stops in "
+        f"{stops_s:.1f} s; stop table projected {row['table_projected_s']:.0f} s "
+        f"({row['table_bytes'] / 2**30:.1f} GiB); peak {row['peak_rss_mb']:.0f} MB",
+        flush=True,
+    )
+    return row
+
+
 def run_case(name: str, until_h: float | None = None) -> dict:
     import idrt
     from idrt.sim import build_network, build_trips
 
     if name.startswith("traffic_ratio"):
         return traffic_ratio(name)
+    if name == "metropolis_probe":
+        return metropolis_probe()
     t0 = time.perf_counter()
     if name == "city":
         scn, net = _city()
