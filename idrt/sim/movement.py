@@ -83,7 +83,7 @@ class Movement:
         """Draw the leg ``a -> b`` departing at ``time_s`` on ``oracle``'s path."""
         edges = oracle.path_edges(a, b)
         h = self.realised.slice_of(time_s)
-        delay = np.asarray(self.realised.sample_signal_delay_s(self.rng, edges, time_s))
+        delay = self.realised.leg_signal_delay_s(self.rng, edges, h)
         nodes, cum_s, cum_expected_s, cum_m = leg_profile(
             edges, self.heads, self.realised.running_time_s[h], oracle.weights,
             self.length_m, delay,
