@@ -4,6 +4,9 @@ Cases (the same as ``bench_sim.py``):
 - ``yeongjong``: the synthetic island, 20 vehicles, 3,000 requests a day,
   door-to-door, with the traffic model off (free-flow link times, no signals)
   so that only the dispatch policy differs between runs.
+- ``default_traffic``: the default day (8 buses, 735 requests a day,
+  door-to-door) with the traffic model on (weekday congestion, fixed-time
+  signals), as the scenario ships.
 - ``city``: a 50,000-node synthetic city, 1,000 vehicles, 100,000 requests,
   stop-based (virtual stops every 400 m, walks up to 500 m), each request
   offered to the 30 nearest vehicles, no en-route diversion.
@@ -32,7 +35,10 @@ Usage::
         --policies immediate batch_k2_reopt          # a shorter day (requests before 08:00)
 
 Results are merged into the JSON file run by run (a run replaces the stored
-one of the same case and policy), so long cases can be run separately.
+one of the same case and policy, which moves to ``history``), so long cases
+can be run separately. Each row has ``ratio_to_immediate`` when the same
+invocation ran ``immediate`` on that case (a ratio in one run survives a
+noisy machine).
 """
 
 from __future__ import annotations
@@ -88,6 +94,12 @@ def _yeongjong():
     )
 
 
+def _default_traffic():
+    import idrt
+
+    return idrt.Scenario.from_toml(REPO / "experiments" / "yeongjong.toml")
+
+
 def _city():
     """The city case of bench_sim.py (free flow), without the event log."""
     from bench_sim import _city as city_case
@@ -124,12 +136,15 @@ def run_case(name: str, policies: list[str], until_h: float | None = None):
     if name == "city":
         scn, net = _city()
     else:
-        scn = _yeongjong()
+        scn = _default_traffic() if name == "default_traffic" else _yeongjong()
         net = build_network(scn)
     trips = build_trips(scn, net, seed=1)
     if until_h is not None:  # a shorter day: requests booked before until_h
         trips = trips[trips["booking_time_s"] < until_h * 3600.0].reset_index(drop=True)
+    if name == "default_traffic":  # the slice tables of the whole day, built once
+        idrt.simulate(scn, network=net, trips=trips, seed=1)
     setup_s = time.perf_counter() - t0
+    immediate_s = None
     for policy in policies:
         s = scn.with_overrides(POLICIES[policy])
         t0 = time.perf_counter()
@@ -141,6 +156,8 @@ def run_case(name: str, policies: list[str], until_h: float | None = None):
         finally:
             restore()
         k = result.summary()
+        if policy == "immediate":
+            immediate_s = result.wall_s
         row = {
             "case": name if until_h is None else f"{name}_until_{until_h:g}h",
             "policy": policy,
@@ -153,6 +170,7 @@ def run_case(name: str, policies: list[str], until_h: float | None = None):
             "simulate_s": result.wall_s,
             "batches": stats["batches"],
             "batch_solve_s": stats["solve_s"],
+            "ratio_to_immediate": result.wall_s / immediate_s if immediate_s else None,
             "riders_moved": stats["moved"],
             "kpi": {key: float(k[key]) for key in KPIS},
         }
@@ -181,10 +199,17 @@ def main(argv=None):
     out = Path(args.out)
     previous = json.loads(out.read_text()) if out.exists() else {}
     runs = list(previous.get("runs", []))
+    history = list(previous.get("history", []))
     for name in args.cases:
         for row in run_case(name, args.policies, args.until_h):
             # a new row replaces the stored one of the same case and policy
+            same = [r for r in runs if (r["case"], r["policy"]) == (row["case"], row["policy"])]
+            history.extend(same)
             runs = [r for r in runs if (r["case"], r["policy"]) != (row["case"], row["policy"])]
+            row["command"] = "benchmarks/bench_dispatch.py " + " ".join(
+                argv if argv else sys.argv[1:]
+            )
+            row["date"] = datetime.now(UTC).isoformat(timespec="seconds")
             runs.append(row)
             result = {
                 "benchmark": "dispatch",
@@ -196,6 +221,7 @@ def main(argv=None):
                     "python": sys.version.split()[0],
                 },
                 "runs": runs,
+                "history": history,
             }
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=2))

@@ -45,7 +45,13 @@ from numba import types
 from numba.typed import Dict
 
 from idrt._numba import JIT
-from idrt.dispatch._kernels import N_WORK, best_insertion_vehicle, vehicle_times
+from idrt.dispatch._kernels import (
+    N_WORK,
+    best_insertion_vehicle,
+    finish_insertion,
+    spread_row,
+    vehicle_times,
+)
 
 I_NODE, I_KIND, I_REQ, I_PAX, I_LOC, I_FLEX = 0, 1, 2, 3, 4, 5
 N_INT = 6
@@ -189,57 +195,29 @@ def _apply(
 ):
     """Write the plan with one variant inserted at (i, j) into the ``*_dst`` rows.
 
-    Conventions of :func:`idrt.dispatch._kernels.apply_insertion`: new rows
-    ``old 0..i-1 | P | old i..j-1 | D | old j..n-1``; the drop-off's ``latest`` is
-    the pickup departure plus the ride limit. Returns the new stop count.
+    Laid out by the insertion kernels' :func:`~idrt.dispatch._kernels.spread_row`
+    and :func:`~idrt.dispatch._kernels.finish_insertion` (as
+    :func:`~idrt.dispatch._kernels.apply_insertion`): new rows ``old 0..i-1 | P |
+    old i..j-1 | D | old j..n-1``; the drop-off's ``latest`` is the pickup
+    departure plus the ride limit. Returns the new stop count.
     """
-    out = 0
-    for k in range(n + 1):
-        if k == i:
-            ints_dst[I_NODE, out] = vi[V_PNODE]
-            ints_dst[I_KIND, out] = 1
-            ints_dst[I_REQ, out] = vi[V_RID]
-            ints_dst[I_PAX, out] = vi[V_PAX]
-            ints_dst[I_LOC, out] = p_loc
-            ints_dst[I_FLEX, out] = 1
-            floats_dst[F_EARLY, out] = vf[V_EARLY]
-            floats_dst[F_LATE, out] = vf[V_LATE]
-            floats_dst[F_LEG, out] = to_p[i]
-            floats_dst[F_DWELL, out] = vf[V_DWP]
-            out += 1
-        if k == j:
-            ints_dst[I_NODE, out] = vi[V_DNODE]
-            ints_dst[I_KIND, out] = -1
-            ints_dst[I_REQ, out] = vi[V_RID]
-            ints_dst[I_PAX, out] = vi[V_PAX]
-            ints_dst[I_LOC, out] = d_loc
-            ints_dst[I_FLEX, out] = 1
-            floats_dst[F_EARLY, out] = vf[V_EARLY]
-            floats_dst[F_LATE, out] = np.inf  # set below
-            floats_dst[F_LEG, out] = p2d if j == i else to_d[j]
-            floats_dst[F_DWELL, out] = vf[V_DWD]
-            out += 1
-        if k < n:
-            for r in range(N_INT):
-                ints_dst[r, out] = ints_src[r, k]
-            for r in range(N_FLOAT):
-                floats_dst[r, out] = floats_src[r, k]
-            if k == i and j > i:
-                floats_dst[F_LEG, out] = from_p[i]
-            if k == j:
-                floats_dst[F_LEG, out] = from_d[j]
-            out += 1
-    vehicle_times(
-        start_time_s,
-        out,
-        floats_dst[F_EARLY],
-        floats_dst[F_LEG],
-        floats_dst[F_DWELL],
-        work[0],
-        work[1],
-        work[2],
-    )
-    floats_dst[F_LATE, j + 1] = work[2, i] + vf[V_MAXRIDE]
+    spread_row(ints_src[I_NODE], n, i, j, vi[V_PNODE], vi[V_DNODE], ints_dst[I_NODE])
+    spread_row(ints_src[I_KIND], n, i, j, 1, -1, ints_dst[I_KIND])
+    spread_row(ints_src[I_REQ], n, i, j, vi[V_RID], vi[V_RID], ints_dst[I_REQ])
+    spread_row(ints_src[I_PAX], n, i, j, vi[V_PAX], vi[V_PAX], ints_dst[I_PAX])
+    spread_row(ints_src[I_LOC], n, i, j, p_loc, d_loc, ints_dst[I_LOC])
+    spread_row(ints_src[I_FLEX], n, i, j, 1, 1, ints_dst[I_FLEX])
+    spread_row(floats_src[F_EARLY], n, i, j, vf[V_EARLY], vf[V_EARLY], floats_dst[F_EARLY])
+    spread_row(floats_src[F_LATE], n, i, j, vf[V_LATE], np.inf, floats_dst[F_LATE])
+    d_leg = p2d if j == i else to_d[j]
+    spread_row(floats_src[F_LEG], n, i, j, to_p[i], d_leg, floats_dst[F_LEG])
+    spread_row(floats_src[F_DWELL], n, i, j, vf[V_DWP], vf[V_DWD], floats_dst[F_DWELL])
+    finish_insertion(
+        start_time_s, n, i, j, floats_dst[F_EARLY], floats_dst[F_LATE], floats_dst[F_LEG],
+        floats_dst[F_DWELL], from_p[i] if j > i else 0.0, from_d[j] if j < n else 0.0,
+        vf[V_MAXRIDE], work,
+    )  # fmt: skip
+    out = n + 2
     return out
 
 

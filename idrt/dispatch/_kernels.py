@@ -385,6 +385,89 @@ def best_insertion_vehicle(
     return best, best_i, best_j, best_tp, best_td
 
 
+@JIT
+def _scan_vehicles(
+    lo,
+    hi,
+    rows,
+    trows,
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    stop_kind,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    to_pickup_s,
+    from_pickup_s,
+    to_dropoff_s,
+    from_dropoff_s,
+    request,
+    weights,
+    work,
+    found,
+):
+    """Best insertion into each candidate ``q`` in ``lo .. hi-1``: the one loop body.
+
+    Candidate ``q`` is vehicle ``rows[q]`` (a row of the schedule arrays) with
+    travel times in row ``trows[q]`` of the time arrays. ``request`` holds
+    ``pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d``.
+    ``found[q]`` receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
+    """
+    for q in range(lo, hi):
+        v = rows[q]
+        t = trows[q]
+        c, i, j, tp, td = best_insertion_vehicle(
+            start_time_s[v],
+            start_load[v],
+            capacity[v],
+            n_stops[v],
+            stop_kind[v],
+            stop_pax[v],
+            earliest_s[v],
+            latest_s[v],
+            leg_s[v],
+            dwell_s[v],
+            to_pickup_s[t],
+            from_pickup_s[t],
+            to_dropoff_s[t],
+            from_dropoff_s[t],
+            request[0],
+            int(request[1]),
+            request[2],
+            request[3],
+            request[4],
+            request[5],
+            request[6],
+            weights,
+            work,
+            np.empty((0, 0)),
+        )
+        found[q, 0] = c
+        found[q, 1] = i
+        found[q, 2] = j
+        found[q, 3] = tp
+        found[q, 4] = td
+
+
+@JIT
+def _pick(rows, found):
+    """The cheapest candidate; strict ``<`` in candidate order keeps the first on ties."""
+    best_q = -1
+    best = np.inf
+    for q in range(rows.shape[0]):
+        if found[q, 0] < best:
+            best = found[q, 0]
+            best_q = q
+    if best_q < 0:
+        return np.inf, -1, -1, -1, -1, np.nan, np.nan
+    f = found[best_q]
+    return f[0], rows[best_q], best_q, int(f[1]), int(f[2]), f[3], f[4]
+
+
 @PJIT
 def best_insertion(
     start_time_s,
@@ -401,84 +484,44 @@ def best_insertion(
     from_pickup_s,
     to_dropoff_s,
     from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
+    request,
     weights,
-    vehicle_mask,
+    rows,
+    trows,
 ):
-    """Cheapest feasible insertion over a fleet, vehicles in parallel.
+    """Cheapest feasible insertion over candidate vehicles, in parallel blocks.
 
-    Arguments are those of :func:`best_insertion_vehicle` with a leading vehicle
-    axis on the per-vehicle ones, plus ``vehicle_mask`` (bool, shape (n_veh,)):
-    vehicles where it is False are skipped.
+    Per-vehicle arguments are those of :func:`best_insertion_vehicle` with a
+    leading vehicle axis. Candidate ``q`` is vehicle ``rows[q]`` with travel
+    times in row ``trows[q]`` (``trows = rows`` for fleet-wide time arrays,
+    ``arange`` for arrays of the candidates only); list candidates by
+    ascending vehicle so that ties go to the lowest vehicle. ``request`` is
+    float64 ``[pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
+    max_ride_s, dwell_pickup_s, dwell_dropoff_s]``.
 
     Returns
     -------
     cost : float
         ``inf`` when no vehicle can take the request.
-    vehicle, i, j : int
-        -1 when none.
+    vehicle, q, i, j : int
+        Vehicle, its candidate index and the positions; -1 when none.
     pickup_time_s, dropoff_time_s : float
         Service starts of the new stops, s; NaN when none.
     """
-    n_veh, s_max = leg_s.shape
-    costs = np.full(n_veh, np.inf)
-    pos_i = np.full(n_veh, -1, dtype=np.int64)
-    pos_j = np.full(n_veh, -1, dtype=np.int64)
-    t_pick = np.full(n_veh, np.nan)
-    t_drop = np.full(n_veh, np.nan)
-    n_chunks = min(n_veh, N_CHUNKS)
-    work = np.empty((n_chunks, N_WORK, s_max + 1))  # one buffer per block of vehicles
-    no_matrix = np.empty((0, 0))
+    k = rows.shape[0]
+    s_max = leg_s.shape[1]
+    found = np.empty((k, 5))
+    n_chunks = min(k, N_CHUNKS)
+    work = np.empty((max(n_chunks, 1), N_WORK, s_max + 1))  # one buffer per block
     for chunk in prange(n_chunks):
-        for v in range(chunk * n_veh // n_chunks, (chunk + 1) * n_veh // n_chunks):
-            if not vehicle_mask[v]:
-                continue
-            c, i, j, tp, td = best_insertion_vehicle(
-                start_time_s[v],
-                start_load[v],
-                capacity[v],
-                n_stops[v],
-                stop_kind[v],
-                stop_pax[v],
-                earliest_s[v],
-                latest_s[v],
-                leg_s[v],
-                dwell_s[v],
-                to_pickup_s[v],
-                from_pickup_s[v],
-                to_dropoff_s[v],
-                from_dropoff_s[v],
-                pickup_to_dropoff_s,
-                pax,
-                earliest_pickup_s,
-                latest_pickup_s,
-                max_ride_s,
-                dwell_pickup_s,
-                dwell_dropoff_s,
-                weights,
-                work[chunk],
-                no_matrix,
-            )
-            costs[v] = c
-            pos_i[v] = i
-            pos_j[v] = j
-            t_pick[v] = tp
-            t_drop[v] = td
-    best = np.inf
-    best_v = -1
-    for v in range(n_veh):  # serial: strict < keeps the lowest vehicle on ties
-        if costs[v] < best:
-            best = costs[v]
-            best_v = v
-    if best_v < 0:
-        return np.inf, -1, -1, -1, np.nan, np.nan
-    return best, best_v, pos_i[best_v], pos_j[best_v], t_pick[best_v], t_drop[best_v]
+        _scan_vehicles(
+            chunk * k // n_chunks, (chunk + 1) * k // n_chunks, rows, trows,
+            start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+            earliest_s, latest_s, leg_s, dwell_s,
+            to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
+            request, weights, work[chunk], found,
+        )  # fmt: skip
+    return _pick(rows, found)
 
 
 @JIT
@@ -497,68 +540,61 @@ def best_insertion_serial(
     from_pickup_s,
     to_dropoff_s,
     from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
+    request,
     weights,
-    vehicle_mask,
+    rows,
+    trows,
 ):
-    """:func:`best_insertion` on one thread: same arguments, same answer.
+    """:func:`best_insertion` on one thread: same arguments, same loop body, same answer.
 
     Cheaper for small fleets, where starting the threads costs more than the work.
     """
-    n_veh, s_max = leg_s.shape
-    work = np.empty((N_WORK, s_max + 1))
-    no_matrix = np.empty((0, 0))
-    best = np.inf
-    best_v = -1
-    best_i = -1
-    best_j = -1
-    best_tp = np.nan
-    best_td = np.nan
-    for v in range(n_veh):
-        if not vehicle_mask[v]:
-            continue
-        c, i, j, tp, td = best_insertion_vehicle(
-            start_time_s[v],
-            start_load[v],
-            capacity[v],
-            n_stops[v],
-            stop_kind[v],
-            stop_pax[v],
-            earliest_s[v],
-            latest_s[v],
-            leg_s[v],
-            dwell_s[v],
-            to_pickup_s[v],
-            from_pickup_s[v],
-            to_dropoff_s[v],
-            from_dropoff_s[v],
-            pickup_to_dropoff_s,
-            pax,
-            earliest_pickup_s,
-            latest_pickup_s,
-            max_ride_s,
-            dwell_pickup_s,
-            dwell_dropoff_s,
-            weights,
-            work,
-            no_matrix,
-        )
-        if c < best:  # strict: the lowest vehicle keeps a tie
-            best = c
-            best_v = v
-            best_i = i
-            best_j = j
-            best_tp = tp
-            best_td = td
-    return best, best_v, best_i, best_j, best_tp, best_td
+    k = rows.shape[0]
+    found = np.empty((k, 5))
+    work = np.empty((N_WORK, leg_s.shape[1] + 1))
+    _scan_vehicles(
+        0, k, rows, trows,
+        start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
+        earliest_s, latest_s, leg_s, dwell_s,
+        to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
+        request, weights, work, found,
+    )  # fmt: skip
+    return _pick(rows, found)
 
 
+@JIT
+def spread_row(src, n, i, j, p_val, d_val, out):
+    """Write one stop row with the new stops: ``old 0..i-1 | P | old i..j-1 | D | old j..n-1``.
+
+    ``src[:n]`` is read, ``out[:n + 2]`` written (``0 <= i <= j <= n``); the
+    single place that lays out an insertion, for the immediate and batch kernels.
+    """
+    for k in range(n):
+        out[k + (k >= i) + (k >= j)] = src[k]
+    out[i] = p_val
+    out[j + 1] = d_val
+
+
+@JIT
+def finish_insertion(
+    start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
+):
+    """Legs out of the new stops and the drop-off deadline of rows laid out by :func:`spread_row`.
+
+    The stop after P (when D does not follow it) is reached ``from_p`` s after
+    P, the one after D ``from_d`` s after D; the drop-off's ``latest`` becomes
+    the pickup departure plus ``max_ride_s``. ``work`` (>= 3 rows of n + 2)
+    receives arrival, service and departure times.
+    """
+    if j > i:
+        leg[i + 1] = from_p
+    if j < n:
+        leg[j + 2] = from_d
+    vehicle_times(start_time_s, n + 2, earliest, leg, dwell, work[0], work[1], work[2])
+    latest[j + 1] = work[2, i] + max_ride_s
+
+
+@JIT
 def apply_insertion(
     start_time_s,
     n_stops,
@@ -611,34 +647,27 @@ def apply_insertion(
     """
     i, j, n = pickup_pos, dropoff_pos, n_stops
     request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
-    # new rows: old 0..i-1 | P | old i..j-1 | D | old j..n-1
-    old = np.arange(n)
-    new_at = old + (old >= i) + (old >= j)
-    p_at, d_at = i, j + 1
-    rows = []
-    for src, p_val, d_val in (
-        (stop_node, p_node, d_node),
-        (stop_kind, 1, -1),
-        (stop_request, request_id, request_id),
-        (stop_pax, pax, pax),
-        (earliest_s, e_pick, e_pick),
-        (latest_s, l_pick, np.inf),  # drop-off deadline set below
-        (leg_s, to_pickup_s[i], pickup_to_dropoff_s if j == i else to_dropoff_s[j]),
-        (dwell_s, dw_pick, dw_drop),
-    ):
-        out = np.empty(n + 2, dtype=src.dtype)
-        out[new_at] = src[old]
-        out[p_at] = p_val
-        out[d_at] = d_val
-        rows.append(out)
-    leg = rows[6]
-    if j > i:
-        leg[p_at + 1] = from_pickup_s[i]
-    if j < n:
-        leg[d_at + 1] = from_dropoff_s[j]
-    arrival = np.empty(n + 2)
-    service = np.empty(n + 2)
-    departure = np.empty(n + 2)
-    vehicle_times(start_time_s, n + 2, rows[4], leg, rows[7], arrival, service, departure)
-    rows[5][d_at] = departure[p_at] + max_ride_s
-    return tuple(rows)
+    node = np.empty(n + 2, dtype=stop_node.dtype)
+    kind = np.empty(n + 2, dtype=stop_kind.dtype)
+    request = np.empty(n + 2, dtype=stop_request.dtype)
+    pax_row = np.empty(n + 2, dtype=stop_pax.dtype)
+    earliest = np.empty(n + 2)
+    latest = np.empty(n + 2)
+    leg = np.empty(n + 2)
+    dwell = np.empty(n + 2)
+    spread_row(stop_node, n, i, j, p_node, d_node, node)
+    spread_row(stop_kind, n, i, j, 1, -1, kind)
+    spread_row(stop_request, n, i, j, request_id, request_id, request)
+    spread_row(stop_pax, n, i, j, pax, pax, pax_row)
+    spread_row(earliest_s, n, i, j, e_pick, e_pick, earliest)
+    spread_row(latest_s, n, i, j, l_pick, np.inf, latest)  # drop-off deadline set below
+    d_leg = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
+    spread_row(leg_s, n, i, j, to_pickup_s[i], d_leg, leg)
+    spread_row(dwell_s, n, i, j, dw_pick, dw_drop, dwell)
+    from_p = from_pickup_s[i] if j > i else 0.0
+    from_d = from_dropoff_s[j] if j < n else 0.0
+    work = np.empty((3, n + 2))
+    finish_insertion(
+        start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
+    )
+    return node, kind, request, pax_row, earliest, latest, leg, dwell

@@ -36,14 +36,21 @@ __all__ = [
     "InsertionRequest",
     "InsertionTimes",
     "InsertionWeights",
+    "best_insertion_among",
     "find_best_insertion",
     "insert",
     "insert_into",
 ]
 
 
-PARALLEL_MIN_VEHICLES = 128
-"""Fleets at least this large are searched on all Numba threads by default."""
+PARALLEL_MIN_VEHICLES = 1024
+"""Fleets at least this large are searched on all Numba threads by default.
+
+A parallel region hands work to the other threads and waits for them: tens of
+microseconds on an idle machine, but 15-50 ms per call measured on the 2-core
+development machine when its cores were oversubscribed (0.3-0.6 ms serial for
+128 vehicles). Below about a thousand candidates one thread is the safe choice.
+"""
 
 
 class InsertionRequest(NamedTuple):
@@ -285,8 +292,15 @@ def find_best_insertion(
     if parallel is None:
         considered = n_veh if vehicle_mask is None else int(np.count_nonzero(mask))
         parallel = considered >= PARALLEL_MIN_VEHICLES
+    rows = np.flatnonzero(mask).astype(np.int64)
+    scalars = (t.pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d)
+    return _search(s, rows, rows, scalars, t, w, parallel)
+
+
+def _search(s, rows, trows, scalars, t, w, parallel) -> Insertion | None:
+    """Call the kernel; the chosen insertion or None."""
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
-    cost, v, i, j, t_pick, t_drop = kernel(
+    cost, v, _, i, j, t_pick, t_drop = kernel(
         s.start_time_s,
         s.start_load,
         s.capacity,
@@ -301,25 +315,74 @@ def find_best_insertion(
         t.from_pickup_s,
         t.to_dropoff_s,
         t.from_dropoff_s,
-        t.pickup_to_dropoff_s,
-        pax,
-        earliest,
-        latest,
-        max_ride,
-        dwell_p,
-        dwell_d,
+        np.array(scalars, dtype=np.float64),
         w.as_array(),
-        mask,
+        rows,
+        trows,
     )
     if v < 0:
         return None
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
 
 
+def best_insertion_among(
+    schedules: Schedules,
+    vehicles: np.ndarray,
+    request: InsertionRequest,
+    times: InsertionTimes,
+    weights: InsertionWeights,
+    *,
+    parallel: bool | None = None,
+) -> Insertion | None:
+    """:func:`find_best_insertion` over some vehicles, with times for those only.
+
+    For a simulator that has just built the inputs: nothing is validated.
+
+    Parameters
+    ----------
+    schedules : Schedules
+    vehicles : ndarray of int64, shape (k,)
+        Candidate vehicles in ascending order (ties go to the first).
+    request : InsertionRequest
+    times : InsertionTimes
+        Arrays of shape (k, s_max + 1): row ``q`` belongs to ``vehicles[q]``.
+    weights : InsertionWeights
+    parallel : bool, optional
+        As in :func:`find_best_insertion`.
+
+    Returns
+    -------
+    Insertion or None
+        The same answer :func:`find_best_insertion` gives with fleet-wide
+        times and ``vehicle_mask`` set on ``vehicles``.
+    """
+    k = int(vehicles.shape[0])
+    if parallel is None:
+        parallel = k >= PARALLEL_MIN_VEHICLES
+    r = request
+    scalars = (
+        float(times.pickup_to_dropoff_s), float(r.pax), float(r.earliest_pickup_s),
+        float(r.latest_pickup_s), float(r.max_ride_s), float(r.dwell_pickup_s),
+        float(r.dwell_dropoff_s),
+    )  # fmt: skip
+    trows = np.arange(k, dtype=np.int64)
+    return _search(schedules, vehicles, trows, scalars, times, weights, parallel)
+
+
 def _new_rows(
-    s: Schedules, v: int, i: int, j: int, request: InsertionRequest, times: InsertionTimes
+    s: Schedules,
+    v: int,
+    i: int,
+    j: int,
+    request: InsertionRequest,
+    times: InsertionTimes,
+    t: int | None = None,
 ) -> tuple:
-    """Vehicle ``v``'s stop rows with the request inserted at positions (i, j)."""
+    """Vehicle ``v``'s stop rows with the request inserted at positions (i, j).
+
+    ``t`` is the vehicle's row of the time arrays (``v`` when omitted).
+    """
+    t = v if t is None else t
     pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
     new_stop = (
         int(request.request_id),
@@ -338,10 +401,10 @@ def _new_rows(
         i,
         j,
         new_stop,
-        times.to_pickup_s[v],
-        times.from_pickup_s[v],
-        times.to_dropoff_s[v],
-        times.from_dropoff_s[v],
+        times.to_pickup_s[t],
+        times.from_pickup_s[t],
+        times.to_dropoff_s[t],
+        times.from_dropoff_s[t],
         float(times.pickup_to_dropoff_s),
         max_ride,
     )
@@ -406,7 +469,12 @@ def insert(
 
 
 def insert_into(
-    schedules: Schedules, insertion: Insertion, request: InsertionRequest, times: InsertionTimes
+    schedules: Schedules,
+    insertion: Insertion,
+    request: InsertionRequest,
+    times: InsertionTimes,
+    *,
+    times_row: int | None = None,
 ) -> Schedules:
     """Like :func:`insert`, but writes the vehicle's new rows into ``schedules``.
 
@@ -414,7 +482,8 @@ def insert_into(
     not copy every array per request. The arrays are modified in place; a new
     ``Schedules`` (wider arrays) is returned only when the vehicle needs more
     than ``s_max`` stops. No validation: the inputs are those just given to
-    :func:`find_best_insertion`.
+    :func:`find_best_insertion` (or :func:`best_insertion_among`, with
+    ``times_row`` the vehicle's row of its time arrays).
 
     Returns
     -------
@@ -425,7 +494,7 @@ def insert_into(
     v, i, j = int(insertion.vehicle), int(insertion.pickup_pos), int(insertion.dropoff_pos)
     n = int(s.n_stops[v])
     names = STOP_FIELDS
-    rows = _new_rows(s, v, i, j, request, times)
+    rows = _new_rows(s, v, i, j, request, times, times_row)
     s_max = s.max_stops
     if n + 2 > s_max:
         width = max(n + 2, 2 * s_max)

@@ -33,14 +33,18 @@ from idrt.dispatch import (
     InsertionTimes,
     InsertionWeights,
     Schedules,
+    best_insertion_among,
     empty_schedules,
-    find_best_insertion,
     insert_into,
 )
+from idrt.sim._kernels import can_reach, plan_times, pop_first_stop
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
 IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING = range(5)
+
+PRUNE_MIN_CANDIDATES = 16
+"""Fewer candidates than this are all tried (pruning, and its lower-bound table, cost more)."""
 
 
 @dataclass(frozen=True)
@@ -166,11 +170,6 @@ class Engine:
             np.full(n_veh, rules.capacity), rules.start_s, max_stops=8
         )
         self.events: list[tuple] = []
-        # reusable (n_veh, s_max + 1) travel-time buffers: inf except the rows
-        # of the last dispatch's candidates, which are reset before reuse
-        self._pool: list[np.ndarray] = []
-        self._pool_used = 0
-        self._pool_rows = np.empty(0, dtype=np.int64)
         n_req = len(trips.request_id)
         self.req = {
             "status": np.full(n_req, "pending", dtype=object),
@@ -199,7 +198,8 @@ class Engine:
         # rider behaviour (idrt.sim.riders) and shifts (idrt.sim.shifts) hook in here
         self.riders = None
         self.shifts = None
-        self.find_insertion = find_best_insertion
+        self.find_insertion = best_insertion_among
+        self._bound = None  # lower-bound oracle of candidate pruning (built on first use)
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -249,8 +249,6 @@ class Engine:
             if not candidates.size:
                 return self._reject(row, "no_vehicle_on_duty")
         self._refresh_start_points(candidates)
-        mask = np.zeros(self.sched.n_vehicles, dtype=bool)
-        mask[candidates] = True
         now = self.env.now
         orc = self.oracle.at(now)
         pax = int(t.pax[row])
@@ -265,8 +263,8 @@ class Engine:
                 direct = orc.time(p_node, d_node)
                 if math.isfinite(direct):
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
-        self._release_buffers(candidates)
         if combos:
+            candidates = self._prune(candidates, [c[0] for c in combos], latest)
             geometry = self._plan_points(candidates)
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
@@ -295,9 +293,7 @@ class Engine:
             to_p, from_p = to_from_p[p_node]
             to_d, from_d = to_from_d[d_node]
             times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
-            found = self.find_insertion(
-                self.sched, request, times, rules.weights, vehicle_mask=mask
-            )
+            found = self.find_insertion(self.sched, candidates, request, times, rules.weights)
             if found is None:
                 continue
             cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
@@ -309,7 +305,8 @@ class Engine:
         _, found, request, times, p_walk_s, d_walk_s, walk_m = best
         if self.riders is not None and not self.riders.offer(row, found, request):
             return None
-        self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m)
+        q = int(np.searchsorted(candidates, found.vehicle))  # its row of the times
+        self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m, times_row=q)
 
     def _reject(self, row: int, reason: str) -> None:
         self.req["status"][row] = "rejected"
@@ -318,13 +315,15 @@ class Engine:
         if self.riders is not None:
             self.riders.refused(row, reason)
 
-    def _accept(self, row, found, request, times, p_walk_s, d_walk_s, walk_m) -> None:
+    def _accept(
+        self, row, found, request, times, p_walk_s, d_walk_s, walk_m, times_row=None
+    ) -> None:
         v = found.vehicle
         old_first = (
             int(self.sched.stop_request[v, 0]) if self.sched.n_stops[v] else -1,
             int(self.sched.stop_kind[v, 0]) if self.sched.n_stops[v] else 0,
         )
-        self.sched = insert_into(self.sched, found, request, times)
+        self.sched = insert_into(self.sched, found, request, times, times_row=times_row)
         r = self.req
         r["status"][row] = "accepted"
         r["vehicle"][row] = v
@@ -361,6 +360,34 @@ class Engine:
         x, y = self.xy_m[node]
         d2 = (self.pos_x - x) ** 2 + (self.pos_y - y) ** 2
         return np.sort(np.argpartition(d2, k - 1)[:k])
+
+    def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
+        """Drop the candidates that cannot reach any pickup by ``latest_s``.
+
+        Exact: the plan of vehicle ``v`` leaves its start point at
+        ``start_time_s`` and reaches its first stop no earlier than
+        ``start_time_s + leg_s[v, 0]``; every other leg of it takes at least
+        the lower-bound oracle's time between its ends (the least link time
+        of each edge over all slices). By the triangle inequality no
+        insertion then serves a pickup ``P`` before ``start_time_s +
+        min(lower(start, P), leg_s[v, 0] + lower(stop 0, P))``; a vehicle for
+        which that is later than ``latest_s`` at every pickup option has no
+        feasible insertion, and dropping it changes nothing (the margin
+        covers float rounding). Where no table holds a time the bound is 0.
+        """
+        if candidates.size < PRUNE_MIN_CANDIDATES:
+            return candidates
+        if self._bound is None:
+            self._bound = self.oracle.lower_bound()
+        if self._bound.lookup is None:  # no table: no bound
+            return candidates
+        s = self.sched
+        keep = can_reach(
+            candidates, self.start_node, s.start_time_s, s.n_stops, s.stop_node, s.leg_s,
+            *self._bound.lookup, np.array(pickups, dtype=np.int64),
+            latest_s + 1e-6 + 1e-9 * abs(latest_s),
+        )  # fmt: skip
+        return candidates if keep.all() else candidates[keep]
 
     def _set_position(self, v: int, node: int) -> None:
         self.pos_x[v], self.pos_y[v] = self.xy_m[node]
@@ -419,44 +446,34 @@ class Engine:
         stops_valid[:, 0] = False
         return rows, points, valid, stops_valid
 
-    def _release_buffers(self, rows: np.ndarray) -> None:
-        """Make every pooled buffer reusable; ``rows`` will be written next."""
-        for buf in self._pool[: self._pool_used]:
-            buf[self._pool_rows] = np.inf
-        self._pool_used = 0
-        self._pool_rows = rows
-
-    def _buffer(self) -> np.ndarray:
-        shape = (self.sched.n_vehicles, self.sched.max_stops + 1)
-        if self._pool and self._pool[0].shape != shape:
-            self._pool.clear()  # the stop arrays widened: all buffers are idle now
-        if self._pool_used == len(self._pool):
-            self._pool.append(np.full(shape, np.inf))
-        buf = self._pool[self._pool_used]
-        self._pool_used += 1
-        return buf
-
     def _times_at(
         self, orc, geometry, node: int, bound_to: float, bound_from: float, *, start: bool
     ):
         """Drive times into ``node`` from the plans' points and out of it to their stops.
 
-        Returns two (n_veh, s_max + 1) arrays (``inf`` outside the candidates):
-        ``to[v, i]`` from the point before position ``i`` and ``from_[v, i]`` to
+        Returns two (k, s_max + 1) arrays, row ``q`` for candidate ``rows[q]``:
+        ``to[q, i]`` from the point before position ``i`` and ``from_[q, i]`` to
         stop ``i``. For a drop-off the start point is never the point before it
         (that leg is pickup -> drop-off), so it is left out (``start=False``).
         """
         rows, points, valid, stops_valid = geometry
+        lookup = getattr(orc, "lookup", None)
+        if lookup is not None:  # a table: one pass, searches only where it lacks a time
+            to, from_ = plan_times(points, self.sched.n_stops[rows], start, *lookup, node)
+            miss = np.isnan(to)
+            if miss.any():
+                to[miss] = orc.search_times_to(points[miss], node, bound_to)
+            miss = np.isnan(from_)
+            if miss.any():
+                q, i = np.nonzero(miss)
+                from_[q, i] = orc.search_times_from(node, points[q, i + 1], bound_from)
+            return to, from_
         width = points.shape[1]
         into = valid if start else stops_valid
-        to = self._buffer()
-        from_ = self._buffer()
-        sub = np.full((rows.size, width), np.inf)
-        sub[into] = orc.times_to(points[into], node, bound_to)
-        to[rows] = sub
-        sub = np.full((rows.size, width), np.inf)
-        sub[:, :-1][stops_valid[:, 1:]] = orc.times_from(node, points[stops_valid], bound_from)
-        from_[rows] = sub
+        to = np.full((rows.size, width), np.inf)
+        to[into] = orc.times_to(points[into], node, bound_to)
+        from_ = np.full((rows.size, width), np.inf)
+        from_[:, :-1][stops_valid[:, 1:]] = orc.times_from(node, points[stops_valid], bound_from)
         return to, from_
 
     # -------------------------------------------------------------- vehicles
@@ -470,9 +487,7 @@ class Engine:
             int(s.stop_pax[v, 0]),
         )
         dwell = float(s.dwell_s[v, 0])
-        for name in STOP_FIELDS:
-            arr = getattr(s, name)
-            arr[v, : n - 1] = arr[v, 1:n]
+        pop_first_stop(v, n, *(getattr(s, name) for name in STOP_FIELDS))
         s.n_stops[v] = n - 1
         return (*first, dwell)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from idrt.sim._kernels import leg_profile
 from idrt.sim.results import PASSAGE_COLUMNS
 from idrt.traffic import TimeSlicedTravelTimes
 
@@ -76,37 +77,56 @@ class Movement:
     length_m: np.ndarray
     signal_id: np.ndarray
     passages: list[np.ndarray] = field(default_factory=list)
+    _pending: list = field(default_factory=list, repr=False)
 
     def leg(self, oracle, a: int, b: int, time_s: float) -> Leg:
         """Draw the leg ``a -> b`` departing at ``time_s`` on ``oracle``'s path."""
         edges = oracle.path_edges(a, b)
         h = self.realised.slice_of(time_s)
-        delay = np.asarray(self.realised.sample_signal_delay_s(self.rng, edges, time_s))
-        real = self.realised.running_time_s[h, edges] + delay
+        delay = self.realised.leg_signal_delay_s(self.rng, edges, h)
+        nodes, cum_s, cum_expected_s, cum_m = leg_profile(
+            edges, self.heads, self.realised.running_time_s[h], oracle.weights,
+            self.length_m, delay,
+        )  # fmt: skip
         return Leg(
             edges=edges,
-            nodes=self.heads[edges].astype(np.int64),
-            cum_s=np.cumsum(real),
-            cum_expected_s=np.cumsum(oracle.weights[edges]),
-            cum_m=np.cumsum(self.length_m[edges]),
+            nodes=nodes,
+            cum_s=cum_s,
+            cum_expected_s=cum_expected_s,
+            cum_m=cum_m,
             delay_s=delay,
         )
 
     def record(self, leg: Leg, vehicle: int, start_s: float, upto: int, time_s: float) -> None:
-        """Log the signal passages of ``leg`` up to and including node ``upto``."""
-        edges = leg.edges[: upto + 1]
-        approach = self.realised.approach_of_edge[edges]
-        on = np.flatnonzero(approach >= 0)
+        """Log the signal passages of ``leg`` up to and including node ``upto``.
+
+        Noted now, laid out as rows in one pass when they are read
+        (:meth:`passage_table`, or :attr:`passages` after :meth:`flush`).
+        """
+        self._pending.append((leg, vehicle, start_s, upto, self.realised.slice_of(time_s)))
+
+    def flush(self) -> None:
+        """Turn the noted legs into rows of :attr:`passages` (one array per call)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        counts = np.array([p[3] + 1 for p in pending], dtype=np.int64)
+        edges = np.concatenate([p[0].edges[: p[3] + 1] for p in pending])
+        cum_s = np.concatenate([p[0].cum_s[: p[3] + 1] for p in pending])
+        delay = np.concatenate([p[0].delay_s[: p[3] + 1] for p in pending])
+        on = np.flatnonzero(self.realised.approach_of_edge[edges] >= 0)
         if on.size == 0:
             return
-        h = self.realised.slice_of(time_s)
+        vehicle = np.repeat(np.array([p[1] for p in pending], dtype=np.float64), counts)[on]
+        start_s = np.repeat(np.array([p[2] for p in pending], dtype=np.float64), counts)[on]
+        h = np.repeat(np.array([p[4] for p in pending], dtype=np.int64), counts)[on]
         e = edges[on]
         rows = np.empty((on.size, len(PASSAGE_COLUMNS)))
-        rows[:, 0] = start_s + leg.cum_s[on]
+        rows[:, 0] = start_s + cum_s[on]
         rows[:, 1] = vehicle
         rows[:, 2] = self.signal_id[self.heads[e]]
         rows[:, 3] = h
-        rows[:, 4] = leg.delay_s[on]
+        rows[:, 4] = delay[on]
         rows[:, 5] = self.realised.signal_delay_s[h, e]
         self.passages.append(rows)
 
@@ -114,6 +134,7 @@ class Movement:
         """The signal passages as a tidy table (:data:`PASSAGE_COLUMNS`)."""
         import pandas as pd
 
+        self.flush()
         rows = np.concatenate(self.passages) if self.passages else np.empty((0, 6))
         frame = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
         for column in ("vehicle", "intersection_id", "hour"):

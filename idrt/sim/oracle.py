@@ -19,13 +19,18 @@ accumulates it.
 :class:`TimeDependentOracle` holds one oracle per time slice of a
 :class:`~idrt.traffic.TimeSlicedTravelTimes` table, built on first use;
 ``oracle.at(t)`` is the oracle for the slice holding time ``t`` (the static
-oracles return themselves).
+oracles return themselves). Slice oracles live in one process-wide store keyed
+by the content of the graph and the slice's link times (not by object), so
+every run of a sweep or a replication loop with the same planning tables
+reuses them, up to :data:`SLICE_CACHE_BYTES`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import weakref
+from collections import OrderedDict
 
 import numba
 import numpy as np
@@ -35,17 +40,79 @@ from idrt.routing import _kernels as rk
 
 __all__ = [
     "DENSE_MAX_NODES",
+    "SLICE_CACHE_BYTES",
+    "TIME_DEPENDENT_DENSE_MAX_NODES",
     "DenseOracle",
     "SearchOracle",
     "SubsetOracle",
     "TimeDependentOracle",
     "oracle_for",
+    "time_dependent_kind",
 ]
 
 DENSE_MAX_NODES = 6000
 """Largest network (nodes) for which all pairs are precomputed."""
 
+TIME_DEPENDENT_DENSE_MAX_NODES = 3500
+"""Largest network (nodes) whose time slices get all-pairs tables (``kind="auto"``).
+
+A slice table is 12 bytes per node pair (147 MB at 3,500 nodes); a service
+day of 13 hourly slices then fits in :data:`SLICE_CACHE_BYTES`.
+"""
+
+SLICE_CACHE_BYTES = 2 * 2**30
+"""Memory for the tables of time-slice oracles kept between runs (least recently used go)."""
+
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _digest(*arrays: np.ndarray) -> bytes:
+    """A content key of arrays (their bytes, dtypes and shapes)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    return h.digest()
+
+
+def _table_bytes(oracle) -> int:
+    """Bytes held by an oracle's tables (0 for searches)."""
+    total = 0
+    for name in ("dist", "pred", "table_s", "table_m", "r_indptr", "r_heads", "r_weights"):
+        arr = getattr(oracle, name, None)
+        if arr is not None:
+            total += arr.nbytes
+    return total
+
+
+class _SliceStore:
+    """Slice oracles by content key, least recently used dropped past a byte budget."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict = OrderedDict()
+        self.nbytes = 0
+
+    def get(self, key):
+        oracle = self.items.get(key)
+        if oracle is not None:
+            self.items.move_to_end(key)
+        return oracle
+
+    def put(self, key, oracle) -> None:
+        size = _table_bytes(oracle)
+        self.items[key] = oracle
+        self.nbytes += size
+        while self.nbytes > SLICE_CACHE_BYTES and len(self.items) > 1:
+            _, old = self.items.popitem(last=False)
+            self.nbytes -= _table_bytes(old)
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.nbytes = 0
+
+
+_SLICES = _SliceStore()
 
 
 class SearchOracle:
@@ -73,6 +140,22 @@ class SearchOracle:
     def at(self, time_s: float) -> SearchOracle:
         """The oracle valid at ``time_s``: itself (link times do not vary)."""
         return self
+
+    def lower_bound(self) -> SearchOracle:
+        """An oracle whose times never exceed this one's at any time: itself."""
+        return self
+
+    lookup: tuple[np.ndarray, np.ndarray] | None = None
+    """``(table, slot)`` of an oracle with a table: times between the nodes
+    with ``slot >= 0`` are ``table[slot[a], slot[b]]``."""
+
+    def search_times_to(self, points: np.ndarray, target: int, max_time_s: float) -> np.ndarray:
+        """:meth:`times_to` by a bounded search (``inf`` past the bound), s."""
+        return SearchOracle.times_to(self, points, target, max_time_s)
+
+    def search_times_from(self, source: int, points: np.ndarray, max_time_s: float) -> np.ndarray:
+        """:meth:`times_from` by a bounded search (``inf`` past the bound), s."""
+        return SearchOracle.times_from(self, source, points, max_time_s)
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -131,6 +214,7 @@ class DenseOracle(SearchOracle):
     def __init__(self, net: RoadNetwork, weights_s: np.ndarray | None = None) -> None:
         super().__init__(net, weights_s)
         self.dist, self.pred = rk.all_pairs(self.indptr, self.heads, self.weights)
+        self.lookup = (self.dist, np.arange(self.n_nodes, dtype=np.int64))
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -166,6 +250,7 @@ class SubsetOracle(SearchOracle):
             self.indptr, self.heads, self.weights, self.edge_length_m, nodes,
             numba.get_num_threads(),
         )  # fmt: skip
+        self.lookup = (self.table_s, self.slot)
 
     def time(self, a: int, b: int) -> float:
         """Fastest drive time a → b, s."""
@@ -213,9 +298,11 @@ class TimeDependentOracle:
 
     Dispatch at time ``t`` plans with ``at(t)``: the oracle over the link
     times of the slice holding ``t`` (a table per slice, as the traffic model
-    gives them). Slice oracles are built on first use; with ``kind="dense"``
-    only the ``keep`` most recently used are kept (a dense table is about
-    100 MB at 3,000 nodes), searches and subset tables are kept for all.
+    gives them). Slice oracles are built on first use and kept in a
+    process-wide store keyed by content (graph and link times), so runs with
+    the same planning tables (every seed of a scenario with historical
+    tables) share them; tables past :data:`SLICE_CACHE_BYTES` (a dense table
+    is about 100 MB at 3,000 nodes) are dropped least recently used first.
 
     Parameters
     ----------
@@ -230,8 +317,6 @@ class TimeDependentOracle:
         Oracle of each slice (see :func:`oracle_for`).
     subset
         Nodes worth a table for ``kind="subset"``.
-    keep
-        Dense slice tables kept in memory.
     """
 
     def __init__(
@@ -242,21 +327,24 @@ class TimeDependentOracle:
         *,
         kind: str = "search",
         subset: np.ndarray | None = None,
-        keep: int = 2,
     ) -> None:
         self.net = net
         self.weights_s = np.asarray(weights_s, dtype=np.float64)
         self.slice_s = float(slice_s)
         self.kind = kind
         self.subset = subset
-        self.keep = keep
-        self._built: dict[int, SearchOracle] = {}
-        self._order: list[int] = []
-        # slices with identical link times share one oracle
-        first: dict[bytes, int] = {}
-        self._same = np.array(
-            [first.setdefault(row.tobytes(), h) for h, row in enumerate(self.weights_s)]
-        )
+        if kind == "subset":
+            if subset is None:
+                msg = "a subset oracle needs the subset of nodes (stops and depots)"
+                raise ValueError(msg)
+            self.subset = np.unique(np.asarray(subset, dtype=np.int64))
+        graph = _digest(net.indptr, net.heads, net.length_m)
+        extra = _digest(self.subset) if kind == "subset" else b""
+        # slices with identical link times share one key, hence one oracle
+        self._keys = [
+            (kind, graph, extra, _digest(row)) for row in self.weights_s
+        ]  # fmt: skip
+        self._last = (-1, None)
 
     @property
     def n_slices(self) -> int:
@@ -267,27 +355,60 @@ class TimeDependentOracle:
         """Slice holding ``time_s`` (seconds after midnight; wraps daily)."""
         return math.floor(time_s / self.slice_s) % self.n_slices
 
+    def lower_bound(self) -> SearchOracle:
+        """An oracle on the least link time of every edge over all slices.
+
+        Its times never exceed any slice's, so no plan made in any slice
+        drives between two nodes faster than it says (candidate pruning).
+        """
+        lower = self.weights_s.min(axis=0)
+        key = (self.kind, self._keys[0][1], self._keys[0][2], b"min" + _digest(lower))
+        oracle = _SLICES.get(key)
+        if oracle is None:
+            oracle = self._build(lower)
+            _SLICES.put(key, oracle)
+        return oracle
+
+    def _build(self, weights: np.ndarray) -> SearchOracle:
+        weights = np.ascontiguousarray(weights)
+        if self.kind == "dense":
+            return DenseOracle(self.net, weights)
+        if self.kind == "subset":
+            return SubsetOracle(self.net, self.subset, weights)
+        return SearchOracle(self.net, weights)
+
     def at(self, time_s: float) -> SearchOracle:
         """The oracle of the slice holding ``time_s``."""
-        h = int(self._same[self.slice_of(time_s)])
-        oracle = self._built.get(h)
+        h = self.slice_of(time_s)
+        last_h, oracle = self._last
+        if h == last_h:
+            return oracle
+        key = self._keys[h]
+        oracle = _SLICES.get(key)
         if oracle is None:
-            weights = np.ascontiguousarray(self.weights_s[h])
-            if self.kind == "dense":
-                oracle = DenseOracle(self.net, weights)
-            elif self.kind == "subset":
-                oracle = SubsetOracle(self.net, self.subset, weights)
-            else:
-                oracle = SearchOracle(self.net, weights)
-            self._built[h] = oracle
-            if self.kind == "dense":
-                self._order.append(h)
-                if len(self._order) > self.keep:
-                    del self._built[self._order.pop(0)]
-        elif self.kind == "dense" and self._order[-1] != h:
-            self._order.remove(h)
-            self._order.append(h)
+            oracle = self._build(self.weights_s[h])
+            _SLICES.put(key, oracle)
+        self._last = (h, oracle)
         return oracle
+
+
+def time_dependent_kind(
+    net: RoadNetwork, subset: np.ndarray | None = None, *, reused: bool = True
+) -> str:
+    """The slice oracle ``kind="auto"`` means for a :class:`TimeDependentOracle`.
+
+    Stop tables where a subset is given (stop-based service); all-pairs
+    tables per slice up to :data:`TIME_DEPENDENT_DENSE_MAX_NODES` nodes when
+    the tables are ``reused`` (historical link times, the same for every seed:
+    built once, then every dispatch is a lookup); searches otherwise (the
+    realised day's tables of real-time information change with the seed, and
+    a day of slice tables costs more than one run's searches).
+    """
+    if subset is not None:
+        return "subset"
+    if reused and net.n_nodes <= TIME_DEPENDENT_DENSE_MAX_NODES:
+        return "dense"
+    return "search"
 
 
 def oracle_for(

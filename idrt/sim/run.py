@@ -29,7 +29,7 @@ from idrt.sim.assembly import (
     validate_trips,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
-from idrt.sim.oracle import TimeDependentOracle, oracle_for
+from idrt.sim.oracle import TimeDependentOracle, oracle_for, time_dependent_kind
 from idrt.sim.policies import attach_policies
 from idrt.sim.results import EVENT_COLUMNS, Result
 from idrt.sim.riders import STATUSES, attach_riders
@@ -142,7 +142,7 @@ def simulate(
         planning = realised if scenario.cits.realtime_info else expected
         kind = oracle
         if kind == "auto":
-            kind = "subset" if subset is not None else "search"
+            kind = time_dependent_kind(net, subset, reused=not scenario.cits.realtime_info)
         planner = TimeDependentOracle(
             net, planning.edge_travel_time_s, planning.slice_s, kind=kind, subset=subset
         )

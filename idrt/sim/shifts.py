@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from idrt.dispatch import find_best_insertion, insert, schedule_times
+from idrt.dispatch import InsertionTimes, best_insertion_among, insert, schedule_times
 from idrt.sim.engine import IDLE
 
 __all__ = ["ShiftPlan", "Shifts", "attach_shifts", "duty_windows"]
@@ -114,25 +114,35 @@ class Shifts:
         keep = [v for v in candidates.tolist() if not math.isnan(self.plan.window_end(v, now))]
         return np.asarray(keep, dtype=np.int64)
 
-    def find_insertion(self, schedules, request, times, weights, *, vehicle_mask):
-        """:func:`~idrt.dispatch.find_best_insertion`, keeping every plan inside its window."""
+    def find_insertion(self, schedules, candidates, request, times, weights):
+        """:func:`~idrt.dispatch.best_insertion_among`, keeping every plan inside its window.
+
+        ``times`` has one row per candidate vehicle (ascending ids), as the
+        engine builds it; a vehicle whose plan would end after its window is
+        dropped and the search repeated on the others.
+        """
         now = self.engine.env.now
-        mask = vehicle_mask
+        cand, t = candidates, times
         while True:
-            found = find_best_insertion(schedules, request, times, weights, vehicle_mask=mask)
+            found = best_insertion_among(schedules, cand, request, t, weights)
             if found is None:
                 return None
             v = found.vehicle
             end = self.plan.window_end(v, now)
             if found.dropoff_time_s <= end:
-                trial = insert(schedules, found, request, times)
+                q = int(np.searchsorted(cand, v))
+                trial = insert(schedules, found, request, _fleet_times(schedules, t, q, v))
                 n = int(trial.n_stops[v])
                 last = float(schedule_times(trial).service_s[v, n - 1])
                 if last <= end:
                     return found
             self.masked += 1
-            mask = mask.copy() if mask is vehicle_mask else mask
-            mask[v] = False
+            keep = cand != v
+            cand = cand[keep]
+            t = InsertionTimes(
+                t.to_pickup_s[keep], t.from_pickup_s[keep], t.to_dropoff_s[keep],
+                t.from_dropoff_s[keep], t.pickup_to_dropoff_s,
+            )  # fmt: skip
 
     def send_home(self, vehicle) -> bool:
         """Called when a vehicle runs out of stops: off duty and away, drive to the depot."""
@@ -167,3 +177,18 @@ def attach_shifts(engine, scenario, depots: np.ndarray) -> Shifts | None:
         return None
     plan = ShiftPlan(duty_windows(scenario, len(engine.vehicles)))
     return Shifts(engine, plan, depots).attach()
+
+
+def _fleet_times(schedules, times, q: int, v: int):
+    """Fleet-wide :class:`InsertionTimes` with row ``q`` of ``times`` as vehicle ``v``'s."""
+    n_veh, width = schedules.n_vehicles, times.to_pickup_s.shape[1]
+
+    def spread(rows: np.ndarray) -> np.ndarray:
+        out = np.full((n_veh, width), np.inf)
+        out[v] = rows[q]
+        return out
+
+    return InsertionTimes(
+        spread(times.to_pickup_s), spread(times.from_pickup_s), spread(times.to_dropoff_s),
+        spread(times.from_dropoff_s), times.pickup_to_dropoff_s,
+    )  # fmt: skip

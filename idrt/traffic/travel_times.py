@@ -160,6 +160,11 @@ class TimeSlicedTravelTimes:
         With hourly slices 08:30 is slice 8 and 01:00 of the next day (25 h,
         service past midnight) is slice 1.
         """
+        if isinstance(time_s, float | int):  # one time: no array round trip
+            if not math.isfinite(time_s):
+                msg = f"time_s must be finite seconds after midnight, got {time_s!r}"
+                raise ScenarioError(msg)
+            return math.floor(time_s / self.slice_s) % self.n_slices
         t = np.asarray(time_s, dtype=np.float64)
         if not np.isfinite(t).all():
             msg = f"time_s must be finite seconds after midnight, got {time_s!r}"
@@ -217,6 +222,8 @@ class TimeSlicedTravelTimes:
         if e.size and (e.min() < 0 or e.max() >= self.n_edges):
             msg = f"edge indices must be in 0..{self.n_edges - 1}, got {edges!r}"
             raise ScenarioError(msg)
+        if e.ndim == 1 and isinstance(time_s, float | int):
+            return self.leg_signal_delay_s(rng, e, self.slice_of(time_s))
         s = np.asarray(self.slice_of(time_s))
         e, s = np.broadcast_arrays(e, s)
         a = self.approach_of_edge[e]
@@ -234,6 +241,30 @@ class TimeSlicedTravelTimes:
                 self.red_share_removed[aa],
             )
         return float(out) if out.ndim == 0 else out
+
+    def leg_signal_delay_s(self, rng: np.random.Generator, edges: np.ndarray, slice_index: int):
+        """Realised signal delay on each edge of one leg entered in slice ``slice_index``, s.
+
+        The draws and arithmetic of :meth:`sample_signal_delay_s` for a 1-D
+        array of valid edge indices (int64) and one slice, without checks or
+        broadcasting: the simulator's case, once per leg driven.
+        """
+        a = self.approach_of_edge[edges]
+        on = np.flatnonzero(a >= 0)
+        out = np.zeros(edges.shape, dtype=np.float64)
+        if on.size:
+            h = slice_index
+            aa = a[on]
+            u = rng.random(aa.shape)
+            out[on] = _realised(
+                u,
+                self.cycle_s[h, aa],
+                self.green_ratio[h, aa],
+                self.degree_of_saturation[h, aa],
+                self.incremental_delay_s[h, aa],
+                self.red_share_removed[aa],
+            )
+        return out
 
     def realised_travel_time_s(
         self, rng: np.random.Generator, edges: ArrayLike, time_s: ArrayLike

@@ -269,3 +269,48 @@ def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
     check_result(result)
     assert len(result.requests) == len(demand)
     assert sorted(result.requests.origin_node) == sorted(demand.trips.origin_node)
+
+
+@pytest.mark.parametrize(
+    ("seed", "overrides"),
+    [
+        (1, {}),
+        (2, {"traffic.signals": "none", "traffic.profile": ""}),
+        (3, {"service.mode": "stop_based"}),
+        (4, {"dispatch.diversion": False, "dispatch.max_candidates": 16}),
+        (5, {"dispatch.diversion": False, "service.mode": "stop_based"}),
+    ],
+)
+def test_candidate_pruning_is_exact(seed, overrides, monkeypatch):
+    # dropping the vehicles that cannot reach the pickup in time must change
+    # nothing: the same assignments and bit-identical tables as trying them all
+    from idrt.sim import engine as engine_module
+    from idrt.sim.run import build_network
+
+    scn = Scenario().with_overrides(
+        {
+            "fleet.size": 16,
+            "demand.trips_per_day": 1500,
+            "service.start_h": 7.0,
+            "service.end_h": 10.0,
+            "service.max_wait_s": 600.0,
+            **overrides,
+        }
+    )
+    net = build_network(scn)
+    kept = []
+    prune = engine_module.Engine._prune
+
+    def counted(self, candidates, pickups, latest_s):
+        out = prune(self, candidates, pickups, latest_s)
+        kept.append((out.size, candidates.size))
+        return out
+
+    monkeypatch.setattr(engine_module.Engine, "_prune", counted)
+    pruned = simulate(scn, seed=seed, network=net)
+    assert sum(k for k, _ in kept) < 0.95 * sum(n for _, n in kept)  # it does prune
+    monkeypatch.setattr(engine_module.Engine, "_prune", lambda self, c, p, latest_s: c)
+    everything = simulate(scn, seed=seed, network=net)
+    pd.testing.assert_frame_equal(pruned.requests, everything.requests, check_exact=True)
+    pd.testing.assert_frame_equal(pruned.vehicles, everything.vehicles, check_exact=True)
+    pd.testing.assert_frame_equal(pruned.events, everything.events, check_exact=True)
