@@ -9,13 +9,13 @@ import textwrap
 from pathlib import Path
 
 import idrt
-from idrt import _numba
+from idrt import jit as _numba
 
 REPO = Path(idrt.__file__).resolve().parents[1]
 
 DEP = """
 from pkg.consts import STEP
-from idrt._numba import JIT
+from idrt.jit import JIT
 
 
 @JIT
@@ -25,7 +25,7 @@ def bump(x):
 
 MAIN = """
 from pkg import dep
-from idrt._numba import JIT
+from idrt.jit import JIT
 
 
 @JIT
@@ -81,6 +81,6 @@ def test_editing_an_inlined_module_or_constant_recompiles_the_caller(tmp_path):
 def test_import_closure_follows_package_imports_only():
     kernels = Path(_numba.__file__).parent / "routing" / "_ch_kernels.py"
     closure = dict(_numba.import_closure(str(kernels), "idrt.routing._ch_kernels"))
-    assert {"idrt._numba", "idrt.routing._kernels"} <= set(closure)
+    assert {"idrt.jit", "idrt.routing._kernels"} <= set(closure)
     assert not any(name.startswith(("numpy", "numba")) for name in closure)
     assert "idrt.routing._ch_kernels" not in closure

@@ -33,9 +33,9 @@ vehicle takes exactly one trip)::
 
 For one new rider, ``C(plan + rider) - C(plan)`` is exactly its insertion cost.
 
-Numba caches per file: these kernels inline the insertion kernel of
-``_kernels.py``; after editing that file, delete this package's ``__pycache__``
-``*.nbi``/``*.nbc`` files when the change does not seem to take effect.
+These kernels inline the insertion kernel of ``_kernels.py``; the on-disk
+cache of :mod:`idrt.jit` is keyed on the source of every idrt module a kernel
+file imports, so editing that file recompiles these too.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ import numpy as np
 from numba import types
 from numba.typed import Dict
 
-from idrt._numba import JIT
 from idrt.dispatch._kernels import (
     N_WORK,
     best_insertion_vehicle,
@@ -52,6 +51,7 @@ from idrt.dispatch._kernels import (
     spread_row,
     vehicle_times,
 )
+from idrt.jit import JIT
 
 I_NODE, I_KIND, I_REQ, I_PAX, I_LOC, I_FLEX = 0, 1, 2, 3, 4, 5
 N_INT = 6

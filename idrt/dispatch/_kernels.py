@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from idrt._numba import JIT, PJIT
+from idrt.jit import JIT, PJIT
 
 N_WORK = 8
 """Rows of the per-vehicle work buffer of :func:`best_insertion_vehicle`."""

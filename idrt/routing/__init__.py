@@ -1,7 +1,8 @@
 """Fastest paths and travel-time tables on a road graph in CSR form.
 
 Thin validated wrappers around the Numba kernels of
-:mod:`idrt.routing._kernels`. Each wrapper checks its input once, raises
+:mod:`idrt.routing._kernels` (also public as ``idrt.routing.kernels``, unchecked,
+for callers such as the simulator's oracles that hold arrays already checked). Each wrapper checks its input once, raises
 :class:`ValueError` with a message naming the argument, the value and the
 fix, converts the arrays to the contiguous dtypes the kernels expect, and
 calls the kernel. Travel times are in seconds throughout.
@@ -33,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idrt.routing import _checks, _kernels
+from idrt.routing import _kernels as kernels
 from idrt.routing._checks import CSRGraph
 from idrt.routing._csa import earliest_arrivals
 from idrt.routing.hierarchy import ContractionHierarchy, contract
@@ -43,6 +45,7 @@ __all__ = [
     "ShortestPathTree",
     "contract",
     "earliest_arrivals",
+    "kernels",
     "many_to_many",
     "one_to_all",
     "one_to_many",

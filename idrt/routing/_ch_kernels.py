@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from idrt._numba import JIT, PJIT
+from idrt.jit import JIT, PJIT
 from idrt.routing._kernels import _SETTLED, _UNSEEN, _sift_down, _sift_up
 
 __all__ = ["contract", "table", "unpack_edges"]

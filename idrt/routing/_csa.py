@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from idrt._numba import JIT, PJIT
+from idrt.jit import JIT, PJIT
 
 __all__ = ["earliest_arrivals"]
 

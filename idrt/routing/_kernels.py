@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from idrt._numba import JIT, PJIT
+from idrt.jit import JIT, PJIT
 
 __all__ = [
     "all_pairs",
@@ -468,7 +468,7 @@ def reverse_csr(indptr, heads, weights):
 
 # --------------------------------------------------------------------------
 # Dense tables (simulation oracles), beside the search they inline. (Numba's
-# on-disk cache no longer needs that: idrt._numba stamps each kernel with the
+# on-disk cache no longer needs that: idrt.jit stamps each kernel with the
 # sources of the modules its file imports.)
 # --------------------------------------------------------------------------
 @PJIT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from idrt._numba import JIT
+from idrt.jit import JIT
 
 
 @JIT

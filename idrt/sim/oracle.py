@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from idrt.network.road_network import RoadNetwork
-from idrt.routing import _kernels as rk
+from idrt.routing import kernels as rk  # raw kernels: the oracles hold checked arrays
 
 __all__ = [
     "DENSE_MAX_NODES",
