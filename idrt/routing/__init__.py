@@ -1,8 +1,9 @@
 """Fastest paths and travel-time tables on a road graph in CSR form.
 
 Thin validated wrappers around the Numba kernels of
-:mod:`idrt.routing._kernels` (also public as ``idrt.routing.kernels``, unchecked,
-for callers such as the simulator's oracles that hold arrays already checked). Each wrapper checks its input once, raises
+:mod:`idrt.routing._kernels` (also public, unchecked, as ``idrt.routing.kernels``
+for callers such as the simulator's oracles that hold checked arrays). Each
+wrapper checks its input once, raises
 :class:`ValueError` with a message naming the argument, the value and the
 fix, converts the arrays to the contiguous dtypes the kernels expect, and
 calls the kernel. Travel times are in seconds throughout.
