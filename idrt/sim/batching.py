@@ -27,7 +27,7 @@ import weakref
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, solve_batch
-from idrt.sim.engine import DRIVING, IDLE, WAITING
+from idrt.sim.engine import IDLE
 
 __all__ = ["BatchDispatcher", "oracle_pairs"]
 
@@ -348,10 +348,5 @@ class BatchDispatcher:
             vehicle = e.vehicles[v]
             new_first = (int(s.stop_request[v, 0]), int(s.stop_kind[v, 0])) if s.n_stops[v] else (
                 -1, 0)  # fmt: skip
-            if vehicle.state == IDLE:
-                if s.n_stops[v] and vehicle.wake is not None and not vehicle.wake.triggered:
-                    vehicle.wake.succeed()
-            elif new_first != first[v] and (
-                vehicle.state == WAITING or (vehicle.state == DRIVING and e.rules.diversion)
-            ):
-                vehicle.process.interrupt("replan")
+            if vehicle.state != IDLE or s.n_stops[v]:
+                e._replan(vehicle, new_first != first[v])

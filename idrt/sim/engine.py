@@ -40,7 +40,8 @@ from idrt.dispatch import (
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
-IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING = range(5)
+IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING, REPLAN = range(6)
+# REPLAN: interrupted, not yet resumed; its start point is fixed (now, or the divert node)
 
 
 @dataclass(frozen=True)
@@ -327,14 +328,27 @@ class Engine:
         r["planned_dropoff_s"][row] = found.dropoff_time_s
         r["max_ride_s"][row] = request.max_ride_s
         self._log(v, "accept", request.pickup_node, request.request_id, 0)
-        vehicle = self.vehicles[v]
         new_first = (int(self.sched.stop_request[v, 0]), int(self.sched.stop_kind[v, 0]))
+        self._replan(self.vehicles[v], new_first != old_first)
+
+    def _replan(self, vehicle: _Vehicle, first_changed: bool) -> None:
+        """Tell a vehicle its plan changed: wake it, or interrupt its wait or drive.
+
+        An idle vehicle is woken. A waiting one, or one driving with diversion
+        on, is interrupted when its first stop changed, and at most once: its
+        state becomes ``REPLAN`` at once, so a second change in the same
+        instant (two bookings in one second, a batch after an insertion) is
+        read by the same interrupt. A second interrupt would reach the process
+        after the first, outside its interruptible wait (while it drives to
+        the divert node or dwells).
+        """
         if vehicle.state == IDLE:
             if vehicle.wake is not None and not vehicle.wake.triggered:
                 vehicle.wake.succeed()
-        elif new_first != old_first and (
+        elif first_changed and (
             vehicle.state == WAITING or (vehicle.state == DRIVING and self.rules.diversion)
         ):
+            vehicle.state = REPLAN
             vehicle.process.interrupt("replan")
 
     # ---------------------------------------------------- dispatch geometry
