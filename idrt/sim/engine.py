@@ -391,7 +391,8 @@ class Engine:
                     # when it will (the same without a traffic model)
                     self.start_node[v] = vehicle.leg_target
                     s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_expected_s
-                    s.leg_s[v, 0] = 0.0
+                    if not s.n_stops[v] or s.stop_node[v, 0] == vehicle.leg_target:
+                        s.leg_s[v, 0] = 0.0  # (else: a new first stop, timed from there)
                     continue
                 nodes, cum_s, _ = self._leg_path(vehicle)
                 k = int(np.searchsorted(cum_s, now - vehicle.leg_start_s, "left"))
@@ -504,6 +505,8 @@ class Engine:
                 yield from self._drive(vehicle, target)
                 continue  # re-read the plan: stop 0 may have changed on the way
             earliest = float(s.earliest_s[v, 0])
+            if s.stop_kind[v, 0] > 0:
+                earliest = self._hold_for_ride_limit(v, max(earliest, env.now))
             if earliest > env.now:
                 vehicle.state = WAITING
                 self.start_node[v] = vehicle.node
@@ -514,6 +517,36 @@ class Engine:
                 except simpy.Interrupt:
                     continue
             yield from self._serve(vehicle)
+
+    def _hold_for_ride_limit(self, v: int, service_s: float) -> float:
+        """When to start the pickup that is vehicle ``v``'s first stop, s.
+
+        The ride limit runs from the pickup's departure. A pickup served
+        earlier than planned (plans changed, legs ran fast) can leave the
+        rest of the plan, with its waits for later pickups, too long for the
+        rider's limit; then the pickup waits (at most until its promised
+        latest time) by as much of the excess as those waits absorb. The
+        wait is written into the plan (``earliest_s``) so dispatch sees it.
+        """
+        s = self.sched
+        n = int(s.n_stops[v])
+        rid = int(s.stop_request[v, 0])
+        t = service_s + float(s.dwell_s[v, 0])
+        departure, waits = t, 0.0
+        for i in range(1, n):
+            t += float(s.leg_s[v, i])
+            start = max(t, float(s.earliest_s[v, i]))
+            if int(s.stop_request[v, i]) == rid:
+                max_ride = float(self.req["max_ride_s"][self._row_of[rid]])
+                excess = start - departure - max_ride
+                if excess <= 0.0 or waits <= 0.0:
+                    return service_s
+                held = min(service_s + min(excess, waits), float(s.latest_s[v, 0]))
+                s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), held)
+                return max(service_s, held)
+            waits += start - t
+            t = start + float(s.dwell_s[v, i])
+        return service_s
 
     def _drive(self, vehicle: _Vehicle, target: int):
         env, v = self.env, vehicle.index
@@ -580,6 +613,14 @@ class Engine:
             r["pickup_s"][row] = env.now
             r["pickup_departure_s"][row] = env.now + dwell
             vehicle.onboard.add(row)
+            # the ride limit runs from this departure: a pickup earlier than
+            # planned (plans changed, legs ran fast) must not lend the rider's
+            # drop-off deadline the difference
+            s = self.sched
+            drop = np.flatnonzero(s.stop_request[v, : s.n_stops[v]] == rid)
+            if drop.size:
+                limit = env.now + dwell + float(r["max_ride_s"][row])
+                s.latest_s[v, drop[0]] = min(float(s.latest_s[v, drop[0]]), limit)
             if len(vehicle.onboard) > 1:
                 r["shared"][list(vehicle.onboard)] = True
             self._log(v, "pickup", node, rid, vehicle.load)
