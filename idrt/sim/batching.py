@@ -342,6 +342,30 @@ class BatchDispatcher:
                 return True
         return False
 
+    def _tighten_ride_deadlines(self, rows: np.ndarray) -> None:
+        """Drop-off deadlines of the new plans from their own pickup times.
+
+        A kept rider's drop-off deadline is absolute, set from an earlier
+        pickup time; a plan that picks the rider up earlier must not leave the
+        difference to later insertions (never below the plan's own time).
+        """
+        e = self.engine
+        s = e.sched
+        if not rows.size:
+            return
+        t = schedule_times(s)
+        for v in rows.tolist():
+            n = int(s.n_stops[v])
+            ids = s.stop_request[v, :n]
+            for k in np.flatnonzero(s.stop_kind[v, :n] > 0).tolist():
+                d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
+                limit = float(t.departure_s[v, k]) + float(
+                    e.req["max_ride_s"][e._row_of[int(ids[k])]]
+                )
+                if math.isfinite(limit):
+                    floor = float(t.service_s[v, d])
+                    s.latest_s[v, d] = min(float(s.latest_s[v, d]), max(limit, floor))
+
     def _apply(self, result, row_of_id: dict[int, int], requests: list[BatchRequest]) -> None:
         e = self.engine
         if not result.changed.size:
@@ -354,6 +378,7 @@ class BatchDispatcher:
             for v in result.changed.tolist()
         }
         e.sched = result.schedules
+        self._tighten_ride_deadlines(result.changed)
         options: dict[int, list[BatchRequest]] = {}
         for br in requests:
             options.setdefault(br.request.request_id, []).append(br)
