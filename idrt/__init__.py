@@ -22,9 +22,10 @@ from idrt.errors import (
     IdrtWarning,
     InteropError,
     NetworkError,
+    OutputError,
     ScenarioError,
 )
-from idrt.experiments import ExperimentError, compare, size_fleet, sweep
+from idrt.experiments import ExperimentError, RunOptions, calibrate, compare, size_fleet, sweep
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 from idrt.sim import Result, simulate
@@ -37,12 +38,15 @@ __all__ = [
     "IdrtWarning",
     "InteropError",
     "NetworkError",
+    "OutputError",
     "Result",
     "RoadNetwork",
+    "RunOptions",
     "Scenario",
     "ScenarioError",
     "ServiceArea",
     "__version__",
+    "calibrate",
     "compare",
     "demand",
     "interop",

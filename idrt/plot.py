@@ -34,11 +34,13 @@ __all__ = [
     "cits_effects_figure",
     "kpi_curves",
     "occupancy_over_day",
+    "occupancy_series",
     "resolve_column",
     "save",
     "save_run_figures",
     "served_curves",
     "service_map",
+    "split_grids",
     "wait_curves",
     "wait_time_cdf",
     "wait_time_cdfs",
@@ -100,11 +102,17 @@ def wait_time_cdf(results, *, ax=None, max_wait_s: float | None = None):
         )
     if max_wait_s is not None:
         ax.axvline(max_wait_s / 60.0, color="0.4", linestyle="--", linewidth=1)
-        ax.annotate("max wait", (max_wait_s / 60.0, 5), rotation=90, ha="right", color="0.3")
+        # at the top, away from the legend in the lower right
+        ax.annotate(
+            f"max wait {max_wait_s / 60.0:g} min", (max_wait_s / 60.0, 97), rotation=90,
+            ha="right", va="top", color="0.3", fontsize="small",
+        )  # fmt: skip
     ax.set_xlabel("waiting time from request to pickup (min)")
     ax.set_ylabel("served riders (%)")
     ax.set_ylim(0, 100)
     ax.set_xlim(left=0)
+    if max_wait_s is not None:
+        ax.set_xlim(right=max(ax.get_xlim()[1], max_wait_s / 60.0 * 1.05))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     ax.set_title("Waiting times of served riders")
@@ -141,30 +149,18 @@ def wait_time_cdfs(results, *, ax=None, max_wait_s: float | None = None):
     return ax
 
 
-def occupancy_over_day(result, *, ax=None, bin_s: float = 300.0):
-    """Riders on board and vehicles carrying riders over the day.
-
-    Parameters
-    ----------
-    result
-        One run (:class:`idrt.Result`); uses the served requests' pickup and
-        drop-off times, group sizes and vehicles.
-    ax
-        Axes to draw on; a new figure when omitted.
-    bin_s
-        Sampling step of the curves, s.
+def occupancy_series(result, *, bin_s: float = 300.0):
+    """Riders on board and vehicles carrying riders, sampled every ``bin_s``.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        Lines ``riders on board`` and ``vehicles carrying riders`` (counts,
-        sampled every ``bin_s``), and the fleet size as a dotted line.
+    t_s, riders, vehicles : numpy.ndarray
+        Sample times (s after midnight), riders on board over the fleet, and
+        vehicles with at least one rider on board.
     """
-    ax = _axes(ax, figsize=(7.2, 4.0))
     req = result.requests
-    served = req[req["status"] == "served"]
-    fleet = len(result.vehicles)
-    start_s = float(result.requests["request_time_s"].min()) if len(req) else 0.0
+    served = req[req["status"].astype(str) == "served"]
+    start_s = float(req["request_time_s"].min()) if len(req) else 0.0
     start_s = min(start_s, float(getattr(result.scenario.service, "start_h", 0.0)) * 3600.0)
     end_s = float(served["dropoff_s"].max()) if len(served) else start_s + 3600.0
     t = np.arange(math.floor(start_s / bin_s) * bin_s, end_s + bin_s, bin_s)
@@ -179,22 +175,61 @@ def occupancy_over_day(result, *, ax=None, bin_s: float = 300.0):
         on_board = (inside * pax[None, :]).sum(axis=1)
         for v in np.unique(veh):
             busy += inside[:, veh == v].any(axis=1)
+    return t, on_board, busy
+
+
+def occupancy_over_day(result, *, ax=None, bin_s: float = 300.0):
+    """Riders on board (left axis) and vehicles carrying riders (right axis) over the day.
+
+    Parameters
+    ----------
+    result
+        One run (:class:`idrt.Result`); uses the served requests' pickup and
+        drop-off times, group sizes and vehicles.
+    ax
+        Axes to draw on; a new figure when omitted.
+    bin_s
+        Sampling step of the curves, s.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The riders axis; its twin (``ax.right_axis``) holds ``vehicles
+        carrying riders`` and the fleet size (dotted). The title gives the
+        run's ``mean_occupancy`` KPI (passenger-km per vehicle-km), the same
+        number as the KPI table.
+    """
+    ax = _axes(ax, figsize=(7.2, 4.0))
+    fleet = len(result.vehicles)
+    t, on_board, busy = occupancy_series(result, bin_s=bin_s)
     hours = t / 3600.0
     ax.plot(hours, on_board, color="C0", linewidth=1.6, label="riders on board (all vehicles)")
-    ax.plot(hours, busy, color="C1", linewidth=1.6, label="vehicles carrying riders")
-    ax.axhline(fleet, color="0.4", linestyle=":", linewidth=1, label=f"fleet ({fleet} vehicles)")
+    right = ax.twinx()
+    right.plot(hours, busy, color="C1", linewidth=1.6, label="vehicles carrying riders")
+    right.axhline(fleet, color="C1", linestyle=":", linewidth=1, label=f"fleet ({fleet} vehicles)")
     ax.set_xlabel("time of day (h)")
-    ax.set_ylabel("count")
+    ax.set_ylabel("riders on board", color="C0")
+    right.set_ylabel("vehicles carrying riders", color="C1")
     ax.set_ylim(bottom=0)
+    right.set_ylim(0, fleet * 1.15 + 0.5)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
-    mean_load = on_board[busy > 0].sum() / busy[busy > 0].sum() if busy.any() else 0.0
-    ax.set_title(f"Occupancy over the day (mean {mean_load:.2f} riders per carrying vehicle)")
+    lines = ax.get_lines() + right.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize="small")
+    ax.right_axis = right
+    km = float(result.vehicles["km"].sum())
+    mean_occ = float(result.vehicles["pax_km"].sum()) / km if km else float("nan")
+    ax.set_title(
+        f"Occupancy over the day (mean occupancy {mean_occ:.2f}: passenger-km per vehicle-km)"
+    )
     return ax
 
 
 def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30):
-    """Map of the network, the service area, demand density and rejections.
+    """Map of the network, the service (and expansion) area, trip ends and rejections.
+
+    Drawn in the network's projected metres (shown in km), with a scale bar
+    and a north arrow (grid north of the projected CRS, within a degree of
+    true north in a UTM zone).
 
     Parameters
     ----------
@@ -203,8 +238,8 @@ def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30)
     network
         Its road network; built from the run's scenario when omitted.
     area
-        The service area (:class:`idrt.ServiceArea`); the scenario's (with
-        an expansion area, the union) when omitted.
+        A service area (:class:`idrt.ServiceArea`) to draw instead of the
+        scenario's base and expansion areas.
     ax
         Axes to draw on; a new figure when omitted.
     gridsize
@@ -213,75 +248,107 @@ def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30)
     Returns
     -------
     matplotlib.axes.Axes
-        Road links (light grey line collection), the area outline, a hexbin
-        of request origins, rejected requests (red crosses at their
-        origins) and the depots (black squares); lon/lat degrees with
-        equal-distance aspect.
+        Road links (light grey line collection), each area outline (the
+        expansion area on its own, dashed), a hexbin of request origins,
+        destinations (small orange dots), rejected requests (red crosses at
+        their origins) and the depots (black squares).
     """
     from matplotlib.collections import LineCollection
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-    from idrt.sim.assembly import build_network, service_area
+    from idrt.sim.areas import scenario_areas
+    from idrt.sim.assembly import build_network
 
     net = network if network is not None else build_network(result.scenario)
-    if area is None:
-        area = service_area(result.scenario, net)
-    lat0 = float(np.mean(net.lat))
-    stretch = 1.0 / math.cos(math.radians(lat0))
-    span_x = float(np.ptp(net.lon)) or 1e-3
-    span_y = float(np.ptp(net.lat)) * stretch or 1e-3
+    areas = (
+        [(area.name, area.geometry)]
+        if area is not None
+        else scenario_areas(result.scenario, net)[::-1]  # base first, expansion on top
+    )
+    x0, y0 = float(net.x_m.min()), float(net.y_m.min())
+
+    def km(x, y):
+        return (np.asarray(x, float) - x0) / 1000.0, (np.asarray(y, float) - y0) / 1000.0
+
+    nx_, ny_ = km(net.x_m, net.y_m)
+    span_x = float(np.ptp(nx_)) or 1.0
+    span_y = float(np.ptp(ny_)) or 1.0
     width = 8.0
     ax = _axes(ax, figsize=(width, min(max(width * 0.8 * span_y / span_x + 1.4, 3.5), 10.0)))
     tails = net.edge_tails
     segments = np.stack(
         [
-            np.column_stack([net.lon[tails], net.lat[tails]]),
-            np.column_stack([net.lon[net.heads], net.lat[net.heads]]),
+            np.column_stack([nx_[tails], ny_[tails]]),
+            np.column_stack([nx_[net.heads], ny_[net.heads]]),
         ],
         axis=1,
     )
     roads = LineCollection(segments, colors="0.82", linewidths=0.5, zorder=1, rasterized=True)
     ax.add_collection(roads)  # rasterized: thousands of links make heavy SVGs
-    geoms = getattr(area.geometry, "geoms", [area.geometry])
-    for i, poly in enumerate(geoms):
-        x, y = poly.exterior.xy
-        ax.plot(x, y, color="C2", linewidth=1.5, zorder=3, label="service area" if i == 0 else None)
+    styles = {"base": ("C2", "-", "service area"), "expansion": ("C4", "--", "expansion area")}
+    for name, geom in areas:
+        colour, style, label = styles.get(name, ("C2", "-", f"{name} area"))
+        for i, poly in enumerate(getattr(geom, "geoms", [geom])):
+            px, py = km(*net.project(*np.asarray(poly.exterior.xy)))
+            ax.plot(px, py, color=colour, linestyle=style, linewidth=1.6, zorder=3,
+                    label=label if i == 0 else None)  # fmt: skip
     req = result.requests
     o_idx = np.asarray(net.index_of(req["origin_node"].to_numpy(np.int64)), dtype=np.int64)
-    lon, lat = net.lon[o_idx], net.lat[o_idx]
+    d_idx = np.asarray(net.index_of(req["destination_node"].to_numpy(np.int64)), dtype=np.int64)
+    ox, oy = nx_[o_idx], ny_[o_idx]
     if len(req):
         from matplotlib.colors import LogNorm
 
-        # hexagons regular on the map: rows for the stretched latitude span
-        sx = float(np.ptp(lon)) or 1e-3
-        sy = float(np.ptp(lat)) * stretch or 1e-3
+        sx = float(np.ptp(ox)) or 1.0
+        sy = float(np.ptp(oy)) or 1.0
         rows = max(1, round(gridsize * sy / sx / math.sqrt(3)))
         hb = ax.hexbin(
-            lon, lat, gridsize=(gridsize, rows), mincnt=1, cmap="Blues", norm=LogNorm(),
+            ox, oy, gridsize=(gridsize, rows), mincnt=1, cmap="Blues", norm=LogNorm(),
             alpha=0.85, zorder=2, linewidths=0.0,
         )  # fmt: skip
         ax.figure.colorbar(
             hb, ax=ax, shrink=0.8, pad=0.01, label="request origins per cell (log scale)"
         )
-    rejected = (req["status"] == "rejected").to_numpy()
+    rejected = (req["status"].astype(str) == "rejected").to_numpy()
     ax.scatter(
-        lon[rejected], lat[rejected], marker="x", s=14, color="red", linewidths=0.8, zorder=4,
+        ox[rejected], oy[rejected], marker="x", s=14, color="red", linewidths=0.8, zorder=5,
         label=f"rejected requests ({int(rejected.sum())})",
     )  # fmt: skip
-    depots = np.unique(result.vehicles["depot_node"].to_numpy(np.int64))
-    d_idx = np.asarray(net.index_of(depots), dtype=np.int64)
     ax.scatter(
-        net.lon[d_idx], net.lat[d_idx], marker="s", s=40, color="black", zorder=5, label="depots"
-    )
-    ax.set_aspect(stretch)
+        nx_[d_idx], ny_[d_idx], marker=".", s=4, color="C1", alpha=0.5, zorder=4,
+        linewidths=0, label="destinations",
+    )  # fmt: skip
+    depots = np.unique(result.vehicles["depot_node"].to_numpy(np.int64))
+    dep = np.asarray(net.index_of(depots), dtype=np.int64)
+    ax.scatter(nx_[dep], ny_[dep], marker="s", s=40, color="black", zorder=6, label="depots")
+    ax.set_aspect("equal")
     ax.autoscale_view()
-    ax.set_xlabel("longitude (°)")
-    ax.set_ylabel("latitude (°)")
+    ax.set_xlabel(f"km east ({net.crs})")
+    ax.set_ylabel("km north")
+    bar_km = _nice_length(span_x / 5)
+    ax.add_artist(
+        AnchoredSizeBar(ax.transData, bar_km, f"{bar_km:g} km", loc="lower left", pad=0.6,
+                        frameon=True, size_vertical=span_y / 300)
+    )  # fmt: skip
+    ax.annotate(
+        "N", xy=(0.96, 0.95), xytext=(0.96, 0.82), xycoords="axes fraction",
+        ha="center", va="center", fontsize=11, fontweight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
+    )  # fmt: skip
     ax.legend(
         loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False
     )
-    served = float((req["status"] == "served").mean()) if len(req) else float("nan")
-    ax.set_title(f"{result.scenario.name}: {len(req)} requests, {served:.0%} served", pad=26)
+    served = float((req["status"].astype(str) == "served").mean()) if len(req) else float("nan")
+    ax.set_title(f"{result.scenario.name}: {len(req)} requests, {served:.0%} served", pad=40)
     return ax
+
+
+def _nice_length(target: float) -> float:
+    """A round length (1, 2 or 5 times a power of ten) not above ``target``."""
+    if target <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(target))
+    return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
 # ---------------------------------------------------------------- many runs
@@ -309,6 +376,44 @@ def resolve_column(runs, name: str) -> str:
     kpis = [c for c in columns if "." not in c and c not in ("run_key", "scenario_hash")]
     msg = f"no column {name!r} in the runs; parameters are {params}, KPIs are {kpis}"
     raise KeyError(msg)
+
+
+def split_grids(runs) -> list[tuple[list[str], Any]]:
+    """Rows of a results folder split by the grid that produced them.
+
+    A folder reused by several sweeps holds rows of different grids: a row's
+    grid is the set of swept parameters it has a value for (its non-empty
+    dotted columns). Each grid is returned with only its own parameter
+    columns, so no curve mixes grids and no label reads ``demand.scale=nan``.
+
+    Returns
+    -------
+    list of (list of str, pandas.DataFrame)
+        The parameters of each grid (in column order) and its rows, largest
+        grid first.
+    """
+    params = [c for c in runs.columns if "." in c]
+    present = runs[params].notna().to_numpy() if params else np.zeros((len(runs), 0), bool)
+    keys = [tuple(p for p, ok in zip(params, row, strict=True) if ok) for row in present]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    out = []
+    for key, rows in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        drop = [p for p in params if p not in key]
+        out.append((list(key), runs.iloc[rows].drop(columns=drop).reset_index(drop=True)))
+    return out
+
+
+def _check_one_grid(runs, x: str) -> None:
+    grids = split_grids(runs)
+    if len(grids) > 1:
+        msg = (
+            f"the runs come from {len(grids)} different grids "
+            f"({'; '.join(', '.join(g) or 'no grid' for g, _ in grids)}); plot each on its own: "
+            "for params, rows in idrt.plot.split_grids(runs): ..."
+        )
+        raise ValueError(msg)
 
 
 def _groups(runs, x: str, by) -> list[str]:
@@ -393,6 +498,7 @@ def kpi_curves(
     """
     ax = _axes(ax)
     x = resolve_column(runs, x)
+    _check_one_grid(runs, x)
     ys = [y] if isinstance(y, str) else list(y)
     ys = [resolve_column(runs, v) for v in ys]
     groups = _groups(runs, x, by)
@@ -409,7 +515,7 @@ def kpi_curves(
     ax.set_ylabel(_scale(ys[0])[1] if len(ys) == 1 else "value")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    n = int(runs.groupby(x).size().max()) if len(runs) else 0
+    n = int(runs.groupby([x, *groups], dropna=False).size().max()) if len(runs) else 0
     ax.set_title(
         f"{', '.join(_scale(v)[1] for v in ys)} (mean, {confidence:.0%} CI, {n} runs a point)"
     )
@@ -457,6 +563,7 @@ def wait_curves(
     """
     ax = _axes(ax)
     x = resolve_column(runs, x)
+    _check_one_grid(runs, x)
     groups = _groups(runs, x, by)
     for kpi, style, color in (("wait_p50_s", "--", "C0"), ("wait_p95_s", "-", "C3")):
         _curve(
@@ -505,7 +612,7 @@ def save(
     path: str | os.PathLike[str],
     *,
     formats: Sequence[str] = ("png", "svg"),
-    dpi: int = 150,
+    dpi: int = 200,
 ) -> list[Path]:
     """Save a figure (or an Axes' figure) in several formats.
 
@@ -518,7 +625,7 @@ def save(
     formats
         File formats (``"png"``, ``"svg"``, ``"pdf"``).
     dpi
-        Resolution of raster formats.
+        Resolution of raster formats (200 by default: sharp in a printed report).
 
     Returns
     -------
@@ -529,10 +636,14 @@ def save(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
-        fig.savefig(target, dpi=dpi)
-        out.append(target)
+    import matplotlib
+
+    # text stays text in SVG (editable in Inkscape/Illustrator), fonts embedded in PDF
+    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+        for fmt in formats:
+            target = path.with_suffix(f".{fmt}")
+            fig.savefig(target, dpi=dpi)
+            out.append(target)
     return out
 
 

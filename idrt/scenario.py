@@ -8,14 +8,24 @@ naming the key, the value and what is allowed.
 
 The defaults are the embedded I-MOD Yeongjong pilot scenario (see
 ``experiments/yeongjong.toml`` for the figures and their source).
+
+Scenario files are trusted input, like a script: they name files that idrt
+reads (network, trips, profiles, areas, attractors) anywhere the user running
+idrt may read, and an ``extends`` chain may reach any folder. Run only
+scenario files you would run as code. Error messages about a data file quote
+only what identifies the problem (a line number, a header of column names),
+never an arbitrary line of the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import itertools
 import json
 import math
+import numbers
 import os
 import tomllib
 import types
@@ -28,7 +38,10 @@ from idrt.errors import ScenarioError
 from idrt.traffic.config import CITSConfig, TrafficConfig
 
 __all__ = [
+    "SECTIONS",
+    "BehaviourConfig",
     "CITSConfig",
+    "CostConfig",
     "DemandConfig",
     "DispatchConfig",
     "ExpansionConfig",
@@ -38,7 +51,9 @@ __all__ = [
     "RebalancingConfig",
     "Scenario",
     "ServiceConfig",
+    "ShiftConfig",
     "TrafficConfig",
+    "TransitConfig",
     "resolve_data_path",
 ]
 
@@ -53,13 +68,19 @@ class NetworkConfig:
     ----------
     source : str
         Preset name (``"yeongjong"``), a network saved by ``idrt network
-        fetch``, or a path (GraphML, OSM XML, ``.npz``, FleetPy CSV folder).
+        fetch``, or a path (GraphML, OSM XML, ``.npz``, FleetPy CSV folder,
+        Korean standard node-link ``MOCT_LINK.shp`` or its folder).
     speeds_kmh : dict
         Per-road-class free-flow speed overrides in km/h.
+    region : list of str
+        Node-link sources only: keep links whose node ids start with one of
+        these region codes (e.g. ``["161", "162"]`` for parts of Incheon);
+        empty keeps every link.
     """
 
     source: str = "yeongjong"
     speeds_kmh: dict[str, float] = field(default_factory=dict)
+    region: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,27 @@ class DemandConfig:
 
 
 @dataclass(frozen=True)
+class ShiftConfig:
+    """One on-duty window of some vehicles (an entry of ``fleet.shifts``).
+
+    Attributes
+    ----------
+    vehicles : list of int
+        Vehicle indices (0-based) that work this shift; empty: every vehicle.
+    start_h, end_h : float
+        The shift, hours after midnight.
+    breaks : list of [start_h, end_h]
+        Breaks inside the shift, hours after midnight; the vehicle goes off
+        duty (returns to its depot) for each.
+    """
+
+    vehicles: list[int] = field(default_factory=list)
+    start_h: float = 0.0
+    end_h: float = 24.0
+    breaks: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     """The vehicles.
 
@@ -117,11 +159,17 @@ class FleetConfig:
     depots : list
         Where vehicles start and rest: ``[lon, lat]`` pairs in degrees, or
         node ids; vehicles are spread round-robin over them.
+    shifts : list of ShiftConfig
+        On-duty windows (``[[fleet.shifts]]`` tables with ``vehicles``,
+        ``start_h``, ``end_h``, ``breaks``); empty (the default): every
+        vehicle is on duty for the whole service hours. A vehicle named in no
+        shift is never on duty. See :mod:`idrt.sim.shifts`.
     """
 
     size: int = 8
     capacity: int = 15
     depots: list[Any] = field(default_factory=lambda: [[126.5638, 37.4934]])
+    shifts: list[ShiftConfig] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -294,6 +342,146 @@ class ExpansionConfig:
 
 
 @dataclass(frozen=True)
+class TransitConfig:
+    """Today's fixed-route transit, the baseline DRT is judged by (``[transit]``).
+
+    With a GTFS feed, every request of a run also gets its door-to-door
+    time by transit (walk, wait, ride, change, walk;
+    :func:`idrt.demand.transit_door_to_door`), and the KPIs compare DRT with
+    it (``drt_time_saved_mean_s``, ``faster_than_transit_share``).
+
+    Attributes
+    ----------
+    gtfs : str
+        GTFS feed (folder or ``.zip``); empty for no baseline.
+    day : str
+        Service day of the feed: a weekday name or a date ``YYYYMMDD``.
+    max_walk_m : float
+        Longest walk to or from a stop, m (street distance).
+    walk_detour : float
+        Street over straight-line walking distance (>= 1).
+    change_s : float
+        Minimum change time between vehicles at a stop, s.
+    """
+
+    gtfs: str = ""
+    day: str = "monday"
+    max_walk_m: float = 800.0
+    walk_detour: float = 1.3
+    change_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """What the service costs and earns (``[cost]``), in ``currency`` units.
+
+    The defaults are illustrative Korean won; ``docs/cost.md`` gives each
+    one's source or marks it a placeholder. Replace them with the
+    operator's figures before a number goes to a council. Cost KPIs are
+    computed by :mod:`idrt.sim.costs`.
+
+    Attributes
+    ----------
+    currency : str
+        Label printed with money figures.
+    vehicle_capital_per_day : float
+        Purchase (or lease) of one vehicle spread over its life, per service
+        day and vehicle.
+    driver_wage_per_hour : float
+        Employer's cost of a driver per hour of the service day (one driver
+        per vehicle for the service hours).
+    energy_per_km, maintenance_per_km : float
+        Fuel or electricity, and maintenance and tyres, per vehicle-km.
+    fare_per_rider : float
+        Fare paid per passenger carried (a group of three pays three fares).
+    cits_cost_per_intersection_per_year : float
+        Equipment and operation of one C-ITS intersection per year, annualised;
+        counted only when a C-ITS effect is switched on.
+    service_days_per_year : float
+        Service days in a year, for annual figures.
+    """
+
+    currency: str = "KRW"
+    vehicle_capital_per_day: float = 60_000.0
+    driver_wage_per_hour: float = 20_000.0
+    energy_per_km: float = 120.0
+    maintenance_per_km: float = 100.0
+    fare_per_rider: float = 1_800.0
+    cits_cost_per_intersection_per_year: float = 3_000_000.0
+    service_days_per_year: float = 365.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "currency":
+                continue
+            if not math.isfinite(value) or value < 0:
+                msg = f"cost.{f.name} = {value!r}: must be a finite number >= 0"
+                raise ScenarioError(msg)
+        if self.service_days_per_year <= 0:
+            msg = (
+                f"cost.service_days_per_year = {self.service_days_per_year!r}: must be > 0 "
+                "(e.g. 365, or 250 for weekdays only)"
+            )
+            raise ScenarioError(msg)
+
+
+@dataclass(frozen=True)
+class BehaviourConfig:
+    """How riders respond to offers and waiting (``[behaviour]``; off by default).
+
+    Every default is documented with its source (or marked as a placeholder)
+    in ``docs/behaviour.md``; the formulas live in :mod:`idrt.sim.behaviour`.
+
+    Attributes
+    ----------
+    enabled : bool
+        Switch the rider model on. Off (the default), every offer is
+        accepted, nobody cancels or fails to show, and nobody asks again.
+    accept_model : {"logit", "threshold", "always"}
+        How a rider answers an offer: a binary logit on the quoted wait and
+        ride time, a threshold on both, or always yes.
+    accept_asc : float
+        Logit: utility of accepting an offer of zero wait and ride.
+    accept_beta_wait_per_min, accept_beta_ride_per_min : float
+        Logit: disutility per minute of quoted wait (request to quoted
+        pickup) and of quoted ride (quoted pickup to quoted drop-off), 1/min.
+    accept_max_wait_s, accept_max_ride_s : float
+        Threshold: longest quoted wait and ride a rider accepts, s.
+    retry_probability : float
+        Probability that a rider who was refused (no vehicle) or declined
+        asks again.
+    retry_delay_mean_s : float
+        Mean of the exponential delay before asking again, s.
+    max_attempts : int
+        Most requests one rider makes (the first included).
+    cancel_hazard_per_min : float
+        Hazard of cancelling while waiting, before the quoted pickup time, 1/min.
+    cancel_hazard_growth_per_min2 : float
+        Growth of that hazard per minute past the quoted pickup time, 1/min².
+    no_show_probability : float
+        Probability that a rider who accepted is not at the stop.
+    no_show_wait_s : float
+        How long the bus waits for a missing rider before it leaves, s.
+    """
+
+    enabled: bool = False
+    accept_model: Literal["logit", "threshold", "always"] = "logit"
+    accept_asc: float = 3.0
+    accept_beta_wait_per_min: float = 0.1
+    accept_beta_ride_per_min: float = 0.05
+    accept_max_wait_s: float = 1800.0
+    accept_max_ride_s: float = 3600.0
+    retry_probability: float = 0.5
+    retry_delay_mean_s: float = 600.0
+    max_attempts: int = 3
+    cancel_hazard_per_min: float = 0.002
+    cancel_hazard_growth_per_min2: float = 0.005
+    no_show_probability: float = 0.03
+    no_show_wait_s: float = 120.0
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """Where results go.
 
@@ -319,8 +507,13 @@ _SECTIONS = {
     "traffic": TrafficConfig,
     "cits": CITSConfig,
     "expansion": ExpansionConfig,
+    "transit": TransitConfig,
+    "cost": CostConfig,
+    "behaviour": BehaviourConfig,
     "output": OutputConfig,
 }
+SECTIONS = _SECTIONS
+"""Scenario sections: TOML table name → configuration dataclass (read-only use)."""
 
 
 @dataclass(frozen=True)
@@ -350,6 +543,9 @@ class Scenario:
     )
     cits: CITSConfig = field(default_factory=CITSConfig)
     expansion: ExpansionConfig = field(default_factory=ExpansionConfig)
+    transit: TransitConfig = field(default_factory=TransitConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     reference: dict[str, float] = field(default_factory=dict)
     base_dir: str = field(default="", compare=False, repr=False)
@@ -409,7 +605,11 @@ class Scenario:
         path = Path(path)
         data = _read_toml(path, ())
         data.setdefault("name", path.stem)
-        return cls.from_dict(data, base_dir=path.resolve().parent)
+        try:
+            return cls.from_dict(data, base_dir=path.resolve().parent)
+        except ScenarioError as exc:
+            msg = f"scenario file {str(path)!r}: {exc}"
+            raise ScenarioError(msg) from None
 
     # ----------------------------------------------------------- overrides
     def to_dict(self) -> dict[str, Any]:
@@ -488,6 +688,12 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
         raise ScenarioError(msg) from exc
+    if not data:
+        msg = (
+            f"scenario file {str(path)!r} is empty; give at least one section (e.g. [fleet] "
+            "size = 8), or run without a file for the embedded Yeongjong pilot"
+        )
+        raise ScenarioError(msg)
     base = data.pop("extends", None)
     if base is None:
         return data
@@ -558,12 +764,16 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         raise ScenarioError(msg)
     if hint is Any:
         return value
+    if dataclasses.is_dataclass(hint):
+        return _section_from_dict(name, hint, value)
     if hint is bool:
         if not isinstance(value, bool):
             msg = f"{name} = {value!r} must be true or false"
             raise ScenarioError(msg)
         return value
     if hint is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
@@ -573,6 +783,9 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             msg = f"{name} = {value!r} must be a number"
+            raise ScenarioError(msg)
+        if math.isnan(value):
+            msg = f"{name} = nan is not a number; give a value (or leave the key out)"
             raise ScenarioError(msg)
         return float(value)
     if hint is str:
@@ -602,8 +815,70 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     return value
 
 
+_NON_NEGATIVE = {
+    "service": ("stop_time_s", "boarding_s_per_pax", "alighting_s_per_pax"),
+    "dispatch": ("w_vehicle", "w_wait", "w_ride", "w_delay", "w_walk"),
+}
+"""Keys that must be >= 0 (checked one by one so the message names the key)."""
+
+
+_INF_ALLOWED = frozenset({"service.max_wait_s", "service.max_ride_beta_s"})
+"""Keys where ``inf`` means "no limit"; every other number of these sections is finite."""
+_FINITE_SECTIONS = (
+    "network",
+    "demand",
+    "fleet",
+    "service",
+    "dispatch",
+    "rebalancing",
+    "traffic",
+    "cits",
+    "expansion",
+)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _check_types(s: Scenario) -> None:
+    """Type-check every value, also of a scenario built in Python (not only from TOML)."""
+    _coerce("name", s.name, str)
+    _coerce("seed", s.seed, int)
+    if s.seed < 0:
+        msg = f"seed = {s.seed}: a seed is a whole number >= 0"
+        raise ScenarioError(msg)
+    reference = _coerce("reference", s.reference, dict[str, float])
+    bad = [k for k, v in reference.items() if not math.isfinite(v)]
+    if bad:
+        msg = f"[reference] {bad[0]} = {reference[bad[0]]}: give the observed value, a number"
+        raise ScenarioError(msg)
+    for section, cls in _SECTIONS.items():
+        value = getattr(s, section)
+        if not isinstance(value, cls):
+            msg = (
+                f"[{section}] is a {type(value).__name__}; give a {cls.__name__} "
+                f"(or a table of keys in TOML)"
+            )
+            raise ScenarioError(msg)
+        hints = _hints(cls)
+        for f in dataclasses.fields(cls):
+            key = f"{section}.{f.name}"
+            v = _coerce(key, getattr(value, f.name), hints[f.name])
+            if (
+                section in _FINITE_SECTIONS
+                and isinstance(v, float)
+                and math.isinf(v)
+                and key not in _INF_ALLOWED
+            ):
+                msg = f"{key} = {v}: give a finite number"
+                raise ScenarioError(msg)
+
+
 def _validate(s: Scenario) -> None:
     """Range checks that need more than a type (one message per problem)."""
+    _check_types(s)
     checks: list[tuple[bool, str]] = [
         (s.fleet.size >= 1, f"fleet.size = {s.fleet.size}: a fleet needs at least 1 vehicle"),
         (s.fleet.capacity >= 1, f"fleet.capacity = {s.fleet.capacity}: give at least 1 seat"),
@@ -612,9 +887,10 @@ def _validate(s: Scenario) -> None:
             "fleet.depots is empty: give at least one [lon, lat] or node id",
         ),
         (
-            0 <= s.service.start_h < s.service.end_h <= 48,
-            f"service hours {s.service.start_h}–{s.service.end_h} h: "
-            "need 0 <= start_h < end_h <= 48",
+            0 <= s.service.start_h < s.service.end_h <= 24,
+            f"service.start_h = {s.service.start_h:g}, service.end_h = {s.service.end_h:g}: "
+            "need 0 <= start_h < end_h <= 24 (hours of one service day; riders accepted "
+            "before end_h are still carried after it)",
         ),
         (s.service.max_wait_s > 0, f"service.max_wait_s = {s.service.max_wait_s}: must be > 0"),
         (
@@ -626,13 +902,13 @@ def _validate(s: Scenario) -> None:
             f"service.max_ride_beta_s = {s.service.max_ride_beta_s}: must be >= 0",
         ),
         (
-            min(s.service.stop_time_s, s.service.boarding_s_per_pax, s.service.alighting_s_per_pax)
-            >= 0,
-            "service stop/boarding/alighting times must be >= 0",
-        ),
-        (
             s.service.stop_candidates >= 1,
             f"service.stop_candidates = {s.service.stop_candidates}: must be >= 1",
+        ),
+        (
+            s.service.late_pickup_tolerance_s >= 0,
+            f"service.late_pickup_tolerance_s = {s.service.late_pickup_tolerance_s:g}: must be "
+            ">= 0 s (a negative tolerance counts every pickup as late)",
         ),
         (s.service.max_walk_m >= 0, f"service.max_walk_m = {s.service.max_walk_m}: must be >= 0"),
         (
@@ -655,11 +931,6 @@ def _validate(s: Scenario) -> None:
         (
             s.dispatch.max_candidates >= 0,
             f"dispatch.max_candidates = {s.dispatch.max_candidates}: must be >= 0 (0 = all)",
-        ),
-        (
-            min(s.dispatch.w_vehicle, s.dispatch.w_wait, s.dispatch.w_ride, s.dispatch.w_delay)
-            >= 0,
-            "dispatch weights must be >= 0",
         ),
         (
             # below 1 s the batch clock, not the demand, sets the run time (a
@@ -698,6 +969,10 @@ def _validate(s: Scenario) -> None:
             f"expansion.trips_per_day = {s.expansion.trips_per_day}: must be >= 0",
         ),
     ]
+    for section, keys in _NON_NEGATIVE.items():
+        for key in keys:
+            value = getattr(getattr(s, section), key)
+            checks.append((value >= 0, f"{section}.{key} = {value:g}: must be >= 0"))
     for ok, message in checks:
         if not ok:
             raise ScenarioError(message)
@@ -724,6 +999,8 @@ def _validate(s: Scenario) -> None:
             f"{s.fleet.capacity}; raise the capacity or drop the larger groups"
         )
         raise ScenarioError(msg)
+    _validate_behaviour(s)
+    _validate_shifts(s)
     for depot in s.fleet.depots:
         ok = isinstance(depot, int) and not isinstance(depot, bool)
         ok = ok or (
@@ -734,6 +1011,102 @@ def _validate(s: Scenario) -> None:
         if not ok:
             msg = f"fleet.depots entry {depot!r}: give [lon, lat] in degrees or a node id"
             raise ScenarioError(msg)
+
+
+def _validate_behaviour(s: Scenario) -> None:
+    b = s.behaviour
+    checks: list[tuple[bool, str]] = [
+        (
+            min(b.accept_beta_wait_per_min, b.accept_beta_ride_per_min) >= 0,
+            "behaviour.accept_beta_wait_per_min and accept_beta_ride_per_min must be >= 0 "
+            "(they are disutilities per minute)",
+        ),
+        (
+            min(b.accept_max_wait_s, b.accept_max_ride_s) > 0,
+            "behaviour.accept_max_wait_s and accept_max_ride_s must be > 0 s",
+        ),
+        (
+            0 <= b.retry_probability <= 1,
+            f"behaviour.retry_probability = {b.retry_probability}: must be in [0, 1]",
+        ),
+        (
+            b.retry_delay_mean_s > 0,
+            f"behaviour.retry_delay_mean_s = {b.retry_delay_mean_s}: must be > 0 s",
+        ),
+        (b.max_attempts >= 1, f"behaviour.max_attempts = {b.max_attempts}: must be >= 1"),
+        (
+            min(b.cancel_hazard_per_min, b.cancel_hazard_growth_per_min2) >= 0,
+            "behaviour.cancel_hazard_per_min and cancel_hazard_growth_per_min2 must be >= 0",
+        ),
+        (
+            0 <= b.no_show_probability <= 1,
+            f"behaviour.no_show_probability = {b.no_show_probability}: must be in [0, 1]",
+        ),
+        (b.no_show_wait_s >= 0, f"behaviour.no_show_wait_s = {b.no_show_wait_s}: must be >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ScenarioError(message)
+    if b.enabled and (s.dispatch.mode != "immediate" or s.dispatch.reoptimise):
+        msg = (
+            "behaviour.enabled = true works with immediate dispatch only (offers, "
+            "cancellations and no-shows are not wired into batch dispatch or "
+            're-optimisation yet); set dispatch.mode = "immediate" and '
+            "dispatch.reoptimise = false, or behaviour.enabled = false"
+        )
+        raise ScenarioError(msg)
+
+
+def _validate_shifts(s: Scenario) -> None:
+    shifts = s.fleet.shifts
+    if not shifts:
+        return
+    if s.dispatch.mode != "immediate" or s.dispatch.reoptimise:
+        msg = (
+            "fleet.shifts works with immediate dispatch only (batch dispatch and "
+            "re-optimisation do not know shift ends yet); set dispatch.mode = "
+            '"immediate" and dispatch.reoptimise = false, or remove fleet.shifts'
+        )
+        raise ScenarioError(msg)
+    if s.rebalancing.strategy not in ("none", "return_to_depot"):
+        msg = (
+            f"fleet.shifts with rebalancing.strategy = {s.rebalancing.strategy!r}: the "
+            "rebalancer would move vehicles that are off duty; use strategy "
+            '"none" or "return_to_depot" with shifts'
+        )
+        raise ScenarioError(msg)
+    n_total = s.fleet.size + s.expansion.fleet_size
+    windows: dict[int, list[tuple[float, float]]] = {}
+    for k, shift in enumerate(shifts):
+        where = f"fleet.shifts[{k}]"
+        if not 0 <= shift.start_h < shift.end_h <= 48:
+            msg = (
+                f"{where}: start_h = {shift.start_h}, end_h = {shift.end_h}; "
+                "need 0 <= start_h < end_h <= 48"
+            )
+            raise ScenarioError(msg)
+        bad = [v for v in shift.vehicles if not 0 <= v < n_total]
+        if bad:
+            msg = f"{where}.vehicles = {bad}: vehicle indices run from 0 to {n_total - 1}"
+            raise ScenarioError(msg)
+        for b0, b1 in shift.breaks:
+            if not shift.start_h < b0 < b1 < shift.end_h:
+                msg = (
+                    f"{where}.breaks entry [{b0}, {b1}] must lie inside the shift "
+                    f"({shift.start_h}–{shift.end_h} h) with start < end"
+                )
+                raise ScenarioError(msg)
+        for v in shift.vehicles or range(n_total):
+            windows.setdefault(v, []).append((shift.start_h, shift.end_h))
+    for v, spans in windows.items():
+        spans.sort()
+        for (a0, a1), (b0, _b1) in itertools.pairwise(spans):
+            if b0 < a1:
+                msg = (
+                    f"fleet.shifts: vehicle {v} has overlapping shifts {a0}–{a1} h and "
+                    f"from {b0} h; give each vehicle non-overlapping shifts"
+                )
+                raise ScenarioError(msg)
 
 
 def _toml_value(value: Any) -> str:

@@ -54,7 +54,7 @@ def test_overrides():
         ({"fleet.size": "ten"}, r"fleet.size = 'ten' must be a whole number"),
         ({"fleet.capacity": 2}, r"groups of 3 but fleet.capacity = 2"),
         ({"service.mode": "teleport"}, r"service.mode = 'teleport' is not allowed"),
-        ({"service.start_h": 21.0}, r"service hours"),
+        ({"service.start_h": 21.0}, r"service.start_h = 21.*end_h"),
         ({"demand.prebooked_share": 1.5}, r"prebooked_share"),
         ({"demand.group_sizes": {"1": 0.5}}, r"sum to 1"),
         ({"fleet.depots": [["a", 1]]}, r"fleet.depots entry"),

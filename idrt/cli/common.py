@@ -12,14 +12,18 @@ from typing import Any
 
 from idrt.errors import ScenarioError
 from idrt.experiments import ExperimentError
+from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "add_backend_options",
+    "area_table",
+    "check_scheduler",
     "format_kpi",
     "grid_option",
     "kpi_table",
     "mean_ci_text",
     "parse_overrides",
+    "plain_number",
     "progress_enabled",
 ]
 
@@ -40,10 +44,29 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
     return overrides
 
 
+def plain_number(value: float, signed: bool = False, digits: int = 3) -> str:
+    """A number with about ``digits`` significant digits, never in e-notation.
+
+    Examples
+    --------
+    >>> plain_number(1983.6), plain_number(2.2841), plain_number(-0.01234, signed=True)
+    ('1,984', '2.28', '-0.0123')
+    """
+    if value != value:  # nan
+        return "-"
+    sign = "+" if signed else ""
+    if value == 0 or math.isinf(value):
+        return f"{value:{sign}.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:{sign},.{decimals}f}"
+
+
 def format_kpi(key: str, value: float) -> str:
     """One KPI value as text: shares in %, seconds with minutes, counts plain."""
     if value != value:  # nan
         return "-"
+    if key in MONEY_KPIS:
+        return f"{value:,.0f}"
     if key.endswith("_share"):
         return f"{value:.1%}"
     if key.endswith("_s"):
@@ -67,6 +90,39 @@ def kpi_table(summary, reference) -> str:
     col = max(len(r[1]) for r in rows)
     head = f"{'kpi':<{width}}  {'simulated':>{col}}" + ("  reference" if reference else "")
     lines = [head] + [f"{k:<{width}}  {v:>{col}}  {r}".rstrip() for k, v, r in rows]
+    return "\n".join(lines)
+
+
+AREA_TABLE_KPIS = (
+    "requests",
+    "served_share",
+    "wait_mean_s",
+    "wait_p95_s",
+    "passengers",
+    "vehicle_km",
+    "cost_per_rider",
+    "subsidy_per_rider",
+)
+
+
+def area_table(table, kpis: Sequence[str] = AREA_TABLE_KPIS) -> str:
+    """KPIs by area (``Result.summary(by="area")``) as aligned text, one column per area."""
+    kpis = [k for k in kpis if k in table.columns]
+    areas = [str(a) for a in table.index]
+    cells = [[format_kpi(k, float(table.loc[a, k])) for a in table.index] for k in kpis]
+    width = max(len(k) for k in [*kpis, "kpi by area"])
+    cols = [max(len(a), *(len(row[j]) for row in cells)) for j, a in enumerate(areas)]
+    lines = [
+        "kpi by area".ljust(width)
+        + "".join(f"  {a:>{w}}" for a, w in zip(areas, cols, strict=True))
+    ]
+    for k, row in zip(kpis, cells, strict=True):
+        lines.append(
+            k.ljust(width) + "".join(f"  {c:>{w}}" for c, w in zip(row, cols, strict=True))
+        )
+    lines.append(
+        "(requests by origin; vehicle-km by where each link driven lies; cost shared by vehicle-km)"
+    )
     return "\n".join(lines)
 
 
@@ -139,3 +195,47 @@ def mean_ci_text(kpi: str, mean: float, low: float, high: float) -> str:
         tail = f" ± {half:.1f}" if not math.isnan(half) else ""
         return f"{mean / 60:.1f}{tail} min"
     return format_kpi(kpi, mean)
+
+
+_DASK_SCHEMES = frozenset({"inproc", "tcp", "tls", "ucx", "ws", "wss"})
+
+
+def check_scheduler(address: str | None, timeout_s: float) -> None:
+    """Check a Dask scheduler address before a sweep: its scheme, and that it answers.
+
+    Dask's own ``Client`` leaves a half-made client behind when it cannot
+    connect, whose clean-up prints "Exception ignored ... TimeoutError" at
+    exit; checking first gives one clear line instead.
+
+    Raises
+    ------
+    ExperimentError
+        On an unknown scheme or a TCP address nothing listens on.
+    """
+    if not address:
+        return
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    hint = "use tcp://HOST:8786 (start one with `dask scheduler`), or run without --scheduler"
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in _DASK_SCHEMES:
+            msg = f"unknown scheme {scheme!r}, known: {sorted(_DASK_SCHEMES)}"
+            raise ValueError(msg)
+        if scheme not in {"tcp", "tls"}:
+            return  # inproc, ucx, ws: let Dask connect
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        msg = f"--scheduler {address!r} is not a Dask scheduler address ({exc}); {hint}"
+        raise ExperimentError(msg) from None
+    try:
+        with socket.create_connection((host, port), timeout=max(timeout_s, 0.1)):
+            pass
+    except OSError as exc:
+        msg = (
+            f"cannot reach the Dask scheduler at {address!r} within {timeout_s:g} s "
+            f"({exc.strerror or exc}); {hint}"
+        )
+        raise ExperimentError(msg) from None

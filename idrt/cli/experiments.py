@@ -10,25 +10,45 @@ from typing import Any
 
 from idrt.cli.common import (
     add_backend_options,
+    check_scheduler,
     grid_option,
     mean_ci_text,
     parse_overrides,
+    plain_number,
     progress_enabled,
 )
-from idrt.experiments import ExperimentError
+from idrt.cli.output import check_output_folder
+from idrt.experiments import ExperimentError, RunOptions
+from idrt.sim.costs import MONEY_KPIS
 
-__all__ = ["format_comparison", "register"]
+__all__ = [
+    "cost_delta_lines",
+    "format_comparison",
+    "register",
+    "run_options",
+    "sizing_cost_lines",
+]
 
 
 # ---------------------------------------------------------------------- sweep
 SWEEP_KPIS = ("served_share", "wait_p50_s", "wait_p95_s", "vehicle_km_per_passenger")
 
 
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
+    return RunOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=progress_enabled(args),
+        timeout_s=args.timeout,
+    )
+
+
 def _sweep(args: argparse.Namespace) -> int:
     import tomllib
 
     from idrt.experiments.grid import expand_grid
-    from idrt.experiments.stats import mean_ci
+    from idrt.experiments.stats import interval_scope, kpi_ci
     from idrt.experiments.store import RunStore
     from idrt.experiments.sweep import read_sweep_file, sweep
     from idrt.scenario import Scenario
@@ -50,6 +70,8 @@ def _sweep(args: argparse.Namespace) -> int:
         seeds = args.seeds
     out = Path(args.out or out or Path("runs") / name)
     specs = expand_grid(scn, grid, seeds)  # fails on a bad grid before anything runs
+    check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     before = RunStore(out).done()
     todo = sum(s.key not in before for s in specs)
     where = args.scheduler or (
@@ -67,11 +89,8 @@ def _sweep(args: argparse.Namespace) -> int:
             grid,
             seeds,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
+            options=run_options(args),
             keep_requests=args.requests,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
         )
     except KeyboardInterrupt:
         stored = len(RunStore(out).done() & {s.key for s in specs})
@@ -89,17 +108,27 @@ def _sweep(args: argparse.Namespace) -> int:
         key = key if isinstance(key, tuple) else (key,)
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key]
         for k in kpis:
-            m = mean_ci(group[k].to_numpy(float))
-            cells.append(mean_ci_text(k, m.mean, m.low, m.high))
+            m = kpi_ci(k, group)
+            cells.append(_ci_text(k, m.mean, m.low, m.high))
         lines.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for r in lines:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
-    print(f"(mean ± 95% CI half-width over seeds; {len(runs)} rows in {out}/runs/)")
+    print(
+        f"(mean ± 95% CI half-width over seeds; shares: mean [Wilson 95% CI]; {len(runs)} rows "
+        f"in {out}/runs/)\n({interval_scope(scn)})"
+    )
     x = params[0].replace(".", "_")
     print(f"plot with: idrt plot {out} --x {x} --y wait")
     return 0
+
+
+def _ci_text(kpi: str, mean: float, low: float, high: float) -> str:
+    """Shares as ``mean [low, high]`` (their Wilson interval is not symmetric)."""
+    if kpi.endswith("_share") and not (math.isnan(mean) or math.isnan(low)):
+        return f"{mean:.1%} [{low:.1%}, {high:.1%}]"
+    return mean_ci_text(kpi, mean, low, high)
 
 
 # ----------------------------------------------------------------- size-fleet
@@ -148,6 +177,8 @@ def _size_fleet(args: argparse.Namespace) -> int:
     else:
         print("sizing fleet.size, the whole fleet", flush=True)
     out = Path(args.out) if args.out else Path("runs") / f"size_fleet_{scn.name}"
+    check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     try:
         report = size_fleet(
             scn,
@@ -156,12 +187,10 @@ def _size_fleet(args: argparse.Namespace) -> int:
             mode=mode,
             min_size=args.min_size,
             max_size=args.max_size,
-            criterion=args.criterion,
+            rule=args.rule,
+            level=args.level,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
         )
     except KeyboardInterrupt:
         print(
@@ -169,6 +198,7 @@ def _size_fleet(args: argparse.Namespace) -> int:
         )
         return 130
     print(report)
+    print("\n".join(sizing_cost_lines(report, scn)))
     print(f"(runs stored in {out}/)")
     if not report.met:
         print(
@@ -179,6 +209,43 @@ def _size_fleet(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def sizing_cost_lines(report, scn) -> list[str]:
+    """Money at the size found: cost and subsidy per day, per year and per rider."""
+    runs = report.runs
+    if "cost_per_day" not in runs.columns or report.parameter not in runs.columns:
+        return []
+    cost, cur = scn.cost, scn.cost.currency
+    year = cost.service_days_per_year
+    at = runs[runs[report.parameter] == report.best_size]
+    hours = scn.service.end_h - scn.service.start_h
+    bus_year = (cost.vehicle_capital_per_day + hours * cost.driver_wage_per_hour) * year
+    return [
+        f"money at {report.parameter} = {report.best_size} (mean of {len(at)} runs): "
+        f"{at['cost_per_day'].mean():,.0f} {cur} a day, "
+        f"{at['cost_per_day'].mean() * year:,.0f} {cur} a year; cost per rider "
+        f"{at['cost_per_rider'].mean():,.0f} {cur}, subsidy per rider "
+        f"{at['subsidy_per_rider'].mean():,.0f} {cur}",
+        f"one bus more or less: {bus_year:,.0f} {cur} a year (vehicle and driver; "
+        "its kilometres come on top)",
+        *_area_lines(at),
+    ]
+
+
+def _area_lines(at) -> list[str]:
+    """Per-area means (``base_*``, ``expansion_*`` KPIs) of the runs at one size."""
+    from idrt.cli.common import format_kpi
+
+    out = []
+    for area in ("base", "expansion"):
+        cols = [c for c in at.columns if c.startswith(f"{area}_")]
+        if cols:
+            text = ", ".join(
+                f"{c.removeprefix(area + '_')} {format_kpi(c, at[c].mean())}" for c in cols
+            )
+            out.append(f"{area} area (by request origin): {text}")
+    return out
 
 
 # ----------------------------------------------------------------------- plot
@@ -197,23 +264,31 @@ def _plot(args: argparse.Namespace) -> int:
         raise ExperimentError(msg)
     runs = RunStore(folder).load()
     ys = args.y or ["wait"]
+    grids = [(p, rows) for p, rows in plot.split_grids(runs) if p]
     try:
         x = plot.resolve_column(runs, args.x)
-        fig, axes = plt.subplots(
-            len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
-        )
-        for y, ax in zip(ys, axes[:, 0], strict=True):
-            if y == "wait":
-                plot.wait_curves(runs, x, by=args.by, ax=ax, target_s=args.target)
-            else:
-                plot.kpi_curves(runs, x, y, by=args.by, ax=ax, target=args.target)
+        grids = [(p, rows) for p, rows in grids if x in p]
+        if not grids:
+            msg = f"no grid of {folder} sweeps {x!r}"
+            raise KeyError(msg)
+        for i, (params, rows) in enumerate(grids):
+            fig, axes = plt.subplots(
+                len(ys), 1, figsize=(6.4, 4.0 * len(ys)), layout="constrained", squeeze=False
+            )
+            for y, ax in zip(ys, axes[:, 0], strict=True):
+                if y == "wait":
+                    plot.wait_curves(rows, x, by=args.by, ax=ax, target_s=args.target)
+                else:
+                    plot.kpi_curves(rows, x, y, by=args.by, ax=ax, target=args.target)
+            stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
+            if len(grids) > 1:  # one figure per grid: runs of different grids never mix
+                stem = f"{stem}_grid{i + 1}"
+                print(f"grid {i + 1}: {', '.join(params)} ({len(rows)} runs)")
+            for p in plot.save(fig, stem, formats=args.format):
+                print(f"wrote {p}")
+            plt.close(fig)
     except KeyError as exc:
         raise ExperimentError(str(exc.args[0])) from exc
-    stem = args.out or folder / "plots" / f"{'_'.join(ys)}_vs_{x.replace('.', '_')}"
-    paths = plot.save(fig, stem, formats=args.format)
-    plt.close(fig)
-    for p in paths:
-        print(f"wrote {p}")
     return 0
 
 
@@ -228,21 +303,23 @@ def _compare(args: argparse.Namespace) -> int:
         overrides = parse_overrides(args.set)
         scenarios = [s.with_overrides(overrides) for s in scenarios]
     out = Path(args.out) if args.out else None
+    if out is not None:
+        check_output_folder(out)
+    check_scheduler(args.scheduler, args.timeout)
     try:
         table = compare(
             *scenarios,
             seeds=args.seeds,
             kpis=args.kpi or None,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
         )
     except KeyboardInterrupt:
         print("\ninterrupted" + (f": finished runs are stored in {out}/" if out else ""))
         return 130
-    print(format_comparison(table))
+    print(format_comparison(table, cost=scenarios[0].cost))
+    if table.attrs.get("interval_covers"):
+        print(f"({table.attrs['interval_covers']})")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "compare.csv", index=False)
@@ -250,8 +327,12 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_comparison(table) -> str:
-    """The table of :func:`idrt.compare` as aligned text, one block per scenario."""
+def format_comparison(table, cost=None) -> str:
+    """The table of :func:`idrt.compare` as aligned text, one block per scenario.
+
+    With ``cost`` (the baseline's ``[cost]``), each block ends with the money
+    difference per day and per year.
+    """
 
     def fmt(kpi: str, v: float, signed: bool = False) -> str:
         if v is None or math.isnan(v):
@@ -261,7 +342,9 @@ def format_comparison(table) -> str:
             return f"{v * 100:{sign},.2f} pp" if signed else f"{v:.1%}"
         if kpi.endswith("_s"):
             return f"{v:{sign},.0f} s"
-        return f"{v:{sign},.3g}"
+        if kpi in MONEY_KPIS:
+            return f"{v:{sign},.0f}"
+        return plain_number(v, signed)
 
     blocks = []
     for name, group in table.groupby("scenario", sort=False):
@@ -285,8 +368,32 @@ def format_comparison(table) -> str:
                 "  ".join([first, *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
             )
         lines.append("(* the 95% interval of the paired difference excludes 0)")
+        if cost is not None:
+            lines += cost_delta_lines(group, cost)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def cost_delta_lines(group, cost) -> list[str]:
+    """What B saves or costs against A, per day and per year (money rows of a comparison)."""
+    rows = group.set_index("kpi")
+    if "cost_per_day" not in rows.index:
+        return []
+    r = rows.loc["cost_per_day"]
+    cur, year = cost.currency, cost.service_days_per_year
+    verb = "saves" if r["diff"] < 0 else "costs"
+    out = [
+        f"money: {r['scenario']} {verb} {abs(r['diff']):,.0f} {cur} a day "
+        f"(95% CI {r['ci_low']:+,.0f} to {r['ci_high']:+,.0f}), {abs(r['diff']) * year:,.0f} "
+        f"{cur} a year over {year:g} service days"
+    ]
+    if "subsidy_per_rider" in rows.index:
+        s = rows.loc["subsidy_per_rider"]
+        out.append(
+            f"subsidy per rider {s['mean_a']:,.0f} -> {s['mean_b']:,.0f} {cur} "
+            f"({s['diff']:+,.0f}; 95% CI {s['ci_low']:+,.0f} to {s['ci_high']:+,.0f})"
+        )
+    return out
 
 
 # ------------------------------------------------------------------- register
@@ -315,8 +422,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "size-fleet",
         help="smallest fleet meeting KPI targets (replications, CIs)",
-        description="Search the smallest fleet whose KPI means meet every target, with "
-        "at least 5 seeds per candidate (bracketing, then bisection).",
+        description="Search the smallest fleet that meets every target by a stated rule "
+        "(--rule), with at least 5 seeds per candidate, the same seeds for every size "
+        "(bracketing, then bisection); the size below the answer is shown failing.",
     )
     p.add_argument("scenario", help="scenario TOML")
     p.add_argument("--wait-p95", type=float, help="target: 95th percentile wait at most S seconds")
@@ -341,10 +449,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--min-size", type=int, default=None, help="smallest size to consider")
     p.add_argument("--max-size", type=int, default=50, help="largest size to consider (50)")
     p.add_argument(
-        "--criterion",
-        choices=["mean", "ci"],
-        default="mean",
-        help="judge the KPI means (default) or the pessimistic end of their 95%% CI",
+        "--rule",
+        choices=["bound", "p_meet"],
+        default="bound",
+        help="how a size is accepted: bound (default): the 95%% CI of each target KPI's mean "
+        "lies on the right side of the target; p_meet: every target is met on at least "
+        "--level of the seeds (simulated days)",
+    )
+    p.add_argument(
+        "--level",
+        type=float,
+        default=0.9,
+        help="share of days that must meet every target with --rule p_meet (0.9)",
     )
     p.add_argument("--out", help="results folder (default runs/size_fleet_NAME)")
     add_backend_options(p)

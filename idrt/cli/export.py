@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from idrt.cli.common import parse_overrides
+from idrt.cli.output import check_output_folder
 
 __all__ = ["register"]
 
@@ -16,6 +17,7 @@ def _export_sumo(args: argparse.Namespace) -> int:
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
         scn = scn.with_overrides(parse_overrides(args.set))
+    check_output_folder(args.out)
     case = to_sumo(
         scn,
         seed=args.seed,

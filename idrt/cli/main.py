@@ -7,16 +7,17 @@ import logging
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from idrt import __version__
-from idrt.cli import demand, experiments, export, network, run
-from idrt.errors import IdrtError
+from idrt.cli import calibrate, demand, experiments, export, network, report, run
+from idrt.errors import IdrtError, IdrtWarning, warnings_once
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_MODULES = (run, demand, network, experiments, export)
+COMMAND_MODULES = (run, demand, network, experiments, calibrate, export, report)
 """Modules whose ``register(commands)`` adds subcommands, in help order."""
 
 
@@ -42,6 +43,14 @@ def _crash_log(exc: BaseException) -> Path:
     return Path(name)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line: ``idrt: warning: ...`` (other libraries' named)."""
+    if issubclass(category, IdrtWarning):
+        print(f"idrt: warning: {message}", file=sys.stderr)
+    else:
+        print(f"idrt: warning ({category.__name__}): {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``idrt`` command line; returns the exit status."""
     parser = build_parser()
@@ -51,7 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.func(args)
+        with warnings.catch_warnings(), warnings_once():
+            # idrt's warnings are shown, once per command, as one line each
+            warnings.simplefilter("always", IdrtWarning)
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except IdrtError as exc:
         print(f"idrt: error: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from idrt.demand.generate import DEFAULT_GROUP_SIZES, PoissonSpec, generate, poi
 from idrt.demand.io import ImportReport, from_csv, read_gtfs_stops
 from idrt.demand.profile import Profile, load_profile
 from idrt.demand.stops import VirtualStops, virtual_stops
+from idrt.demand.transit import TransitFeed, read_gtfs, transit_baseline, transit_door_to_door
 from idrt.demand.trips import TRIP_COLUMNS, Demand
 from idrt.demand.underserved import Underserved, underserved
 
@@ -36,6 +37,7 @@ __all__ = [
     "PoissonSpec",
     "Profile",
     "ServiceArea",
+    "TransitFeed",
     "Underserved",
     "VirtualStops",
     "describe_file",
@@ -45,7 +47,10 @@ __all__ = [
     "load_profile",
     "named_areas",
     "poisson",
+    "read_gtfs",
     "read_gtfs_stops",
+    "transit_baseline",
+    "transit_door_to_door",
     "underserved",
     "virtual_stops",
 ]

@@ -34,7 +34,6 @@ import io
 import math
 import os
 import re
-import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ import pandas as pd
 from idrt.demand._validate import existing_file, fmt_clock, positive, service_window_s
 from idrt.demand.area import ServiceArea
 from idrt.demand.trips import TRIP_COLUMNS, UNSNAPPED, Demand
-from idrt.errors import DemandError, IdrtWarning
+from idrt.errors import DemandError, warn
 
 if TYPE_CHECKING:
     from idrt.network import RoadNetwork
@@ -139,11 +138,32 @@ def _read_records(
     except UnicodeDecodeError as exc:
         msg = f"{path} is not UTF-8 text ({exc}); save it as UTF-8 CSV"
         raise DemandError(msg) from None
-    return _parse_records(io.StringIO(text, newline=""), str(path))
+    return _parse_records(io.StringIO(text, newline=""), str(path), _delimiter(text))
 
 
-def _parse_records(fh: Any, where: str) -> tuple[list[str], list[list[str]], np.ndarray]:
-    reader = csv.reader(fh)
+def _delimiter(text: str) -> str:
+    """The field separator: ``,``, or ``;``/tab when the header line has no comma.
+
+    Spreadsheets in much of Europe and Korea write ``;``-separated CSV; a
+    header without any comma but with ``;`` (or tabs) is read that way.
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if "," not in stripped:
+            if ";" in stripped:
+                return ";"
+            if "\t" in stripped:
+                return "\t"
+        return ","
+    return ","
+
+
+def _parse_records(
+    fh: Any, where: str, delimiter: str = ","
+) -> tuple[list[str], list[list[str]], np.ndarray]:
+    reader = csv.reader(fh, delimiter=delimiter)
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
@@ -205,7 +225,10 @@ class _Table:
             row = int(np.flatnonzero(bad)[0])
             kind = "a whole number" if integer else "a number"
             what = "is empty" if raw[row] == "" else f"= {raw[row]!r} is not {kind}"
-            raise self.fail(row, f"{name} {what}; give {kind} in every row")
+            hint = ""
+            if re.fullmatch(r"\s*-?\d+,\d+\s*", str(raw[row])):
+                hint = " (write the decimal mark as '.', not ',')"
+            raise self.fail(row, f"{name} {what}{hint}; give {kind} in every row")
         return values
 
     def times(self, name: str, *, required: bool = True) -> tuple[np.ndarray, Any]:
@@ -368,6 +391,9 @@ def from_csv(
             raise DemandError(msg)
     t = _Table(where, header, records, lines)
     n = len(records)
+    if n == 0:
+        msg = f"{where} has a header but no trips; add one line per request below it"
+        raise DemandError(msg)
 
     # ---- times
     req_col = _one_of(t, ("request_time_s", "request_time"), required=True)
@@ -435,6 +461,17 @@ def from_csv(
         }
     )
     id_col = next((c for c in _ID_COLUMNS if c in t), None)
+    if id_col is not None:
+        ids = pd.Series(t.cols[id_col])
+        repeated = ids.duplicated(keep="first").to_numpy()
+        if repeated.any():
+            row = int(np.flatnonzero(repeated)[0])
+            first = int(np.flatnonzero(ids.to_numpy() == ids.iloc[row])[0])
+            raise t.fail(
+                row,
+                f"{id_col} {ids.iloc[row]!r} was already used on line {int(lines[first])} "
+                f"({int(repeated.sum())} repeated id(s) in all); ids must be unique",
+            )
     used = set(TRIP_COLUMNS) | {req_col, book_col, id_col}
     for col in header:
         if col not in used:
@@ -487,6 +524,27 @@ def from_csv(
     )
     if drop_unserviceable:
         frame = frame[~any_flag].reset_index(drop=True)
+        if frame.empty:
+            report_text = str(
+                ImportReport(
+                    source=where,
+                    rows=n,
+                    kept=0,
+                    flagged=int(any_flag.sum()),
+                    outside_area=int(flags[reasons[0]].sum()),
+                    far_from_road=int(flags[reasons[1]].sum()),
+                    same_node=int(flags[reasons[2]].sum()),
+                    max_snap_m=max_snap_m,
+                    examples=pd.DataFrame(examples).head(3),
+                )
+            )
+            head, *example = report_text.splitlines()
+            msg = (
+                f"none of the {n} requests can be served, nothing is left to simulate ({head}"
+                + (f"; e.g. {example[0].strip()}" if example else "")
+                + "); are longitude and latitude swapped, or is it the wrong network or area?"
+            )
+            raise DemandError(msg)
     report = ImportReport(
         source=where,
         rows=n,
@@ -514,7 +572,7 @@ def from_csv(
             report=report,
         )
     if any_flag.any():
-        warnings.warn(str(report), IdrtWarning, stacklevel=2)
+        warn(str(report), key=f"trips-flagged:{where}", stacklevel=2)
     return demand
 
 

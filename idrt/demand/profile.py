@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from idrt.demand._validate import SECONDS_PER_HOUR, demand_dirs, service_window_s
-from idrt.errors import DemandError
+from idrt.errors import DemandError, quote_header
 
 __all__ = ["Profile", "load_profile"]
 
@@ -207,7 +207,7 @@ def _read_profile_csv(path: Path) -> Profile:
                 if [c.lower() for c in cells] != ["hour", "share"]:
                     msg = (
                         f"{path}, line {line}: the header must be 'hour,share', found "
-                        f"{','.join(cells)!r}"
+                        f"{quote_header(','.join(cells))}"
                     )
                     raise DemandError(msg)
                 header_seen = True

@@ -15,6 +15,12 @@ distance to the nearest existing stop exceeds ``max_walk_m``. Two metrics:
     Straight-line distance from the cell centre to the nearest stop (the
     classic catchment-buffer analysis).
 
+With a population layer (``population=``: GeoJSON of zones, or a CSV of
+grid cells or points with ``lon, lat, population``), the people of each zone
+are spread over the cells in proportion to the overlapping area (points go to
+the cell they lie in), so the result reports **people**, not only km²
+(:attr:`Underserved.underserved_people`, :meth:`Underserved.people_by_zone`).
+
 Nodes of the district are marked the same way (their own distance). The
 underserved cells, merged, form a :class:`~idrt.demand.area.ServiceArea`
 ready for :func:`idrt.demand.poisson`: the candidate area of an I-MOD
@@ -42,7 +48,7 @@ from idrt.errors import DemandError
 if TYPE_CHECKING:
     from idrt.network import RoadNetwork
 
-__all__ = ["Underserved", "underserved"]
+__all__ = ["Underserved", "read_population", "underserved"]
 
 _MIN_CELL_M2 = 1.0
 """Clipped cells smaller than this (m²) are slivers of the boundary and dropped."""
@@ -68,6 +74,9 @@ class Underserved:
         ``"network"`` or ``"straight"``.
     crs : str
         Projected CRS of ``x_m``/``y_m`` (the network's).
+    pieces : pandas.DataFrame or None
+        With a population layer: ``zone``, ``cell_id``, ``people`` per
+        overlap of a zone and a cell; ``cells`` then has a ``people`` column.
     """
 
     cells: pd.DataFrame
@@ -78,6 +87,9 @@ class Underserved:
     crs: str
     district: str = "area"
     _geoms: np.ndarray = field(default=None, repr=False)
+    pieces: pd.DataFrame | None = field(default=None, repr=False)
+    """With a population layer: one row per (zone, cell) overlap: ``zone``,
+    ``cell_id``, ``people``."""
 
     @property
     def nodes(self) -> np.ndarray:
@@ -121,12 +133,61 @@ class Underserved:
         geom = _polygonal(shapely.union_all(self._geoms[mask]))
         return ServiceArea.from_polygon(geom, crs=self.crs, name=f"underserved {self.district}")
 
+    @property
+    def total_people(self) -> float:
+        """People living in the district (NaN without a population layer)."""
+        if "people" not in self.cells.columns:
+            return float("nan")
+        return float(self.cells["people"].sum())
+
+    @property
+    def underserved_people(self) -> float:
+        """People in underserved cells (NaN without a population layer)."""
+        if "people" not in self.cells.columns:
+            return float("nan")
+        c = self.cells
+        return float(c["people"].to_numpy()[c["underserved"].to_numpy()].sum())
+
+    def people_by_zone(self) -> pd.DataFrame:
+        """People per zone of the population layer and how many live beyond the walk.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``zone``; ``people`` (inside the district), ``underserved_people``,
+            ``underserved_share``.
+
+        Raises
+        ------
+        DemandError
+            Without a population layer.
+        """
+        if self.pieces is None:
+            msg = "no population layer: call underserved(..., population='zones.geojson')"
+            raise DemandError(msg)
+        flag = self.cells.set_index("cell_id")["underserved"]
+        p = self.pieces.assign(under=flag.loc[self.pieces["cell_id"]].to_numpy())
+        p["underserved_people"] = np.where(p["under"], p["people"], 0.0)
+        out = p.groupby("zone", sort=False)[["people", "underserved_people"]].sum()
+        out["underserved_share"] = out["underserved_people"] / out["people"].where(
+            out["people"] > 0
+        )
+        return out
+
     def summary(self) -> str:
         """One paragraph for a planner."""
+        people = ""
+        if "people" in self.cells.columns:
+            share = self.underserved_people / self.total_people if self.total_people else 0.0
+            people = (
+                f"; {self.underserved_people:,.0f} of {self.total_people:,.0f} people "
+                f"({share:.0%}) live there"
+            )
         return (
             f"{self.district}: {self.underserved_km2:.2f} of {self.total_km2:.2f} km² "
             f"({self.share:.0%}) and {self.nodes.size} of {len(self.node_table)} street nodes "
             f"are more than {self.max_walk_m:g} m ({self.metric} distance) from a transit stop"
+            + people
         )
 
     def __repr__(self) -> str:
@@ -144,6 +205,8 @@ def underserved(
     max_walk_m: float = 500.0,
     cell_m: float = 250.0,
     metric: Literal["network", "straight"] = "network",
+    population: str | os.PathLike[str] | pd.DataFrame | None = None,
+    population_column: str | None = None,
 ) -> Underserved:
     """Mark the parts of a district farther than a walk from any existing transit stop.
 
@@ -164,6 +227,13 @@ def underserved(
     metric
         ``"network"`` (walking distance, default) or ``"straight"``; see the
         module docstring.
+    population
+        Where people live (see :func:`read_population`): zones (GeoJSON
+        polygons) or grid cells / points (CSV with ``lon, lat`` and a
+        population column, or a GeoDataFrame).
+    population_column
+        Name of the people column (default: the first of ``population``,
+        ``people``, ``pop``, ``residents``).
 
     Returns
     -------
@@ -215,10 +285,30 @@ def underserved(
             "underserved": node_dist > max_walk_m,
         }
     )
+    columns = [
+        "cell_id",
+        "ix",
+        "iy",
+        "x_m",
+        "y_m",
+        "lon",
+        "lat",
+        "area_km2",
+        "dist_m",
+        "underserved",
+    ]
+    pieces = None
+    if population is not None:
+        pieces = _population_pieces(
+            read_population(population, population_column), geoms, cells, net.crs, cell_m
+        )
+        cells["people"] = (
+            pieces.groupby("cell_id")["people"].sum().reindex(cells["cell_id"], fill_value=0.0)
+        ).to_numpy()
+        columns.append("people")
     return Underserved(
-        cells=cells[
-            ["cell_id", "ix", "iy", "x_m", "y_m", "lon", "lat", "area_km2", "dist_m", "underserved"]
-        ],
+        pieces=pieces,
+        cells=cells[columns],
         node_table=node_table,
         max_walk_m=max_walk_m,
         cell_m=cell_m,
@@ -227,6 +317,109 @@ def underserved(
         district=area.name,
         _geoms=geoms,
     )
+
+
+_POPULATION_COLUMNS = ("population", "people", "pop", "residents")
+
+
+def read_population(source, column: str | None = None):
+    """A population layer as a GeoDataFrame: ``zone``, ``people``, geometry (WGS84).
+
+    Parameters
+    ----------
+    source
+        A GeoJSON / GeoPackage / GeoParquet of zone polygons (or points), a
+        CSV with ``lon``, ``lat`` (one row per grid cell centre or point), or
+        a (Geo)DataFrame of either.
+    column
+        The people column; default the first of ``population``, ``people``,
+        ``pop``, ``residents``.
+
+    Raises
+    ------
+    DemandError
+        Missing file, no people column, negative or non-finite counts.
+    """
+    import geopandas as gpd
+
+    if isinstance(source, gpd.GeoDataFrame):
+        gdf = source
+    elif isinstance(source, pd.DataFrame):
+        gdf = _points(source, "population DataFrame")
+    else:
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            msg = f"population file {path!r} does not exist; give a GeoJSON of zones or a CSV"
+            raise DemandError(msg)
+        if path.lower().endswith((".csv", ".txt")):
+            gdf = _points(pd.read_csv(path), path)
+        elif path.lower().endswith(".parquet"):
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path)
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    col = column or next((c for c in _POPULATION_COLUMNS if c in gdf.columns), None)
+    if col is None or col not in gdf.columns:
+        msg = (
+            f"population layer has no people column {column or list(_POPULATION_COLUMNS)}; "
+            f"its columns are {[c for c in gdf.columns if c != 'geometry']}; name it with "
+            "population_column="
+        )
+        raise DemandError(msg)
+    people = pd.to_numeric(gdf[col], errors="coerce").to_numpy(np.float64)
+    if not np.all(np.isfinite(people)) or (people < 0).any():
+        msg = f"population column {col!r} must hold finite counts >= 0"
+        raise DemandError(msg)
+    name = next((c for c in ("zone", "name", "zone_id", "id") if c in gdf.columns), None)
+    zones = gdf[name].astype(str).to_numpy() if name else np.arange(len(gdf)).astype(str)
+    return gpd.GeoDataFrame({"zone": zones, "people": people}, geometry=gdf.geometry.values,
+                            crs="EPSG:4326")  # fmt: skip
+
+
+def _points(frame: pd.DataFrame, label: str):
+    import geopandas as gpd
+
+    lon = next((c for c in ("lon", "longitude", "x") if c in frame.columns), None)
+    lat = next((c for c in ("lat", "latitude", "y") if c in frame.columns), None)
+    if lon is None or lat is None:
+        msg = f"{label} needs lon and lat columns (WGS84); it has {list(frame.columns)}"
+        raise DemandError(msg)
+    return gpd.GeoDataFrame(
+        frame.drop(columns=[lon, lat]),
+        geometry=gpd.points_from_xy(frame[lon], frame[lat]),
+        crs="EPSG:4326",
+    )
+
+
+def _population_pieces(layer, geoms, cells, crs: str, cell_m: float) -> pd.DataFrame:
+    """People of each zone spread over the cells by overlapping area (points: their cell)."""
+    projected = layer.to_crs(crs)
+    rows = []
+    tree = shapely.STRtree(geoms)
+    cell_ids = cells["cell_id"].to_numpy()
+    key = {(int(a), int(b)): int(c) for a, b, c in zip(cells["ix"], cells["iy"], cell_ids,
+                                                       strict=True)}  # fmt: skip
+    for zone, people, geom in zip(projected["zone"], projected["people"], projected.geometry,
+                                  strict=True):  # fmt: skip
+        if geom is None or geom.is_empty or people == 0:
+            continue
+        if geom.geom_type in ("Point", "MultiPoint"):
+            for pt in getattr(geom, "geoms", [geom]):
+                cell = key.get((int(np.floor(pt.x / cell_m)), int(np.floor(pt.y / cell_m))))
+                if cell is not None:
+                    rows.append((zone, cell, people / len(getattr(geom, "geoms", [geom]))))
+            continue
+        total = geom.area
+        if total <= 0:
+            continue
+        hits = tree.query(geom, predicate="intersects")
+        if hits.size:
+            overlap = shapely.area(shapely.intersection(geoms[hits], geom))
+            for i, a in zip(hits, overlap, strict=True):
+                if a > 0:
+                    rows.append((zone, int(cell_ids[i]), people * a / total))
+    return pd.DataFrame(rows, columns=["zone", "cell_id", "people"])
 
 
 def _stops_frame(transit_stops: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:

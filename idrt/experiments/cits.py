@@ -29,8 +29,9 @@ import pandas as pd
 
 from idrt.experiments.compare import compare
 from idrt.experiments.grid import run_key, seed_list
+from idrt.experiments.options import RunOptions, resolve_options
 from idrt.experiments.sizing import SizingReport, size_fleet
-from idrt.experiments.stats import mean_ci
+from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import RunStore
 from idrt.experiments.sweep import as_scenario
 from idrt.scenario import Scenario
@@ -83,7 +84,7 @@ class CitsEffects:
     ----------
     kpis : pandas.DataFrame
         One row per (variant, KPI): ``mean``, ``ci_low``, ``ci_high`` (95 %),
-        ``n`` (seeds).
+        ``n`` (seeds); Wilson intervals inside [0, 1] for shares.
     deltas : pandas.DataFrame
         :func:`idrt.compare` of every variant against fixed timing.
     fleet : pandas.DataFrame
@@ -101,6 +102,10 @@ class CitsEffects:
         The seeds.
     runs : pandas.DataFrame
         Every run's KPI row (``variant`` column added).
+    sizing : dict
+        The :class:`SizingReport` of each variant.
+    interval_covers : str
+        What the intervals cover (:func:`~idrt.experiments.stats.interval_scope`).
     """
 
     kpis: pd.DataFrame
@@ -111,6 +116,7 @@ class CitsEffects:
     seeds: list[int]
     runs: pd.DataFrame
     sizing: dict[str, SizingReport] = dataclasses.field(default_factory=dict)
+    interval_covers: str = ""
 
     def save(self, folder: str | os.PathLike[str]) -> None:
         """Write every table as CSV into ``folder``."""
@@ -123,6 +129,10 @@ class CitsEffects:
         self.fleet.to_csv(folder / "fleet.csv", index=False)
         self.intersections.to_csv(folder / "intersections.csv", index=False)
         self.runs.to_csv(folder / "runs.csv", index=False)
+        (folder / "intervals.txt").write_text(
+            f"95% intervals over {len(self.seeds)} seeds; {self.interval_covers}\n",
+            encoding="utf-8",
+        )
 
     def table(self) -> pd.DataFrame:
         """KPI means per variant (rows) with their 95 % intervals, for a report."""
@@ -139,10 +149,13 @@ def cits_effects(
     size_seeds: int | Iterable[int] | None = None,
     intersection_seeds: int = 3,
     out: str | os.PathLike[str] | None = None,
+    options: RunOptions | None = None,
+    network: Any = None,
     workers: int | None = None,
     client: Any = None,
-    network: Any = None,
-    progress: bool = True,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    timeout_s: float | None = None,
 ) -> CitsEffects:
     """Run the C-ITS experiment on a scenario.
 
@@ -165,8 +178,10 @@ def cits_effects(
         per-intersection table (fixed timing and all three).
     out
         Folder for the runs (resumable); ``None`` keeps them in memory.
-    workers, client, network, progress
-        As for :func:`idrt.sweep`.
+    options, network
+        As for :func:`idrt.sweep`: how the runs execute, the road network.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
 
     Returns
     -------
@@ -175,12 +190,20 @@ def cits_effects(
     from idrt.sim import build_network, simulate
     from idrt.traffic import build_travel_times
 
+    opts = resolve_options(
+        options,
+        workers=workers,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        timeout_s=timeout_s,
+    )
     base = as_scenario(scenario)
     seeds = seed_list(seeds, base.seed)
     targets = dict({"wait_p95_s": 900.0, "reject_share": 0.05} if targets is None else targets)
     net = network if network is not None else build_network(base)
     variants = {name: base.with_overrides(o) for name, o in CITS_VARIANTS.items()}
-    common = {"seeds": seeds, "workers": workers, "client": client, "network": net}
+    common = {"seeds": seeds, "options": opts, "network": net}
     sub = (lambda name: None) if out is None else (lambda name: os.path.join(out, name))
 
     with tempfile.TemporaryDirectory(prefix="idrt_cits_") as tmp:
@@ -190,7 +213,6 @@ def cits_effects(
             labels=list(variants),
             kpis=KPIS,
             out=folder,
-            progress=progress,
             **common,
         )
         stored = RunStore(folder).load().set_index("run_key")
@@ -204,7 +226,7 @@ def cits_effects(
         mine = runs[runs["variant"] == name]
         for kpi in KPIS:
             if kpi in mine:
-                ci = mean_ci(mine[kpi].to_numpy(float))
+                ci = kpi_ci(kpi, mine)
                 rows.append(
                     {"variant": name, "kpi": kpi, "mean": ci.mean, "ci_low": ci.low,
                      "ci_high": ci.high, "n": len(mine)}
@@ -221,10 +243,8 @@ def cits_effects(
                 mode="base",
                 max_size=max_size,
                 out=sub(f"size_{name.replace(' ', '_').replace('+', 'and')}"),
-                workers=workers,
-                client=client,
+                options=opts,
                 network=net,
-                progress=progress,
             )
             reports[name] = report
             fleet_rows.append({"variant": name, **_size_row(report)})
@@ -275,6 +295,7 @@ def cits_effects(
         seeds=seeds,
         runs=runs,
         sizing=reports,
+        interval_covers=interval_scope(base),
     )
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import seed_list, specs_for
-from idrt.experiments.stats import paired_difference
+from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.stats import interval_scope, paired_difference
 from idrt.experiments.store import META_COLUMNS
 from idrt.experiments.sweep import TIMING_COLUMNS, Runner, as_scenario
 from idrt.network import RoadNetwork
@@ -49,12 +50,13 @@ def compare(
     labels: Sequence[str] | None = None,
     confidence: float = 0.95,
     out: str | os.PathLike[str] | None = None,
+    options: RunOptions | None = None,
+    network: RoadNetwork | None = None,
     workers: int | None = None,
     client: Any = None,
     scheduler: str | None = None,
-    network: RoadNetwork | None = None,
-    progress: bool = True,
-    timeout_s: float = 10.0,
+    progress: bool | None = None,
+    timeout_s: float | None = None,
 ) -> pd.DataFrame:
     """KPI differences of scenarios against a baseline, paired by seed.
 
@@ -74,8 +76,10 @@ def compare(
         unique with ``#2``, ``#3``).
     confidence
         Coverage of the intervals of the differences.
-    out, workers, client, scheduler, network, progress, timeout_s
+    out, options, network
         As for :func:`idrt.sweep` (runs are stored and resumed alike).
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
 
     Returns
     -------
@@ -98,6 +102,14 @@ def compare(
     ...                      "experiments/yeongjong_cits.toml", seeds=10)  # doctest: +SKIP
     >>> table.set_index("kpi").loc["wait_p95_s", ["diff", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
+    opts = resolve_options(
+        options,
+        workers=workers,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        timeout_s=timeout_s,
+    )
     scenarios = [as_scenario(s) for s in (scenario_a, scenario_b, *more)]
     names = list(labels) if labels is not None else _unique([s.name for s in scenarios])
     if len(names) != len(scenarios) or len(set(names)) != len(names):
@@ -107,15 +119,7 @@ def compare(
     specs = []
     for scn, name in zip(scenarios, names, strict=True):
         specs += specs_for(scn, [()], seed_values, label=name)
-    with Runner(
-        out=out,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        network=network,
-        progress=progress,
-        timeout_s=timeout_s,
-    ) as runner:
+    with Runner(out=out, options=opts, network=network) as runner:
         runs = runner.run(specs, desc="compare")
     available = [c for c in runs.columns if c not in {*META_COLUMNS, *TIMING_COLUMNS}]
     chosen = list(kpis) if kpis is not None else available
@@ -146,6 +150,7 @@ def compare(
             )
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     table.attrs["confidence"] = confidence
+    table.attrs["interval_covers"] = interval_scope(scenarios[0])
     return table
 
 

@@ -1,7 +1,8 @@
 """Run specifications: a parameter grid times a seed list, each run with a stable key.
 
-A run is fully defined by its resolved scenario and its seed, so its key is a
-hash of the two (:func:`run_key`): the same run always has the same key, in
+A run is fully defined by its resolved scenario, the content of its input
+files and its seed, so its key is a hash of the three
+(:func:`run_key`): the same run always has the same key, in
 any sweep, on any machine, which is what lets a rerun skip finished runs.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from idrt.errors import ScenarioError
 from idrt.experiments._errors import ExperimentError
+from idrt.experiments.inputs import input_digests, inputs_hash
 from idrt.scenario import Scenario
 
 __all__ = ["RunSpec", "expand_grid", "run_key", "seed_list", "specs_for"]
@@ -53,13 +55,21 @@ class RunSpec:
         """Identifies the road network the run needs (runs sharing it share one build)."""
         net = self.scenario.network
         source = str(self.scenario.data_path(net.source))
-        blob = json.dumps([source, sorted(net.speeds_kmh.items())], default=str)
+        content = input_digests(self.scenario).get("network.source", "")
+        blob = json.dumps([source, content, sorted(net.speeds_kmh.items())], default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def run_key(scenario: Scenario, seed: int) -> str:
-    """Stable key of a run: a hash of the scenario's content hash and the seed."""
-    return hashlib.sha256(f"{scenario.content_hash()}:{int(seed)}".encode()).hexdigest()[:20]
+    """Stable key of a run: a hash of the scenario, its input files' contents and the seed.
+
+    The scenario counts by its :meth:`~idrt.Scenario.content_hash` (its
+    values, data files by path) and by the content of every input file it
+    names (:func:`idrt.experiments.inputs.inputs_hash`), so editing a trip
+    file, a profile or an area gives new keys and a resumed sweep runs again.
+    """
+    blob = f"{scenario.content_hash()}:{inputs_hash(scenario)}:{int(seed)}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def seed_list(seeds: int | Iterable[int], first: int = 1) -> list[int]:

@@ -1,9 +1,22 @@
 """Fleet sizing: the smallest fleet whose KPIs meet a planner's targets.
 
 Each candidate size is simulated with the same ``seeds`` (at least 5
-replications, common random numbers across sizes) and judged on the KPI
-means (or, with ``criterion="ci"``, on the pessimistic end of their 95 %
-confidence intervals). The search assumes the KPIs improve with the fleet
+replications, common random numbers across sizes: size ``n`` and size
+``n + 1`` see the same requests on each seed) and accepted by a stated
+rule (:data:`RULES`):
+
+- ``"bound"`` (default): for every target, the end of the KPI mean's
+  confidence interval on the far side of the target meets it (the upper
+  end for a maximum such as ``wait_p95_s <= 900``, the lower end for a
+  minimum such as ``served_share >= 0.95``): a size is accepted only when
+  the data say its mean meets the target with that confidence. Shares get
+  Wilson intervals (inside [0, 1]), other KPIs t-intervals.
+- ``"p_meet"``: the share of simulated days (seeds) on which *every*
+  target is met is at least ``level`` (default 0.9): a service-level rule,
+  "the targets hold on 9 days out of 10".
+
+The chosen size meets its rule and the size below it does not (it is
+simulated to show it). The search assumes the KPIs improve with the fleet
 (monotone): from the scenario's own size it brackets the answer by steps
 that double (down while the targets are met, up while they are not), then
 bisects the bracket. Every candidate's runs are stored like a sweep's, so a
@@ -26,7 +39,8 @@ import pandas as pd
 
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import seed_list, specs_for
-from idrt.experiments.stats import mean_ci
+from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import META_COLUMNS
 from idrt.experiments.sweep import TIMING_COLUMNS, Runner, as_scenario
 from idrt.network import RoadNetwork
@@ -60,6 +74,24 @@ HEADLINE_KPIS = (
 """KPIs shown in a sizing report besides the targets."""
 
 MIN_SEEDS = 5
+
+RULES = ("bound", "p_meet")
+"""Acceptance rules of :func:`size_fleet` (see the module docstring)."""
+
+
+def rule_text(rule: str, confidence: float, level: float, n_seeds: int) -> str:
+    """The acceptance rule in words, for reports."""
+    if rule == "bound":
+        return (
+            f"rule 'bound': the {confidence:.0%} CI of each target KPI's mean lies on the right "
+            "side of its target (upper end for a maximum, lower end for a minimum; Wilson "
+            "intervals for shares)"
+        )
+    need = math.ceil(level * n_seeds - 1e-9)
+    return (
+        f"rule 'p_meet': every target is met on at least {level:.0%} of the simulated days "
+        f"(here {need} of {n_seeds} seeds)"
+    )
 
 
 def parse_targets(targets: Mapping[str, Any]) -> dict[str, tuple[str, float]]:
@@ -113,20 +145,28 @@ class SizingReport:
     table : pandas.DataFrame
         KPI means with confidence intervals at ``best_size`` and one size
         below (when simulated): columns ``size``, ``kpi``, ``mean``,
-        ``ci_low``, ``ci_high``, ``n``, ``target``, ``meets``.
+        ``ci_low``, ``ci_high``, ``n``, ``target``, ``p_meet`` (share of
+        seeds meeting that target), ``meets`` (the target, by the rule).
     candidates : pandas.DataFrame
-        Every size simulated, in search order: ``size``, ``meets``, and the
-        mean of each target KPI.
+        Every size simulated, in search order: ``size``, ``meets``,
+        ``p_meet`` (share of seeds meeting every target) and the mean of
+        each target KPI.
     runs : pandas.DataFrame
         Every run's row (as from :func:`idrt.sweep`).
     seeds : tuple of int
         Seeds of every candidate.
     min_size, max_size : int
         The search range.
-    criterion : str
-        ``"mean"`` or ``"ci"``.
+    rule : str
+        ``"bound"`` or ``"p_meet"`` (see :data:`RULES`).
+    level : float
+        Required share of days meeting every target (rule ``"p_meet"``).
+    confidence : float
+        Coverage of the intervals (and of rule ``"bound"``).
     base_fleet : int
         ``fleet.size`` of the scenario (fixed in expansion mode).
+    interval_covers : str
+        What the intervals cover (:func:`~idrt.experiments.stats.interval_scope`).
     """
 
     parameter: str
@@ -140,8 +180,16 @@ class SizingReport:
     seeds: tuple[int, ...] = ()
     min_size: int = 1
     max_size: int = 50
-    criterion: str = "mean"
+    rule: str = "bound"
+    level: float = 0.9
+    confidence: float = 0.95
     base_fleet: int = 0
+    interval_covers: str = ""
+
+    @property
+    def rule_text(self) -> str:
+        """The acceptance rule in words."""
+        return rule_text(self.rule, self.confidence, self.level, len(self.seeds))
 
     @property
     def mode(self) -> str:
@@ -156,10 +204,16 @@ class SizingReport:
             if self.mode == "expansion"
             else "vehicles (fleet.size)"
         )
-        crit = "KPI means" if self.criterion == "mean" else "pessimistic 95% CI bounds"
-        lines = [f"fleet sizing: {what}", f"targets ({crit}, {len(self.seeds)} seeds): {goal}"]
+        seeds = f"seeds {self.seeds[0]}..{self.seeds[-1]}" if self.seeds else "no seeds"
+        lines = [
+            f"fleet sizing: {what}",
+            f"targets: {goal}",
+            f"decided by {self.rule_text}",
+            f"{len(self.seeds)} replications per size, the same {seeds} for every size "
+            "(common random numbers)",
+        ]
         if self.met:
-            lines.append(f"smallest size meeting every target: {self.size}")
+            lines.append(f"smallest size meeting every target by this rule: {self.size}")
         else:
             lines.append(
                 f"NO size from {self.min_size} to {self.max_size} meets every target; "
@@ -168,8 +222,9 @@ class SizingReport:
         sizes = sorted(self.table["size"].unique(), reverse=True)
         kpis = list(dict.fromkeys(self.table["kpi"]))
         width = max(len(k) for k in kpis)
+        ci_name = f"{self.confidence:.0%} CI"
         head = f"{'kpi':<{width}}  {'target':>12}" + "".join(
-            f"  {f'size {s}: mean [95% CI]':>38}" for s in sizes
+            f"  {f'size {s}: mean [{ci_name}] days met':>46}" for s in sizes
         )
         lines += ["", head]
         for kpi in kpis:
@@ -178,17 +233,22 @@ class SizingReport:
             for s in sizes:
                 r = self.table[(self.table["size"] == s) & (self.table["kpi"] == kpi)].iloc[0]
                 mark = "" if not tgt else (" ok" if r["meets"] else " NO")
+                days = "" if not tgt else f" {r['p_meet']:.0%}"
                 cell = (
                     f"{_fmt(kpi, r['mean'])} [{_fmt(kpi, r['ci_low'])}, "
-                    f"{_fmt(kpi, r['ci_high'])}]{mark}"
+                    f"{_fmt(kpi, r['ci_high'])}]{days}{mark}"
                 )
-                cells += f"  {cell:>38}"
+                cells += f"  {cell:>46}"
             lines.append(cells)
         order = ", ".join(
             f"{int(r['size'])}{'+' if r['meets'] else '-'}" for _, r in self.candidates.iterrows()
         )
-        lines += ["", f"sizes simulated (+ meets, - does not), in search order: {order}"]
-        return "\n".join(lines)
+        lines += [
+            "",
+            f"sizes simulated (+ meets, - does not), in search order: {order}",
+            f"({self.interval_covers})" if self.interval_covers else "",
+        ]
+        return "\n".join(lines).rstrip()
 
 
 def _fmt(kpi: str, value: float) -> str:
@@ -198,7 +258,10 @@ def _fmt(kpi: str, value: float) -> str:
         return f"{value:.1%}"
     if kpi.endswith("_s"):
         return f"{value:,.0f} s"
-    return f"{value:,.3g}"
+    if value == 0 or math.isinf(value):
+        return f"{value:.0f}"
+    # about three significant digits, never e-notation ("1,980", not "1.98e+03")
+    return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
 
 def _meets(value: float, op: str, target: float) -> bool:
@@ -215,15 +278,17 @@ def size_fleet(
     mode: Literal["auto", "base", "expansion"] = "auto",
     min_size: int | None = None,
     max_size: int = 50,
-    criterion: Literal["mean", "ci"] = "mean",
+    rule: Literal["bound", "p_meet"] = "bound",
+    level: float = 0.9,
     confidence: float = 0.95,
     out: str | os.PathLike[str] | None = None,
+    options: RunOptions | None = None,
+    network: RoadNetwork | None = None,
     workers: int | None = None,
     client: Any = None,
     scheduler: str | None = None,
-    network: RoadNetwork | None = None,
-    progress: bool = True,
-    timeout_s: float = 10.0,
+    progress: bool | None = None,
+    timeout_s: float | None = None,
 ) -> SizingReport:
     """The smallest fleet meeting every target, found with replications.
 
@@ -246,14 +311,20 @@ def size_fleet(
     min_size, max_size
         Search range (vehicles; ``min_size`` defaults to 1, or 0 extra
         vehicles in expansion mode).
-    criterion
-        ``"mean"``: the KPI means must meet the targets; ``"ci"``: the
-        pessimistic bound of their confidence intervals must.
+    rule
+        How a size is accepted: ``"bound"``, the ``confidence`` interval of
+        each target KPI's mean lies on the right side of its target;
+        ``"p_meet"``, every target is met on at least ``level`` of the
+        seeds (simulated days). See :data:`RULES`.
+    level
+        Share of days for rule ``"p_meet"``, in (0, 1].
     confidence
-        Coverage of the reported intervals (and of ``criterion="ci"``).
-    out, workers, client, scheduler, network, progress, timeout_s
+        Coverage of the reported intervals (and of rule ``"bound"``).
+    out, options, network
         As for :func:`idrt.sweep`: where runs are stored (and resumed
-        from) and what runs them.
+        from), how they execute, the road network.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
 
     Returns
     -------
@@ -284,9 +355,23 @@ def size_fleet(
             f"{len(seed_values)}; the confidence intervals would be meaningless"
         )
         raise ExperimentError(msg)
-    if criterion not in ("mean", "ci"):
-        msg = f"criterion = {criterion!r}: choose 'mean' or 'ci'"
+    if rule not in RULES:
+        msg = f"rule = {rule!r}: choose 'bound' (CI on the right side of each target) or 'p_meet'"
         raise ExperimentError(msg)
+    if not (isinstance(level, (int, float)) and 0.0 < level <= 1.0):
+        msg = f"level = {level!r}: the share of days meeting the targets, in (0, 1], e.g. 0.9"
+        raise ExperimentError(msg)
+    if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0):
+        msg = f"confidence = {confidence!r}: must be in (0, 1), e.g. 0.95"
+        raise ExperimentError(msg)
+    opts = resolve_options(
+        options,
+        workers=workers,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        timeout_s=timeout_s,
+    )
     if mode == "auto":
         mode = "expansion" if scn.expansion.area else "base"
     if mode == "expansion":
@@ -316,15 +401,7 @@ def size_fleet(
     order: list[int] = []
     all_rows: list[pd.DataFrame] = []
 
-    with Runner(
-        out=out,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        network=network,
-        progress=progress,
-        timeout_s=timeout_s,
-    ) as runner:
+    with Runner(out=out, options=opts, network=network) as runner:
 
         def evaluate(n: int) -> bool:
             if n in evaluated:
@@ -340,13 +417,30 @@ def size_fleet(
             stats = {}
             for kpi in dict.fromkeys([*goals, *HEADLINE_KPIS]):
                 if kpi in rows.columns:
-                    stats[kpi] = mean_ci(rows[kpi].to_numpy(float), confidence)
-            meets = {}
-            for kpi, (op, value) in goals.items():
-                m = stats[kpi]
-                judged = m.mean if criterion == "mean" else (m.high if op == "<=" else m.low)
-                meets[kpi] = _meets(judged, op, value)
-            evaluated[n] = {"stats": stats, "meets": all(meets.values()), "each": meets}
+                    stats[kpi] = kpi_ci(kpi, rows, confidence)
+            day_ok = {
+                kpi: [_meets(v, op, value) for v in rows[kpi].to_numpy(float)]
+                for kpi, (op, value) in goals.items()
+            }
+            every = [all(day) for day in zip(*day_ok.values(), strict=True)]
+            p_meet = sum(every) / len(every)
+            p_each = {kpi: sum(ok) / len(ok) for kpi, ok in day_ok.items()}
+            if rule == "bound":
+                each = {
+                    kpi: _meets(stats[kpi].high if op == "<=" else stats[kpi].low, op, value)
+                    for kpi, (op, value) in goals.items()
+                }
+                meets = all(each.values())
+            else:
+                each = {kpi: p >= level - 1e-12 for kpi, p in p_each.items()}
+                meets = p_meet >= level - 1e-12
+            evaluated[n] = {
+                "stats": stats,
+                "meets": meets,
+                "each": each,
+                "p_meet": p_meet,
+                "p_each": p_each,
+            }
             order.append(n)
             all_rows.append(rows)
             return evaluated[n]["meets"]
@@ -381,6 +475,9 @@ def size_fleet(
                     ok = mid
                 else:
                     fail = mid
+            # the KPIs need not improve with every bus: make sure the size below fails
+            while ok - 1 >= lo_bound and evaluate(ok - 1):
+                ok -= 1
             if ok - 1 >= floor:
                 evaluate(ok - 1)  # the report shows one size below
         best = ok if ok is not None else _closest(evaluated, goals)
@@ -391,6 +488,7 @@ def size_fleet(
             {
                 "size": n,
                 "meets": evaluated[n]["meets"],
+                "p_meet": evaluated[n]["p_meet"],
                 **{k: evaluated[n]["stats"][k].mean for k in goals},
             }
             for n in order
@@ -408,8 +506,11 @@ def size_fleet(
         seeds=tuple(seed_values),
         min_size=lo_bound,
         max_size=hi_bound,
-        criterion=criterion,
+        rule=rule,
+        level=float(level),
+        confidence=float(confidence),
         base_fleet=scn.fleet.size,
+        interval_covers=interval_scope(scn),
     )
 
 
@@ -447,6 +548,7 @@ def _table(
                     "ci_high": m.high,
                     "n": m.n,
                     "target": f"{op_value[0]} {op_value[1]:g}" if op_value else "",
+                    "p_meet": evaluated[n]["p_each"].get(kpi, math.nan),
                     "meets": evaluated[n]["each"].get(kpi, True) if op_value else True,
                 }
             )

@@ -9,6 +9,10 @@ Layout of a folder ``out/``::
 
 A run's file is written to a temporary name and renamed when complete, so
 a crash or Ctrl-C never leaves half a row: a file is there or it is not.
+Temporary names carry the writer's host and process id
+(``.<file>.<host>.<pid>.tmp``); opening a store removes only temporary
+files that are provably stale (their process on this host is gone, or
+they are older than a day), never those of a sweep still writing.
 ``out/runs`` is a Parquet dataset (``pandas.read_parquet("out/runs")``
 reads it when all rows share their columns); :meth:`RunStore.load` reads
 rows of different sweeps together.
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -51,9 +57,10 @@ class RunStore:
             msg = f"results folder {str(self.folder)!r} is a file; give a folder"
             raise ExperimentError(msg)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        for folder in (self.runs_dir, self.requests_dir, self.scenarios_dir):
-            for stale in folder.glob(".*.tmp"):
-                stale.unlink(missing_ok=True)  # an interrupted write; its run is redone
+        for folder in (self.folder, self.runs_dir, self.requests_dir, self.scenarios_dir):
+            for tmp in folder.glob(".*.tmp"):
+                if _is_stale(tmp):
+                    tmp.unlink(missing_ok=True)  # an interrupted write; its run is redone
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.folder)!r}, runs={len(self.done())})"
@@ -125,8 +132,47 @@ class RunStore:
         return path
 
 
+STALE_AFTER_S = 86400.0
+"""A temporary file older than this is stale whoever wrote it (s)."""
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{_host()}.{os.getpid()}.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(tmp: Path) -> bool:
+    """Whether a temporary file can be removed without harming a writer still at work."""
+    try:
+        age = time.time() - tmp.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > STALE_AFTER_S:
+        return True
+    parts = tmp.name[:-4].rsplit(".", 2)  # ".<file>.<host>.<pid>"
+    if len(parts) != 3 or not parts[2].isdigit():
+        return False  # not ours to judge: left until it is a day old
+    host, pid = parts[1], int(parts[2])
+    if host != _host():
+        return False
+    return pid != os.getpid() and not _pid_alive(pid)
+
+
 def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = _tmp_name(path)
     try:
         write(tmp)
         os.replace(tmp, path)

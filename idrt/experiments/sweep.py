@@ -3,11 +3,16 @@
 Three ways to run the same list of runs, with the same rows as the result:
 
 - in this process (``workers=0``);
-- a local process pool (the default: one worker per CPU core); each worker
-  receives the road network once, when it starts (the pool's initializer);
+- local worker processes (the default: one per CPU core;
+  :mod:`idrt.experiments.pool`): fresh interpreters that never import the
+  caller's script, kept warm between sweeps, memory-mapping the road network
+  from one file, and exiting when this process dies;
 - a ``dask.distributed`` cluster (``client=`` a Client, or ``scheduler=``
-  its address); the network is scattered to every worker once
+  its address); the network is scattered to every worker once per client
   (``client.scatter(net, broadcast=True)``) and each run gets a reference.
+
+How they run is one :class:`~idrt.experiments.RunOptions`. Each distinct
+warning the runs raise is shown once per sweep, not once per run.
 
 Each run's KPI row is written to the results folder as soon as it finishes
 (:class:`~idrt.experiments.store.RunStore`); a rerun with the same folder
@@ -16,11 +21,13 @@ skips the runs already there, so a crash or Ctrl-C loses nothing finished.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import shutil
+import sys
 import time
+import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,11 +38,16 @@ import pandas as pd
 from idrt.errors import IdrtError
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import RunSpec, _values, expand_grid
+from idrt.experiments.inputs import input_digests
+from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.pool import TaskFailed, WorkerDied, WorkerPool, shared_pool
+from idrt.experiments.stats import interval_scope
 from idrt.experiments.store import META_COLUMNS, RunStore
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
+from idrt.sim.assembly import build_network
 
-__all__ = ["Runner", "SweepFile", "as_scenario", "read_sweep_file", "sweep"]
+__all__ = ["Runner", "SweepFile", "as_scenario", "connect", "read_sweep_file", "sweep"]
 
 TIMING_COLUMNS = ["sim_wall_s", "run_wall_s"]
 """Row columns that differ between identical runs (wall-clock seconds)."""
@@ -57,14 +69,15 @@ def sweep(
     seeds: int | Iterable[int] = 10,
     *,
     out: str | os.PathLike[str] | None = None,
+    options: RunOptions | None = None,
+    network: RoadNetwork | None = None,
+    keep_requests: bool = False,
+    on_run: Callable[[dict[str, Any]], None] | None = None,
     workers: int | None = None,
     client: Any = None,
     scheduler: str | None = None,
-    network: RoadNetwork | None = None,
-    keep_requests: bool = False,
-    progress: bool = True,
-    on_run: Callable[[dict[str, Any]], None] | None = None,
-    timeout_s: float = 10.0,
+    progress: bool | None = None,
+    timeout_s: float | None = None,
 ) -> pd.DataFrame:
     """Run every combination of grid values for every seed.
 
@@ -83,24 +96,18 @@ def sweep(
     out
         Results folder (Parquet rows, resolved scenarios). Runs already
         stored there are not run again. ``None``: keep rows in memory only.
-    workers
-        Local worker processes; ``None``: one per CPU core; ``0``: run in
-        this process. Ignored with ``client`` or ``scheduler``.
-    client
-        A ``dask.distributed.Client`` to run on.
-    scheduler
-        Address of a Dask scheduler (``"tcp://host:8786"``) to connect to.
+    options
+        How the runs execute (:class:`~idrt.experiments.RunOptions`: local
+        workers, Dask client or scheduler, progress bar, timeouts).
     network
         The road network, when already built; else built once from the
         scenario (per distinct ``[network]`` section).
     keep_requests
         Also store each run's per-request table (``out/requests``).
-    progress
-        Show a progress bar with ETA (tqdm).
     on_run
         Called in this process with each new row once it is stored.
-    timeout_s
-        Seconds to wait for the Dask scheduler.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options`` (they override it when given).
 
     Returns
     -------
@@ -118,24 +125,31 @@ def sweep(
     ExperimentError
         On an empty grid, bad seeds, an unreachable scheduler or a failed run.
 
+    Notes
+    -----
+    Local workers are fresh Python processes that import idrt, never the
+    calling script, so no ``if __name__ == "__main__":`` guard is needed and
+    a sweep works from ``python -`` too. They stay warm for the next sweep
+    in this process and exit when it ends or dies.
+
     Examples
     --------
     >>> runs = idrt.sweep(scn, grid={"fleet.size": range(4, 15, 2)}, seeds=10,
     ...                   out="runs/fleet")                        # doctest: +SKIP
     >>> idrt.plot.wait_curves(runs, x="fleet.size")                 # doctest: +SKIP
     """
-    scn = as_scenario(scenario)
-    specs = expand_grid(scn, grid, seeds)
-    with Runner(
-        out=out,
+    opts = resolve_options(
+        options,
         workers=workers,
         client=client,
         scheduler=scheduler,
-        network=network,
-        keep_requests=keep_requests,
         progress=progress,
-        on_run=on_run,
         timeout_s=timeout_s,
+    )
+    scn = as_scenario(scenario)
+    specs = expand_grid(scn, grid, seeds)
+    with Runner(
+        out=out, options=opts, network=network, keep_requests=keep_requests, on_run=on_run
     ) as runner:
         if runner.store is not None:
             runner.store.save_scenario(scn)
@@ -143,57 +157,77 @@ def sweep(
                 {
                     "scenario": scn.name,
                     "scenario_hash": scn.content_hash(),
+                    "input_files": input_digests(scn),
                     "grid": {str(k): _values(str(k), v) for k, v in grid.items()},
                     "seeds": sorted({s.seed for s in specs}),
                     "runs": len(specs),
+                    "interval_covers": interval_scope(scn),
                 }
             )
-        return runner.run(specs, desc=f"sweep {scn.name}")
+        runs = runner.run(specs, desc=f"sweep {scn.name}")
+    runs.attrs["interval_covers"] = interval_scope(scn)
+    return runs
 
 
 # ---------------------------------------------------------------- the runner
 class Runner:
     """Runs lists of :class:`RunSpec` on one backend, storing rows as they finish.
 
-    The backend (process pool or Dask client) and the shipped networks are
-    kept between calls of :meth:`run`, so a fleet-size search pays their
-    start-up once. Use it as a context manager.
+    The backend (warm local workers or a Dask client) and the shipped
+    networks are kept between calls of :meth:`run`, so a fleet-size search
+    pays their start-up once; each distinct warning raised by the runs is
+    shown once per runner, not once per run. Use it as a context manager.
 
-    Parameters are those of :func:`sweep`.
+    Parameters
+    ----------
+    out, network, keep_requests, on_run
+        As for :func:`sweep`.
+    options
+        :class:`~idrt.experiments.RunOptions`.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
     """
 
     def __init__(
         self,
         *,
         out: str | os.PathLike[str] | None = None,
+        options: RunOptions | None = None,
+        network: RoadNetwork | None = None,
+        keep_requests: bool = False,
+        on_run: Callable[[dict[str, Any]], None] | None = None,
         workers: int | None = None,
         client: Any = None,
         scheduler: str | None = None,
-        network: RoadNetwork | None = None,
-        keep_requests: bool = False,
-        progress: bool = True,
-        on_run: Callable[[dict[str, Any]], None] | None = None,
-        timeout_s: float = 10.0,
+        progress: bool | None = None,
+        timeout_s: float | None = None,
     ) -> None:
-        if workers is not None and (isinstance(workers, bool) or int(workers) < 0):
-            msg = f"workers = {workers!r}: give 0 (this process), a count, or None (all cores)"
-            raise ExperimentError(msg)
+        opts = resolve_options(
+            options,
+            workers=workers,
+            client=client,
+            scheduler=scheduler,
+            progress=progress,
+            timeout_s=timeout_s,
+        )
+        self.options = opts
         self.store = RunStore(out) if out is not None else None
-        self.workers = workers
+        self.workers = opts.workers
         self.keep_requests = keep_requests
-        self.progress = progress
+        self.progress = opts.progress
         self.on_run = on_run
-        self.timeout_s = float(timeout_s)
+        self.timeout_s = float(opts.timeout_s)
         self._network = network
         self._networks: dict[str, RoadNetwork] = {}
         self._memory: dict[str, tuple[dict[str, Any], pd.DataFrame | None]] = {}
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_networks: frozenset[str] = frozenset()
-        self._client = client
+        self._pool: WorkerPool | None = None
+        self._private_pool = False
+        self._client = opts.client
         self._own_client = False
         self._scattered: dict[str, Any] = {}
-        if client is None and scheduler:
-            self._client = _connect(scheduler, timeout_s)
+        self._warned: set[tuple[str, str]] = set()
+        if self._client is None and opts.scheduler:
+            self._client = connect(opts.scheduler, self.timeout_s)
             self._own_client = True
 
     def __enter__(self) -> Runner:
@@ -203,9 +237,11 @@ class Runner:
         self.close(cancel=exc[0] is not None)
 
     def close(self, cancel: bool = False) -> None:
-        """Shut down the process pool and a client this runner opened."""
+        """Release the workers (they stay warm for the next runner) and a client it opened."""
         if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=True)
+            self._pool.lock.release()
+            if self._private_pool:
+                self._pool.close()
             self._pool = None
         if self._own_client and self._client is not None:
             self._client.close()
@@ -217,6 +253,11 @@ class Runner:
         if self._client is not None:
             return "dask"
         return "in-process" if self.workers == 0 else "process"
+
+    @property
+    def warnings_shown(self) -> list[tuple[str, str]]:
+        """The distinct warnings (category name, message) the runs raised so far."""
+        return sorted(self._warned)
 
     # ----------------------------------------------------------- running
     def run(self, specs: Sequence[RunSpec], *, desc: str = "runs") -> pd.DataFrame:
@@ -264,73 +305,77 @@ class Runner:
         if self.on_run is not None:
             self.on_run(_with_spec_columns(row, spec))
 
+    def _warn(self, caught: list[tuple[Any, str, str, int]]) -> None:
+        """Show each distinct warning of the runs once per runner."""
+        for category, message, filename, lineno in caught:
+            name = getattr(category, "__name__", str(category))
+            if (name, message) in self._warned:
+                continue
+            self._warned.add((name, message))
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = UserWarning
+            warnings.warn_explicit(message, category, filename, lineno)
+
     def _network_for(self, spec: RunSpec) -> RoadNetwork:
         if self._network is not None:
             return self._network
         key = spec.network_key
         if key not in self._networks:
-            from idrt.sim.assembly import build_network
-
             self._networks[key] = build_network(spec.scenario)
         return self._networks[key]
 
     def _run_here(self, todo: list[RunSpec], bar) -> None:
         for spec in todo:
             net = self._network_for(spec)
-            row, requests = _result_or_raise(
-                lambda spec=spec, net=net: execute(spec, net, self.keep_requests), spec
+            (row, requests), caught = _result_or_raise(
+                lambda spec=spec, net=net: _caught(execute, spec, net, self.keep_requests), spec
             )
-            self._finish(spec, row, requests)
+            self._finish(spec, row, requests)  # stored first: a warning may raise
+            self._warn(caught)
             bar.update()
-
-    def _ensure_pool(self, todo: list[RunSpec]) -> ProcessPoolExecutor:
-        for spec in todo:
-            self._network_for(spec)
-        needed = frozenset({self._net_key(s) for s in todo})
-        if self._pool is not None and not needed <= self._pool_networks:
-            self._pool.shutdown(wait=True)  # a new network: restart with all of them
-            self._pool = None
-        if self._pool is None:
-            n_cpu = _cpu_count()
-            n = min(self.workers or n_cpu, max(len(todo), 1))
-            networks = self._all_networks()
-            self._pool = ProcessPoolExecutor(
-                max_workers=n,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(networks, max(1, n_cpu // n)),
-            )
-            self._pool_networks = frozenset(networks)
-        return self._pool
 
     def _net_key(self, spec: RunSpec) -> str:
         return "given" if self._network is not None else spec.network_key
 
-    def _all_networks(self) -> dict[str, RoadNetwork]:
-        if self._network is not None:
-            return {"given": self._network}
-        return dict(self._networks)
+    def _ensure_pool(self) -> WorkerPool:
+        if self._pool is None:
+            n_cpu = _cpu_count()
+            n = self.workers or n_cpu
+            pool = shared_pool(n, max(1, n_cpu // n), self.options.worker_idle_s)
+            if not pool.lock.acquire(blocking=False):  # in use by another runner: a private one
+                pool = WorkerPool(n, max(1, n_cpu // n), self.options.worker_idle_s)
+                pool.lock.acquire()
+                self._private_pool = True
+            self._pool = pool
+        return self._pool
 
     def _run_pool(self, todo: list[RunSpec], bar) -> None:
-        pool = self._ensure_pool(todo)
-        pending = {
-            pool.submit(_pool_task, spec, self._net_key(spec), self.keep_requests): spec
-            for spec in todo
-        }
+        pool = self._ensure_pool()
+        for spec in todo:
+            pool.share(self._net_key(spec), self._network_for(spec))
+        tasks = [(spec.key, (spec, self.keep_requests), self._net_key(spec)) for spec in todo]
+        by_key = {spec.key: spec for spec in todo}
+        results = pool.run(_pool_task, tasks)
         try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    spec = pending.pop(future)
-                    row, requests = _result_or_raise(future.result, spec)
-                    self._finish(spec, row, requests)
-                    bar.update()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-            raise
+            while True:
+                try:
+                    key, (row, requests), caught = next(results)
+                except StopIteration:
+                    break
+                except TaskFailed as exc:
+                    spec = by_key[exc.task_id]
+                    if exc.remote_traceback and hasattr(exc.error, "add_note"):
+                        exc.error.add_note(f"in the worker:\n{exc.remote_traceback}")
+                    _result_or_raise(_reraise(exc.error), spec)
+                    raise
+                except WorkerDied as exc:
+                    msg = f"{exc}; finished runs are stored, rerun to finish the rest"
+                    raise ExperimentError(msg) from None
+                self._finish(by_key[key], row, requests)  # stored first: a warning may raise
+                self._warn(caught)
+                bar.update()
+        finally:
+            results.close()
 
     def _run_dask(self, todo: list[RunSpec], bar) -> None:
         from dask.distributed import as_completed
@@ -348,11 +393,10 @@ class Runner:
         for spec in todo:
             key = self._net_key(spec)
             if key not in self._scattered:
-                self._scattered[key] = client.scatter(
-                    self._network_for(spec), broadcast=True, hash=False
-                )
+                self._scattered[key] = _scattered(client, self._network_for(spec))
         futures = {
             client.submit(
+                _caught,
                 execute,
                 spec,
                 self._scattered[self._net_key(spec)],
@@ -365,31 +409,58 @@ class Runner:
         try:
             for future in as_completed(list(futures), loop=client.loop):
                 spec = futures[future]
-                row, requests = _result_or_raise(future.result, spec)
-                self._finish(spec, row, requests)
+                (row, requests), caught = _result_or_raise(future.result, spec)
+                self._finish(spec, row, requests)  # stored first: a warning may raise
+                self._warn(caught)
                 bar.update()
         except BaseException:
             client.cancel(list(futures))
             raise
 
 
+_SCATTERED: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+"""Networks on a Dask cluster: ``(id(client), id(net))`` to (client ref, net ref, future)."""
+
+
+def _scattered(client: Any, net: RoadNetwork) -> Any:
+    """The network on every Dask worker, sent once per client and network object.
+
+    Later sweeps, fleet-size searches and comparisons with the same client
+    and network reuse it (and the workers' travel-time tables built for it).
+    """
+    for k in [k for k, (c, n, _) in _SCATTERED.items() if c() is None or n() is None]:
+        del _SCATTERED[k]
+    key = (id(client), id(net))
+    hit = _SCATTERED.get(key)
+    if hit is not None and hit[0]() is client and hit[1]() is net:
+        future = hit[2]
+        if getattr(client, "status", "running") == "running" and future.status == "finished":
+            return future
+    future = client.scatter(net, broadcast=True, hash=False)
+    _SCATTERED[key] = (weakref.ref(client), weakref.ref(net), future)
+    return future
+
+
 # ----------------------------------------------------------- one run (worker)
-_WORKER_NETWORKS: dict[str, RoadNetwork] = {}
-"""Networks of a pool worker process, set once by :func:`_init_worker`."""
+def _pool_task(task: tuple[RunSpec, bool], network: RoadNetwork):
+    """One run in a pool worker (``task`` is ``(spec, keep_requests)``)."""
+    spec, keep_requests = task
+    return execute(spec, network, keep_requests)
 
 
-def _init_worker(networks: dict[str, RoadNetwork], threads: int) -> None:
-    _WORKER_NETWORKS.update(networks)
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except Exception:
-        pass
+def _caught(function: Callable, *args: Any) -> tuple[Any, list[tuple[Any, str, str, int]]]:
+    """``function(*args)`` and the warnings it raised (shown later, once per runner)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = function(*args)
+    return value, [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
 
 
-def _pool_task(spec: RunSpec, net_key: str, keep_requests: bool):
-    return execute(spec, _WORKER_NETWORKS[net_key], keep_requests)
+def _reraise(error: BaseException) -> Callable[[], Any]:
+    def get() -> Any:
+        raise error
+
+    return get
 
 
 def execute(
@@ -495,24 +566,39 @@ def _cpu_count() -> int:
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
-    try:  # a widget in Jupyter when ipywidgets is there, else text
+    """A tqdm bar on stderr (a widget in Jupyter when ipywidgets is there).
+
+    A pseudo-terminal can report a size of 0 x 0 (``script``, some CI
+    runners and editors); tqdm then draws nothing at all, so the size falls
+    back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
+    """
+    try:
         import ipywidgets  # noqa: F401
         from tqdm.auto import tqdm
     except ImportError:
         from tqdm import tqdm
 
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        known = size.columns > 0 and size.lines > 0
+    except (AttributeError, OSError, ValueError):
+        known = False
+    fallback = shutil.get_terminal_size((80, 24))
     return tqdm(
         total=total,
         initial=initial,
         desc=desc,
         unit="run",
         disable=not enabled,
-        dynamic_ncols=True,
+        file=sys.stderr,
+        dynamic_ncols=known,
+        ncols=None if known else fallback.columns,
+        nrows=None if known else fallback.lines,
         smoothing=0.1,
     )
 
 
-def _connect(address: str, timeout_s: float):
+def connect(address: str, timeout_s: float):
     """A Dask client for a scheduler address, or one clear error."""
     try:
         from dask.distributed import Client

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import networkx as nx
 import numpy as np
 
-from idrt.errors import NetworkError
+from idrt.errors import NetworkError, warn
 from idrt.network.road_network import RoadNetwork
 from idrt.network.signals import DEFAULT_SIGNAL_CLUSTER_M, cluster_signals, is_signal_tag
 from idrt.network.speeds import (
@@ -39,6 +39,33 @@ __all__ = ["network_from_graph"]
 logger = logging.getLogger("idrt.network")
 
 _CLASS_CODE = {name: code for code, name in enumerate(ROAD_CLASSES)}
+
+MAX_LINK_M = 200_000.0
+"""Longest plausible single road link, m; a longer ``length`` is a unit or data error."""
+
+
+def _dropped_message(G: nx.MultiDiGraph, scc: set, name: str) -> str:
+    """How many nodes cleaning dropped, and where they are (for the warning)."""
+    dropped = [n for n in G.nodes if n not in scc]
+    where = ""
+    try:
+        xs = np.array([float(G.nodes[n]["x"]) for n in dropped])
+        ys = np.array([float(G.nodes[n]["y"]) for n in dropped])
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        if ok.any():
+            where = (
+                f" within x {xs[ok].min():.5f}..{xs[ok].max():.5f}, "
+                f"y {ys[ok].min():.5f}..{ys[ok].max():.5f} (the graph's CRS)"
+            )
+    except (KeyError, TypeError, ValueError):
+        pass
+    examples = ", ".join(str(n) for n in dropped[:5])
+    return (
+        f"network {name!r}: dropped {len(dropped)} of {G.number_of_nodes()} nodes "
+        f"that vehicles cannot both reach and leave (not in the largest strongly connected "
+        f"part){where}, e.g. node(s) {examples}; requests there cannot be served. Check "
+        "one-way tags or load a larger area if that matters"
+    )
 
 
 def network_from_graph(
@@ -98,13 +125,7 @@ def network_from_graph(
         )
         raise NetworkError(msg)
     if dropped:
-        logger.info(
-            "network %r: kept the largest strongly connected component, dropped %d of %d "
-            "nodes that vehicles could not both reach and leave",
-            name,
-            dropped,
-            G.number_of_nodes(),
-        )
+        logger.warning("%s", _dropped_message(G, scc, name))
     H = G.subgraph(scc).copy()
 
     node_list = list(H.nodes)
@@ -117,6 +138,14 @@ def network_from_graph(
             f"(missing or bad: {exc}). Load OSM data through osmnx, which sets them."
         )
         raise NetworkError(msg) from exc
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"network {name!r}: node {node_list[k]} has coordinates x={x[k]}, y={y[k]} "
+            f"({int(bad.sum())} node(s) without finite coordinates); fix or drop them in the file"
+        )
+        raise NetworkError(msg)
     try:
         node_ids = np.array([int(n) for n in node_list], dtype=np.int64)
     except (TypeError, ValueError) as exc:
@@ -132,7 +161,9 @@ def network_from_graph(
     node_ids, x_m, y_m, lon, lat = (a[order] for a in (node_ids, x_m, y_m, lon, lat))
     index = {n: i for i, n in enumerate(node_list)}
 
-    speeds = resolve_speeds(speeds_kmh)
+    speeds = resolve_speeds(
+        speeds_kmh, present={road_class_of(d.get("highway")) for _, _, d in H.edges(data=True)}
+    )
     given_times = use_given_travel_times and not speeds_kmh
     given_times = given_times and all("travel_time" in d for _, _, d in H.edges(data=True))
 
@@ -144,12 +175,23 @@ def network_from_graph(
     speed = np.empty(m)
     road_class = np.zeros(m, np.int8)
     lanes = np.ones(m, np.int8)
+    bad_lengths: list[tuple[object, object, object]] = []
     for e, (u, v, data) in enumerate(H.edges(data=True)):
         tails[e] = index[u]
         heads[e] = index[v]
-        length = _as_float(data.get("length"))
+        given = data.get("length")
+        length = _as_float(given)
         if not math.isfinite(length) or length < 0:
+            if given is not None:
+                bad_lengths.append((u, v, given))
             length = math.hypot(x_m[index[u]] - x_m[index[v]], y_m[index[u]] - y_m[index[v]])
+        elif length > MAX_LINK_M:
+            msg = (
+                f"network {name!r}: edge {u}->{v} is {length:g} m long; no road link is longer "
+                f"than {MAX_LINK_M / 1000:g} km. Lengths must be in metres: fix the file's "
+                "'length' attribute (or remove it to compute lengths from coordinates)"
+            )
+            raise NetworkError(msg)
         cls = road_class_of(data.get("highway"))
         road_class[e] = _CLASS_CODE.get(cls, 0)
         lanes[e] = _lanes(data.get("lanes"), bool(_truthy(data.get("oneway"))))
@@ -172,6 +214,15 @@ def network_from_graph(
         speed[e] = kmh
         data["travel_time"] = t
         data["speed_kph"] = kmh
+
+    if bad_lengths:
+        u, v, given = bad_lengths[0]
+        warn(
+            f"network {name!r}: {len(bad_lengths)} edge(s) have a length that is not a "
+            f"non-negative number of metres (e.g. {u}->{v}: {given!r}); their straight-line "
+            "length between the end nodes is used instead. Fix the file's 'length' values",
+            key=f"bad-lengths:{name}",
+        )
 
     is_signal = np.array([is_signal_tag(H.nodes[n].get("highway")) for n in node_list])
     signal_id = cluster_signals(is_signal, x_m, y_m, signal_cluster_m)

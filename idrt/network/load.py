@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from idrt.errors import NetworkError
+from idrt.network import nodelink
 from idrt.network.build import network_from_graph
 from idrt.network.road_network import RoadNetwork
 from idrt.network.signals import DEFAULT_SIGNAL_CLUSTER_M, simplify_keeping_signals
@@ -48,6 +49,7 @@ def load_network(
     bbox: tuple[float, float, float, float] | None = None,
     speeds_kmh: Mapping[str, float] | None = None,
     signal_cluster_m: float = DEFAULT_SIGNAL_CLUSTER_M,
+    region: str | Sequence[str] | None = None,
 ) -> RoadNetwork:
     """Load a road network from a preset, a file, a graph or OpenStreetMap.
 
@@ -59,8 +61,10 @@ def load_network(
         nodes); the name of a network saved by ``idrt network fetch`` (looked up
         in :func:`networks_dirs`); a path to an osmnx GraphML file, an OSM XML
         file (``.osm``), a saved idrt network (``.npz``), an island spec
-        (``.toml``), or a folder with FleetPy-style ``nodes.csv`` and
-        ``edges.csv``; or an osmnx ``MultiDiGraph``.
+        (``.toml``), a folder with FleetPy-style ``nodes.csv`` and
+        ``edges.csv``, the Korean standard node-link ``MOCT_LINK.shp`` or a
+        folder holding it (:mod:`idrt.network.nodelink`); or an osmnx
+        ``MultiDiGraph``.
     place
         A place name osmnx can geocode (downloads; cached by osmnx).
     bbox
@@ -69,6 +73,9 @@ def load_network(
         Per-road-class free-flow speed overrides in km/h.
     signal_cluster_m
         Signal-tagged nodes closer than this (metres) are one intersection.
+    region
+        Node-link sources only: node-id prefixes (region codes) to keep,
+        e.g. ``"161"``; see :func:`idrt.network.nodelink.read_nodelink`.
 
     Returns
     -------
@@ -93,6 +100,15 @@ def load_network(
         )
         raise NetworkError(msg)
     options = {"speeds_kmh": speeds_kmh, "signal_cluster_m": signal_cluster_m}
+    if region is not None:
+        path = (
+            Path(str(source)) if source is not None and not isinstance(source, nx.Graph) else None
+        )
+        if path is None or not nodelink.is_nodelink(path):
+            msg = "region applies to Korean node-link sources only (MOCT_LINK.shp or its folder)"
+            raise NetworkError(msg)
+        G = nodelink.read_nodelink(path, region=region, turns=True)
+        return network_from_graph(G, name=f"{path.stem}[{region}]", **options)
     if place is not None:
         from idrt.network import online
 
@@ -152,10 +168,19 @@ def _load_preset(preset: str, arg: str, **options) -> RoadNetwork:
 
 def _load_path(path: Path, **options) -> RoadNetwork:
     suffix = path.suffix.lower()
+    if nodelink.is_nodelink(path):
+        G = nodelink.read_nodelink(path, turns=True)
+        return network_from_graph(G, name=path.stem if path.is_file() else path.name, **options)
     if path.is_dir() or path.name in {"nodes.csv", "edges.csv"}:
         folder = path if path.is_dir() else path.parent
         return network_from_graph(read_csv_graph(folder), name=folder.name, **options)
     if suffix == ".npz":
+        if options.get("speeds_kmh"):
+            msg = (
+                f"{str(path)!r} is a saved network whose link speeds are fixed; speeds_kmh "
+                "cannot change them. Load the source graph (.graphml, .osm) instead"
+            )
+            raise NetworkError(msg)
         return RoadNetwork.load(path)
     if suffix == ".toml":
         from idrt.network import synthetic

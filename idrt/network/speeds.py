@@ -10,9 +10,10 @@ overrides any class default per scenario with ``speeds_kmh={"residential": 25}``
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from idrt.errors import NetworkError
 
@@ -102,15 +103,37 @@ def road_class_of(highway: object) -> str:
     return str(highway) if highway is not None else "other"
 
 
-def resolve_speeds(overrides: Mapping[str, float] | None) -> dict[str, float]:
+def resolve_speeds(
+    overrides: Mapping[str, float] | None, *, present: Collection[str] = ()
+) -> dict[str, float]:
     """Merge per-class speed overrides (km/h) into the defaults, validating them.
+
+    Parameters
+    ----------
+    overrides
+        ``{road_class: km/h}``.
+    present
+        Road classes of the network at hand; an override may name one of
+        these or a class of :data:`DEFAULT_SPEEDS_KMH`.
 
     Raises
     ------
     NetworkError
-        If a speed is not a positive finite number.
+        If a speed is not a positive finite number, or a class is neither a
+        known OSM ``highway`` class nor on the network (a misspelt class would
+        otherwise change nothing without a word).
     """
     speeds = dict(DEFAULT_SPEEDS_KMH)
+    known = sorted(set(DEFAULT_SPEEDS_KMH) | set(present) - {"other"})
+    for road_class in overrides or {}:
+        if str(road_class) not in known:
+            close = difflib.get_close_matches(str(road_class), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            msg = (
+                f"speeds_kmh names road class {road_class!r}, which is neither an OSM highway "
+                f"class idrt knows nor on this network; {hint}known classes: {known}"
+            )
+            raise NetworkError(msg)
     for road_class, speed in (overrides or {}).items():
         try:
             speed = float(speed)

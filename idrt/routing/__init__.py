@@ -34,10 +34,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from idrt.routing import _kernels
+from idrt.routing._csa import earliest_arrivals
 
 __all__ = [
     "CSRGraph",
     "ShortestPathTree",
+    "earliest_arrivals",
     "many_to_many",
     "one_to_all",
     "one_to_many",

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from idrt.errors import IdrtError, ScenarioError
+from idrt.errors import IdrtError, ScenarioError, warn
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
 
@@ -23,10 +23,14 @@ __all__ = [
     "check_run_size",
     "depot_nodes",
     "estimate_run_memory",
+    "kpi_names",
     "run_travel_times",
     "service_area",
     "stop_options",
     "traffic_active",
+    "transit_for",
+    "transit_times",
+    "validate_reference",
     "validate_trips",
 ]
 
@@ -45,7 +49,9 @@ def build_network(scenario: Scenario) -> RoadNetwork:
     source = scenario.network.source
     path = scenario.data_path(source)
     return load_network(
-        str(path) if path.exists() else source, speeds_kmh=scenario.network.speeds_kmh or None
+        str(path) if path.exists() else source,
+        speeds_kmh=scenario.network.speeds_kmh or None,
+        region=[str(r) for r in scenario.network.region] or None,
     )
 
 
@@ -84,7 +90,10 @@ def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataF
     check_run_size(scenario)
     d = scenario.demand
     if d.trips:
-        trips = dm.from_csv(scenario.data_path(d.trips), network)
+        svc = scenario.service
+        trips = dm.from_csv(
+            scenario.data_path(d.trips), network, service_hours=(svc.start_h, svc.end_h)
+        )
         if d.scale != 1.0:
             trips = trips.scaled(d.scale, seed=seed)
         frame = trips.trips
@@ -190,6 +199,58 @@ def run_travel_times(scenario: Scenario, network: RoadNetwork, seed: int):
     return tables, realised
 
 
+_REQUEST_KPI_COLUMNS = {
+    "status": object,
+    "pax": np.int64,
+    "wait_s": float,
+    "in_vehicle_s": float,
+    "detour_ratio": float,
+    "walk_m": float,
+    "shared": bool,
+    "missed_promise": bool,
+    "late_pickup": bool,
+    "pickup_s": float,
+    "planned_pickup_s": float,
+}
+_VEHICLE_KPI_COLUMNS = ("km", "empty_km", "pax_km", "rebalancing_km")
+
+
+def kpi_names(scenario: Scenario) -> list[str] | None:
+    """Names of the KPIs a run of ``scenario`` reports (``Result.summary().index``).
+
+    Found by summarising an empty run, so it follows the result code; None if
+    that is not possible (then names are checked after the run).
+    """
+    from idrt.sim.results import Result
+
+    requests = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _REQUEST_KPI_COLUMNS.items()})
+    vehicles = pd.DataFrame({c: pd.Series(dtype=float) for c in _VEHICLE_KPI_COLUMNS})
+    try:
+        empty = Result(requests, vehicles, pd.DataFrame(), scenario, scenario.seed, 1.0)
+        return [str(k) for k in empty.summary().index]
+    except Exception:  # a KPI needs a column not listed above: check after the run
+        return None
+
+
+def validate_reference(scenario: Scenario) -> None:
+    """Check that ``[reference]`` names only KPIs a run reports, before it runs.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the unknown keys and the valid ones.
+    """
+    if not scenario.reference:
+        return
+    names = kpi_names(scenario)
+    if names is None:
+        return
+    unknown = sorted(set(scenario.reference) - set(names))
+    if unknown:
+        msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {names}"
+        raise ScenarioError(msg)
+
+
 def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -> pd.DataFrame:
     """Check a trip table against the network and service rules; sorted by booking time.
 
@@ -204,6 +265,12 @@ def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) ->
     if missing:
         msg = f"trips lack column(s) {missing}; they need {TRIP_COLUMNS}"
         raise ScenarioError(msg)
+    if len(frame) == 0:
+        warn(
+            "the run has no requests (empty trip table, or demand.trips_per_day * demand.scale "
+            "= 0): every KPI of riders will be empty",
+            stacklevel=3,
+        )
     frame = frame.sort_values(["booking_time_s", "request_id"], kind="stable").reset_index(
         drop=True
     )
@@ -234,8 +301,13 @@ def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) ->
             f"1..fleet.capacity = {scenario.fleet.capacity}"
         )
         raise ScenarioError(msg)
-    if frame["request_id"].duplicated().any():
-        msg = "request ids must be unique; renumber the trips"
+    dup = frame["request_id"].duplicated()
+    if dup.any():
+        first = int(frame.loc[dup, "request_id"].iloc[0])
+        msg = (
+            f"request ids must be unique: {int(dup.sum())} repeat(s), e.g. request_id {first}; "
+            "renumber the trips"
+        )
         raise ScenarioError(msg)
     for column in ("origin_node", "destination_node"):
         try:
@@ -318,6 +390,51 @@ def stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
         return out
 
     return options(origin_idx), options(dest_idx), stop_idx
+
+
+_FEEDS: dict = {}
+
+
+def transit_for(scenario: Scenario):
+    """The scenario's GTFS baseline feed (``[transit] gtfs``), or None; cached.
+
+    Raises
+    ------
+    DemandError
+        An unreadable feed or a day without service (before anything runs).
+    """
+    from idrt.demand import read_gtfs
+
+    t = scenario.transit
+    if not t.gtfs:
+        return None
+    path = scenario.data_path(t.gtfs)
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    key = (str(path), stamp, t.day)
+    if key not in _FEEDS:
+        _FEEDS.clear()
+        _FEEDS[key] = read_gtfs(path, day=t.day)
+    return _FEEDS[key]
+
+
+def transit_times(scenario: Scenario, net: RoadNetwork, feed, requests: pd.DataFrame) -> np.ndarray:
+    """Door-to-door time by today's transit for every request, leaving at its request time, s."""
+    from idrt.demand import transit_door_to_door
+
+    t = scenario.transit
+    o = net.index_of(requests["origin_node"].to_numpy(np.int64))
+    d = net.index_of(requests["destination_node"].to_numpy(np.int64))
+    table = transit_door_to_door(
+        feed,
+        np.column_stack([net.lon[o], net.lat[o]]),
+        np.column_stack([net.lon[d], net.lat[d]]),
+        requests["request_time_s"].to_numpy(float),
+        walk_speed_mps=scenario.service.walk_speed_mps,
+        max_walk_m=t.max_walk_m,
+        walk_detour=t.walk_detour,
+        change_s=t.change_s,
+    )
+    return table["door_to_door_s"].to_numpy(float)
 
 
 BYTES_PER_VEHICLE = 16_000

@@ -197,6 +197,10 @@ class Engine:
         # helpers (batching, rebalancing) run their process() beside the vehicles
         self.dispatcher = None
         self.helpers: list = []
+        # rider behaviour (idrt.sim.riders) and shifts (idrt.sim.shifts) hook in here
+        self.riders = None
+        self.shifts = None
+        self.find_insertion = find_best_insertion
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -241,6 +245,10 @@ class Engine:
         if not t.pickup_options[row] or not t.dropoff_options[row]:
             return self._reject(row, "no_stop_within_walk")
         candidates = self._candidates(t.pickup_options[row][0][0])
+        if self.shifts is not None:
+            candidates = self.shifts.on_duty(candidates, self.env.now)
+            if not candidates.size:
+                return self._reject(row, "no_vehicle_on_duty")
         self._refresh_start_points(candidates)
         mask = np.zeros(self.sched.n_vehicles, dtype=bool)
         mask[candidates] = True
@@ -288,7 +296,7 @@ class Engine:
             to_p, from_p = to_from_p[p_node]
             to_d, from_d = to_from_d[d_node]
             times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
-            found = find_best_insertion(
+            found = self.find_insertion(
                 self.sched, request, times, rules.weights, vehicle_mask=mask
             )
             if found is None:
@@ -300,12 +308,16 @@ class Engine:
             same = all(p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row])
             return self._reject(row, "same_stop" if same else "no_feasible_insertion")
         _, found, request, times, p_walk_s, d_walk_s, walk_m = best
+        if self.riders is not None and not self.riders.offer(row, found, request):
+            return None
         self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m)
 
     def _reject(self, row: int, reason: str) -> None:
         self.req["status"][row] = "rejected"
         self.req["reason"][row] = reason
         self._log(-1, "reject", -1, int(self.trips.request_id[row]), 0)
+        if self.riders is not None:
+            self.riders.refused(row, reason)
 
     def _accept(self, row, found, request, times, p_walk_s, d_walk_s, walk_m) -> None:
         v = found.vehicle
@@ -328,6 +340,8 @@ class Engine:
         r["planned_dropoff_s"][row] = found.dropoff_time_s
         r["max_ride_s"][row] = request.max_ride_s
         self._log(v, "accept", request.pickup_node, request.request_id, 0)
+        if self.riders is not None:
+            self.riders.accepted(row)
         new_first = (int(self.sched.stop_request[v, 0]), int(self.sched.stop_kind[v, 0]))
         self._replan(self.vehicles[v], new_first != old_first)
 
@@ -489,6 +503,8 @@ class Engine:
                     vehicle.rebalancing = False
                     continue
             if s.n_stops[v] == 0:
+                if self.shifts is not None and self.shifts.send_home(vehicle):
+                    continue
                 if vehicle.state != IDLE:
                     vehicle.busy_s += env.now - vehicle.busy_since
                 vehicle.state = IDLE
@@ -607,6 +623,9 @@ class Engine:
         node, kind, rid, pax, dwell = self._pop_first_stop(v)
         row = self._row_of[rid]
         vehicle.state = DWELLING
+        if self.riders is not None and self.riders.at_stop(vehicle, kind, row):
+            yield from self.riders.leave_without(vehicle, node, row)
+            return
         if kind > 0:
             vehicle.load += pax
             vehicle.pickups += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import os
 import time
 from typing import Any
 
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from idrt.dispatch import InsertionWeights
+from idrt.errors import ScenarioError
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
 from idrt.sim.assembly import (
@@ -20,18 +23,23 @@ from idrt.sim.assembly import (
     run_travel_times,
     stop_options,
     traffic_active,
+    transit_for,
+    transit_times,
+    validate_reference,
     validate_trips,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
 from idrt.sim.oracle import TimeDependentOracle, oracle_for
 from idrt.sim.policies import attach_policies
 from idrt.sim.results import EVENT_COLUMNS, Result
+from idrt.sim.riders import STATUSES, attach_riders
+from idrt.sim.shifts import attach_shifts
 
 __all__ = ["simulate"]
 
 
 def simulate(
-    scenario: Scenario | None = None,
+    scenario: Scenario | str | os.PathLike[str] | None = None,
     seed: int | None = None,
     *,
     network: RoadNetwork | None = None,
@@ -44,10 +52,12 @@ def simulate(
     Parameters
     ----------
     scenario
-        The scenario; the embedded Yeongjong pilot when omitted.
+        The scenario, or the path of a scenario TOML file; the embedded
+        Yeongjong pilot when omitted.
     seed
-        Seed of every random draw of the run (demand); the scenario's
-        ``seed`` when omitted. Same scenario and seed give identical tables.
+        Seed of every random draw of the run (demand), a whole number >= 0;
+        the scenario's ``seed`` when omitted. Same scenario and seed give
+        identical tables.
     network
         A prebuilt network (sweeps build it once); built from the scenario
         when omitted.
@@ -68,11 +78,14 @@ def simulate(
     Raises
     ------
     ScenarioError
-        On requests outside the network or the service hours, or a group
-        larger than a vehicle.
+        On a seed that is not a whole number >= 0, a ``[reference]`` KPI that
+        a run does not report (both before anything is built), requests
+        outside the network or the service hours, or a group larger than a
+        vehicle.
     """
-    scenario = scenario if scenario is not None else Scenario()
-    seed = scenario.seed if seed is None else int(seed)
+    scenario = _as_scenario(scenario)
+    seed = scenario.seed if seed is None else _check_seed(seed)
+    validate_reference(scenario)
     net = network if network is not None else build_network(scenario)
     generated = trips is None
     if trips is None:
@@ -119,6 +132,7 @@ def simulate(
         # every stop, not just those this demand uses: the tables are cached
         # per network and subset, so sweeps and replications reuse them
         subset = np.unique(np.concatenate([stop_nodes, depots]))
+    transit_feed = transit_for(scenario)  # before simulating: a bad feed fails fast
     t0 = time.perf_counter()
     movement = None
     if traffic_active(scenario):
@@ -153,14 +167,35 @@ def simulate(
         movement=movement,
     )
     attach_policies(engine, scenario, net, depots, n_requests=len(frame), generated=generated)
+    riders = attach_riders(engine, scenario, seed)
+    shifts = attach_shifts(engine, scenario, depots)
     engine.run()
     wall = time.perf_counter() - t0
     extra = {}
     if movement is not None:
         extra["signal_passages"] = movement.passage_table()
+        cits = scenario.cits
+        if cits.adaptive_signals or cits.bus_priority or cits.realtime_info:
+            extra["equipped_intersections"] = int(expected.equipped.sum())
+    requests = _request_table(
+        frame if riders is None else riders.request_frame(frame),
+        engine,
+        net,
+        svc.late_pickup_tolerance_s,
+    )
+    vehicles = _vehicle_table(engine, net, depots)
+    if riders is not None:  # rider behaviour: who asked, which attempt, what was lost
+        requests.insert(1, "rider_id", riders.rider_id)
+        requests.insert(2, "attempt", riders.attempt)
+        for key, values in riders.vehicle_columns().items():
+            vehicles[key] = values
+    if shifts is not None:
+        vehicles["on_duty_h"] = shifts.plan.on_duty_h()
+    if transit_feed is not None:
+        requests["transit_door_to_door_s"] = transit_times(scenario, net, transit_feed, requests)
     return Result(
-        requests=_request_table(frame, engine, net, svc.late_pickup_tolerance_s),
-        vehicles=_vehicle_table(engine, net, depots),
+        requests=requests,
+        vehicles=vehicles,
         events=pd.DataFrame(engine.events, columns=EVENT_COLUMNS),
         scenario=scenario,
         seed=seed,
@@ -168,6 +203,29 @@ def simulate(
         wall_s=wall,
         **extra,
     )
+
+
+def _as_scenario(scenario: Any) -> Scenario:
+    """The scenario to run: as given, read from a TOML path, or the default pilot."""
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, os.PathLike)):
+        return Scenario.from_toml(scenario)
+    msg = (
+        f"simulate() takes a Scenario or the path of a scenario TOML file, got "
+        f"{type(scenario).__name__}; e.g. simulate(Scenario.from_toml('my.toml'))"
+    )
+    raise ScenarioError(msg)
+
+
+def _check_seed(seed: Any) -> int:
+    """A seed as an int: whole numbers >= 0 only (1.7, True, 'abc' are refused)."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    msg = f"seed = {seed!r}: a seed is a whole number >= 0, e.g. seed=3"
+    raise ScenarioError(msg)
 
 
 def _request_table(
@@ -181,7 +239,8 @@ def _request_table(
         out["prebooked"] = out["request_time_s"] > out["booking_time_s"]
     status = r["status"].copy()
     status[status == "accepted"] = "pending"
-    out["status"] = pd.Categorical(status, categories=["served", "rejected", "pending"])
+    categories = ["served", "rejected", "pending"] if engine.riders is None else STATUSES
+    out["status"] = pd.Categorical(status, categories=categories)
     out["reason"] = r["reason"]
     out["vehicle"] = r["vehicle"]
     ids = np.where(r["pickup_node"] >= 0, net.node_ids[np.maximum(r["pickup_node"], 0)], -1)

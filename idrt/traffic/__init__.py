@@ -23,6 +23,7 @@ from idrt.traffic.congestion import (
     load_congestion_profile,
 )
 from idrt.traffic.delay import (
+    combine_delay_s,
     control_delay_s,
     incremental_delay_s,
     sample_signal_delay_s,
@@ -45,6 +46,7 @@ __all__ = [
     "bpr_travel_time_s",
     "build_travel_times",
     "capacity_per_lane_vph",
+    "combine_delay_s",
     "control_delay_s",
     "corridor_signals",
     "delay_saved_by_intersection",

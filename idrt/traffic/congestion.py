@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from idrt.errors import ScenarioError
+from idrt.errors import ScenarioError, quote_header
 from idrt.network.speeds import ROAD_CLASSES
 
 __all__ = [
@@ -414,7 +414,8 @@ def _read_csv(path: Path) -> CongestionProfile:
                 header = [c.lower() for c in cells]
                 if header[:2] != ["hour", "vc_factor"]:
                     msg = (
-                        f"{path}:{lineno}: header is {cells}; a congestion profile starts "
+                        f"{path}:{lineno}: header is {quote_header(','.join(cells))}; a "
+                        "congestion profile starts "
                         "with 'hour,vc_factor' (then optional road-class columns)"
                     )
                     raise ScenarioError(msg)

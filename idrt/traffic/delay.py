@@ -234,6 +234,29 @@ def _incremental(
     return 900.0 * period_h * term
 
 
+def combine_delay_s(uniform_s: Any, incremental_s: Any, red_share_removed: Any = 0.0) -> Any:
+    """The control delay from its parts: ``(1 - p) d1 + d2``, in seconds.
+
+    The one place the two HCM terms and the priority share meet; every
+    expected or realised signal delay in idrt goes through it.
+
+    Parameters
+    ----------
+    uniform_s
+        Uniform delay ``d1`` (or a realised red wait), s; arrays broadcast.
+    incremental_s
+        Incremental delay ``d2``, s.
+    red_share_removed
+        Share ``p`` in [0, 1] of the red wait removed by bus priority.
+
+    Examples
+    --------
+    >>> combine_delay_s(20.0, 3.0, 0.25)
+    18.0
+    """
+    return (1.0 - red_share_removed) * uniform_s + incremental_s
+
+
 def control_delay_s(
     cycle_s: ArrayLike,
     green_ratio: ArrayLike,
@@ -272,7 +295,7 @@ def control_delay_s(
     d1 = uniform_delay_s(cycle_s, green_ratio, x)
     d2 = incremental_delay_s(x, capacity_vph, period_h=period_h, k=k, upstream_i=upstream_i)
     p = _red_share(red_share_removed)
-    return _out(np.asarray((1.0 - p) * d1 + d2))
+    return _out(np.asarray(combine_delay_s(d1, d2, p)))
 
 
 def _red_share(value: ArrayLike) -> NDArray[np.float64]:
@@ -471,4 +494,4 @@ def _realised(
 ) -> np.ndarray:
     red = c * (1.0 - g)
     y = np.minimum(1.0, x) * g
-    return (1.0 - p) * np.maximum(0.0, red - u * c * (1.0 - y)) + d2
+    return combine_delay_s(np.maximum(0.0, red - u * c * (1.0 - y)), d2, p)

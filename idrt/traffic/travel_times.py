@@ -60,7 +60,14 @@ from idrt.traffic.congestion import (
     capacity_per_lane_vph,
     load_congestion_profile,
 )
-from idrt.traffic.delay import _green_split, _incremental, _realised, _uniform, _webster_cycle
+from idrt.traffic.delay import (
+    _green_split,
+    _incremental,
+    _realised,
+    _uniform,
+    _webster_cycle,
+    combine_delay_s,
+)
 
 __all__ = ["TimeSlicedTravelTimes", "build_travel_times", "delay_saved_by_intersection"]
 
@@ -297,7 +304,7 @@ class TimeSlicedTravelTimes:
         if self.approach_edge.size == 0:
             return 0.0
         p = self.red_share_removed if drt else 0.0
-        delay = (1.0 - p) * self.uniform_delay_s + self.incremental_delay_s
+        delay = combine_delay_s(self.uniform_delay_s, self.incremental_delay_s, p)
         w = self.approach_flow_vph
         return float(np.average(delay, weights=w) if w.sum() > 0 else delay.mean())
 
@@ -435,7 +442,7 @@ def build_travel_times(
     p = np.where(equipped[inter], share, 0.0)
 
     delay = np.zeros_like(running)
-    delay[:, edges] = (1.0 - p) * d1 + d2
+    delay[:, edges] = combine_delay_s(d1, d2, p)
     return TimeSlicedTravelTimes(
         slice_s=_SECONDS_PER_DAY / N_SLICES,
         edge_travel_time_s=running + delay,

@@ -112,3 +112,103 @@ def test_no_gap_and_bad_input(nootdorp, district, transit_stops):
         dm.underserved(nootdorp, district, pd.DataFrame({"x": [1.0]}))
     none = dm.underserved(nootdorp, district, pd.DataFrame({"lon": [], "lat": []}))
     assert none.cells["underserved"].all() and np.isinf(none.cells["dist_m"]).all()
+
+
+# ------------------------------------------------------------------ people
+@pytest.fixture(scope="module")
+def island():
+    return idrt.load_network("yeongjong")
+
+
+@pytest.fixture(scope="module")
+def island_area():
+    from pathlib import Path
+
+    return dm.ServiceArea.from_geojson(
+        Path(__file__).resolve().parents[2] / "demand" / "yeongjong_area.geojson"
+    )
+
+
+def _zones(area, people=(1000.0, 3000.0)):
+    """Two boxes: the west half of the area's bounding box and a box beyond the east edge."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    w, s, e, n = area.bounds
+    mid = (w + e) / 2
+    return gpd.GeoDataFrame(
+        {"name": ["west", "east"], "population": list(people)},
+        geometry=[box(w - 0.01, s - 0.01, mid, n + 0.01), box(mid, s, e + 0.05, n)],
+        crs="EPSG:4326",
+    )
+
+
+def test_people_are_spread_by_area_and_add_up(island, island_area):
+    import shapely
+
+    zones = _zones(island_area)
+    stops = "demand/yeongjong_transit_stops.csv"
+    gaps = dm.underserved(island, island_area, stops, max_walk_m=400, population=zones)
+    # independent: each zone's people x (its area inside the district / its area)
+    district = island_area.projected(island.crs)
+    projected = zones.to_crs(island.crs)
+    inside = [
+        p * shapely.intersection(g, district).area / g.area
+        for p, g in zip(projected["population"], projected.geometry, strict=True)
+    ]
+    assert gaps.total_people == pytest.approx(sum(inside), rel=1e-9)
+    by_zone = gaps.people_by_zone()
+    assert by_zone.loc["west", "people"] == pytest.approx(inside[0], rel=1e-9)
+    assert by_zone["underserved_people"].sum() == pytest.approx(gaps.underserved_people)
+    cells = gaps.cells
+    assert gaps.underserved_people == pytest.approx(cells.loc[cells["underserved"], "people"].sum())
+    assert 0 < gaps.underserved_people < gaps.total_people
+    assert "people" in gaps.summary() and f"{gaps.underserved_people:,.0f}" in gaps.summary()
+
+
+def test_points_csv_puts_people_in_their_cell(island, island_area, tmp_path):
+    cells = dm.underserved(island, island_area, "demand/yeongjong_transit_stops.csv").cells
+    pick = cells.iloc[[0, len(cells) // 2]]
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"lon": [*pick["lon"], 0.0], "lat": [*pick["lat"], 0.0],
+                  "people": [10, 20, 99]}).to_csv(path, index=False)  # fmt: skip
+    gaps = dm.underserved(island, island_area, "demand/yeongjong_transit_stops.csv",
+                          population=path)  # fmt: skip
+    got = gaps.cells.set_index("cell_id")["people"]
+    assert got.loc[pick["cell_id"].iloc[0]] == 10 and got.loc[pick["cell_id"].iloc[1]] == 20
+    assert gaps.total_people == 30  # the point at (0, 0) is outside the district
+    with pytest.raises(idrt.DemandError, match="people column"):
+        dm.underserved(island, island_area, "demand/yeongjong_transit_stops.csv",
+                       population=pd.DataFrame({"lon": [1.0], "lat": [1.0], "n": [1]}))  # fmt: skip
+
+
+def test_accessibility_times_against_networkx(island, island_area, tmp_path):
+    from idrt.demand.accessibility import accessibility
+
+    stops = "demand/yeongjong_transit_stops.csv"
+    cells = dm.underserved(island, island_area, stops).cells
+    c = cells.iloc[len(cells) // 3]
+    path = tmp_path / "pop.csv"
+    pd.DataFrame({"lon": [c["lon"]], "lat": [c["lat"]], "people": [100]}).to_csv(path)
+    gaps = dm.underserved(island, island_area, stops, population=path)
+    dest = (float(island.lon[0]), float(island.lat[0]))
+    # independent road time with networkx on the network's graph
+    src = island.nearest_node(c["x_m"], c["y_m"], projected=True)
+    dst = island.nearest_node(*dest)
+    road = nx.shortest_path_length(island.graph, src, dst, weight="travel_time")
+    table = accessibility(island, gaps, {"hospital": dest}, minutes=60, drt_wait_s=600,
+                          drt_ride_factor=1.5, transit_wait_s=1800, transit_ride_factor=1.0,
+                          max_transit_walk_m=1e9)  # fmt: skip
+    row = table.iloc[0]
+    assert row["people"] == 100
+    assert row["drt_min"] == pytest.approx((600 + 1.5 * road) / 60, rel=1e-6)
+    transit = c["dist_m"] / 1.2 + 1800 + road  # no stops given: no walk at the far end
+    assert row["transit_min"] == pytest.approx(transit / 60, rel=1e-6)
+    # the share flips exactly at the budget
+    for minutes, share in ((row["drt_min"] + 0.01, 1.0), (row["drt_min"] - 0.01, 0.0)):
+        t = accessibility(island, gaps, {"hospital": dest}, minutes=minutes, drt_wait_s=600,
+                          drt_ride_factor=1.5)  # fmt: skip
+        assert t["drt_share"].iloc[0] == share
+    with pytest.raises(idrt.DemandError, match="population"):
+        accessibility(island, dm.underserved(island, island_area, stops), {"h": dest},
+                      drt_wait_s=600)  # fmt: skip

@@ -21,13 +21,36 @@ def test_write_load_and_done(tmp_path):
     assert not list((tmp_path / "out" / "runs").glob(".*"))  # no temporary files left
 
 
-def test_stale_temporary_files_are_removed_and_ignored(tmp_path):
+def test_only_provably_stale_temporary_files_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from idrt.experiments.store import _host
+
     runs = tmp_path / "runs"
     runs.mkdir()
-    (runs / ".abc.parquet.123.tmp").write_bytes(b"half a row")
-    store = RunStore(tmp_path)
-    assert store.done() == set()
-    assert not (runs / ".abc.parquet.123.tmp").exists()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        gone = runs / f".abc.parquet.{_host()}.{dead.pid}.tmp"  # its writer died
+        busy = runs / f".def.parquet.{_host()}.{alive.pid}.tmp"  # another sweep, writing
+        mine = runs / f".ghi.parquet.{_host()}.{os.getpid()}.tmp"  # this process, writing
+        remote = runs / ".jkl.parquet.otherhost.1.tmp"  # another machine's, recent
+        old = runs / ".mno.parquet.otherhost.2.tmp"  # another machine's, two days old
+        for path in (gone, busy, mine, remote, old):
+            path.write_bytes(b"half a row")
+        two_days = time.time() - 2 * 86400
+        os.utime(old, (two_days, two_days))
+        store = RunStore(tmp_path)
+        assert store.done() == set()
+        assert not gone.exists() and not old.exists()
+        assert busy.exists() and mine.exists() and remote.exists()
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_scenarios_saved_by_content_hash(tmp_path):

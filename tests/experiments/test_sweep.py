@@ -151,10 +151,13 @@ def test_unreachable_scheduler_is_one_clear_error(tiny, tmp_path):
     assert not any((tmp_path / "runs").iterdir())
 
 
-def test_failed_run_names_the_run(tiny, yeongjong):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_failed_run_names_the_run(tiny, yeongjong, workers):
     bad = tiny.with_overrides({"demand.profile": "no/such/profile.csv"})
     with pytest.raises(ExperimentError, match=r"fleet.size=2.*seed"):
-        idrt.sweep(bad, {"fleet.size": [2]}, seeds=1, workers=0, network=yeongjong, progress=False)
+        idrt.sweep(
+            bad, {"fleet.size": [2]}, seeds=2, workers=workers, network=yeongjong, progress=False
+        )
 
 
 def test_sweep_file(tmp_path):

@@ -155,19 +155,31 @@ def test_policies_keep_every_invariant(grid, dispatch):
         pd.testing.assert_frame_equal(result.requests, again.requests)
 
 
-def test_batch_serves_no_fewer_than_immediate_in_a_rush(grid):
-    """A burst of simultaneous requests: jointly assigned, fewer are turned away."""
-    rng = np.random.default_rng(5)
-    t0 = 7 * 3600.0 + 30.0
-    n = 14
-    o = rng.integers(1, 65, n)
-    trips = _trips([(i, t0, t0, int(o[i]), int((o[i] + 30) % 64 + 1), 1) for i in range(n)])
+def test_batch_serves_more_than_immediate_over_rush_bursts(grid):
+    """Bursts of simultaneous requests: jointly assigned, fewer are turned away overall.
+
+    Not in every burst (batch k = 2 gives a vehicle at most two new riders per
+    batch, and one burst of 12 is served less well), but over 12 seeded bursts
+    batch k = 2 serves strictly more riders in total (97 vs 93 when written).
+    """
     kw = {"size": 4, "capacity": 2, "max_wait_s": 600.0}
-    imm = simulate(_scenario(DispatchConfig(), **kw), network=grid, trips=trips)
-    bat = simulate(_scenario(DispatchConfig(mode="batch", max_trip_size=2), **kw), network=grid,
-                   trips=trips)  # fmt: skip
-    check_result(bat)
-    assert bat.summary().served >= imm.summary().served
+    totals = {"immediate": 0, "batch": 0}
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        t0 = 7 * 3600.0 + 30.0
+        n = 14
+        o = rng.integers(1, 65, n)
+        trips = _trips([(i, t0, t0, int(o[i]), int((o[i] + 30) % 64 + 1), 1) for i in range(n)])
+        imm = simulate(_scenario(DispatchConfig(), **kw), network=grid, trips=trips)
+        bat = simulate(
+            _scenario(DispatchConfig(mode="batch", max_trip_size=2), **kw),
+            network=grid,
+            trips=trips,
+        )
+        check_result(bat)
+        totals["immediate"] += int(imm.summary().served)
+        totals["batch"] += int(bat.summary().served)
+    assert totals["batch"] > totals["immediate"], totals
 
 
 # ----------------------------------------------------------------------- pre-booking

@@ -1,0 +1,57 @@
+"""The calibrated pilot (experiments/yeongjong_pilot.toml) meets the pilot's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from idrt.cli.common import format_kpi, kpi_table
+from idrt.scenario import REPO_ROOT, Scenario
+from idrt.sim import build_network, simulate
+from tests.sim.behaviour_invariants import check_behaviour, check_shifts
+
+PILOT = REPO_ROOT / "experiments" / "yeongjong_pilot.toml"
+FIGURES = {  # published by the pilot (ZDNet Korea, Oct 2020 - Feb 2021)
+    "requests": 735,
+    "passengers": 350,
+    "wait_mean_s": 12.7 * 60,
+    "passengers_per_vehicle_hour": 3.3,
+    "vehicle_km_per_passenger": 9.2,
+}
+SEEDS = range(1, 5)
+
+
+@pytest.fixture(scope="module")
+def pilot_runs():
+    scn = Scenario.from_toml(PILOT)
+    net = build_network(scn)
+    return scn, [simulate(scn, seed=s, network=net) for s in SEEDS]
+
+
+def test_reference_is_the_pilot(pilot_runs):
+    scn, _ = pilot_runs
+    for key, value in FIGURES.items():
+        assert scn.reference[key] == pytest.approx(value)
+
+
+def test_five_figures_within_ten_percent(pilot_runs):
+    """The mean of a few seeds (20 in docs/behaviour.md) is within 10 % of each figure."""
+    _, runs = pilot_runs
+    means = pd.DataFrame([r.summary() for r in runs]).mean()
+    for key, value in FIGURES.items():
+        assert means[key] == pytest.approx(value, rel=0.10), f"{key}: {means[key]:.3f}"
+    # the derived facts the fit must also respect: ~106 h on duty, ~30 km/h on shift
+    assert means["vehicle_hours"] == pytest.approx(106, rel=0.01)
+    assert means["vehicle_km"] / means["vehicle_hours"] == pytest.approx(30, rel=0.15)
+
+
+def test_pilot_runs_are_consistent(pilot_runs):
+    scn, runs = pilot_runs
+    check_behaviour(runs[0])
+    check_shifts(runs[0])
+    table = kpi_table(runs[0].summary(), scn.reference)
+    for key in scn.reference:
+        line = next(row for row in table.splitlines() if row.startswith(key + " "))
+        assert line.rstrip().endswith(format_kpi(key, scn.reference[key])), key
+    assert np.isfinite(runs[0].summary()[list(FIGURES)]).all()
