@@ -549,20 +549,23 @@ class Engine:
         rid = int(s.stop_request[v, 0])
         t = service_s + float(s.dwell_s[v, 0])
         departure, waits = t, 0.0
+        cap = float(s.latest_s[v, 0]) - service_s  # the pickup's own promise
+        excess = absorbed = 0.0
         for i in range(1, n):
             t += float(s.leg_s[v, i])
             start = max(t, float(s.earliest_s[v, i]))
             if int(s.stop_request[v, i]) == rid:
                 max_ride = float(self.req["max_ride_s"][self._row_of[rid]])
-                excess = start - departure - max_ride
-                if excess <= 0.0 or waits <= 0.0:
-                    return service_s
-                held = min(service_s + min(excess, waits), float(s.latest_s[v, 0]))
-                s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), held)
-                return max(service_s, held)
+                excess, absorbed = start - departure - max_ride, waits
             waits += start - t
+            # a hold of h reaches stop i as max(0, h - waits so far): keep its deadline
+            cap = min(cap, float(s.latest_s[v, i]) - start + waits)
             t = start + float(s.dwell_s[v, i])
-        return service_s
+        hold = min(excess, absorbed, cap)
+        if hold <= 0.0:
+            return service_s
+        s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), service_s + hold)
+        return service_s + hold
 
     def _drive(self, vehicle: _Vehicle, target: int):
         env, v = self.env, vehicle.index

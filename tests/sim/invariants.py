@@ -131,7 +131,9 @@ def _check_explained_by_slow_legs(result, served, late, broken, network) -> None
         # drop-off deadlines are absolute (dispatch/insertion.py), set from the
         # quoted pickup: a plan that picks the rider up earlier than quoted
         # (the vehicle ahead of plan after fast legs) may use the difference
-        early = max(0.0, row.planned_pickup_s - row.pickup_s)
+        # (or in the plan: a late pickup was planned earlier before slow legs)
+        before = slack(row.vehicle, promised_at[row.request_id], row.pickup_s)
+        early = max(0.0, row.planned_pickup_s - row.pickup_s + before)
         explained = slack(row.vehicle, row.pickup_departure_s, row.dropoff_s) + early
         assert excess <= explained + 1e-6, (
             f"request {row.request_id}: ride {excess:.3f} s over its limit, but the legs of "
