@@ -26,8 +26,8 @@ import weakref
 
 import numpy as np
 
-from idrt.dispatch import BatchRequest, InsertionRequest, solve_batch
-from idrt.sim.engine import DRIVING, IDLE, WAITING
+from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
+from idrt.sim.engine import IDLE
 
 __all__ = ["BatchDispatcher", "oracle_pairs"]
 
@@ -290,6 +290,21 @@ class BatchDispatcher:
             max_trip_size=self.max_trip_size,
             max_requests_per_vehicle=self.max_requests_per_vehicle,
         )
+        if movable and self._lengthens_rides(result):
+            # a rider kept in a re-optimised plan keeps its absolute drop-off
+            # deadline, set from its first pickup time; moving that pickup
+            # earlier can stretch its ride past the limit: keep the plans then
+            new_only = {b.request.request_id: candidates[b.request.request_id] for b in requests}
+            result = solve_batch(
+                e.sched,
+                requests,
+                oracle_pairs(orc),
+                e.rules.weights,
+                start_node=e.start_node,
+                candidates=new_only,
+                max_trip_size=self.max_trip_size,
+                max_requests_per_vehicle=self.max_requests_per_vehicle,
+            )
         self.batches += 1
         self.solve_s += result.solve_s
         self._apply(result, row_of_id, requests)
@@ -303,6 +318,54 @@ class BatchDispatcher:
             else:
                 e._reject(row, "no_feasible_insertion")
 
+    def _lengthens_rides(self, result) -> bool:
+        """Whether a new plan puts a rider's ride over its limit (or further over)."""
+        e = self.engine
+        rows = result.changed
+        if not rows.size:
+            return False
+        planned = []
+        for sched in (e.sched, result.schedules):
+            ride: dict[int, float] = {}
+            t = schedule_times(sched)
+            for v in rows.tolist():
+                n = int(sched.n_stops[v])
+                ids = sched.stop_request[v, :n]
+                for k in np.flatnonzero(sched.stop_kind[v, :n] > 0).tolist():
+                    d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
+                    ride[int(ids[k])] = float(t.service_s[v, d] - t.departure_s[v, k])
+            planned.append(ride)
+        before, after = planned
+        for rid, ride in after.items():
+            limit = float(e.req["max_ride_s"][e._row_of[rid]]) if rid in e._row_of else math.inf
+            if ride > max(limit, before.get(rid, -math.inf)) + 1e-6:
+                return True
+        return False
+
+    def _tighten_ride_deadlines(self, rows: np.ndarray) -> None:
+        """Drop-off deadlines of the new plans from their own pickup times.
+
+        A kept rider's drop-off deadline is absolute, set from an earlier
+        pickup time; a plan that picks the rider up earlier must not leave the
+        difference to later insertions (never below the plan's own time).
+        """
+        e = self.engine
+        s = e.sched
+        if not rows.size:
+            return
+        t = schedule_times(s)
+        for v in rows.tolist():
+            n = int(s.n_stops[v])
+            ids = s.stop_request[v, :n]
+            for k in np.flatnonzero(s.stop_kind[v, :n] > 0).tolist():
+                d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
+                limit = float(t.departure_s[v, k]) + float(
+                    e.req["max_ride_s"][e._row_of[int(ids[k])]]
+                )
+                if math.isfinite(limit):
+                    floor = float(t.service_s[v, d])
+                    s.latest_s[v, d] = min(float(s.latest_s[v, d]), max(limit, floor))
+
     def _apply(self, result, row_of_id: dict[int, int], requests: list[BatchRequest]) -> None:
         e = self.engine
         if not result.changed.size:
@@ -315,6 +378,7 @@ class BatchDispatcher:
             for v in result.changed.tolist()
         }
         e.sched = result.schedules
+        self._tighten_ride_deadlines(result.changed)
         options: dict[int, list[BatchRequest]] = {}
         for br in requests:
             options.setdefault(br.request.request_id, []).append(br)
@@ -348,10 +412,5 @@ class BatchDispatcher:
             vehicle = e.vehicles[v]
             new_first = (int(s.stop_request[v, 0]), int(s.stop_kind[v, 0])) if s.n_stops[v] else (
                 -1, 0)  # fmt: skip
-            if vehicle.state == IDLE:
-                if s.n_stops[v] and vehicle.wake is not None and not vehicle.wake.triggered:
-                    vehicle.wake.succeed()
-            elif new_first != first[v] and (
-                vehicle.state == WAITING or (vehicle.state == DRIVING and e.rules.diversion)
-            ):
-                vehicle.process.interrupt("replan")
+            if vehicle.state != IDLE or s.n_stops[v]:
+                e._replan(vehicle, new_first != first[v])

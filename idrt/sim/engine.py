@@ -41,7 +41,8 @@ from idrt.sim._kernels import can_reach, plan_times, pop_first_stop
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
-IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING = range(5)
+IDLE, DRIVING, TO_DIVERT, WAITING, DWELLING, REPLAN = range(6)
+# REPLAN: interrupted, not yet resumed; its start point is fixed (now, or the divert node)
 
 PRUNE_MIN_CANDIDATES = 16
 """Fewer candidates than this are all tried (pruning, and its lower-bound table, cost more)."""
@@ -340,14 +341,27 @@ class Engine:
         self._log(v, "accept", request.pickup_node, request.request_id, 0)
         if self.riders is not None:
             self.riders.accepted(row)
-        vehicle = self.vehicles[v]
         new_first = (int(self.sched.stop_request[v, 0]), int(self.sched.stop_kind[v, 0]))
+        self._replan(self.vehicles[v], new_first != old_first)
+
+    def _replan(self, vehicle: _Vehicle, first_changed: bool) -> None:
+        """Tell a vehicle its plan changed: wake it, or interrupt its wait or drive.
+
+        An idle vehicle is woken. A waiting one, or one driving with diversion
+        on, is interrupted when its first stop changed, and at most once: its
+        state becomes ``REPLAN`` at once, so a second change in the same
+        instant (two bookings in one second, a batch after an insertion) is
+        read by the same interrupt. A second interrupt would reach the process
+        after the first, outside its interruptible wait (while it drives to
+        the divert node or dwells).
+        """
         if vehicle.state == IDLE:
             if vehicle.wake is not None and not vehicle.wake.triggered:
                 vehicle.wake.succeed()
-        elif new_first != old_first and (
+        elif first_changed and (
             vehicle.state == WAITING or (vehicle.state == DRIVING and self.rules.diversion)
         ):
+            vehicle.state = REPLAN
             vehicle.process.interrupt("replan")
 
     # ---------------------------------------------------- dispatch geometry
@@ -418,7 +432,8 @@ class Engine:
                     # when it will (the same without a traffic model)
                     self.start_node[v] = vehicle.leg_target
                     s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_expected_s
-                    s.leg_s[v, 0] = 0.0
+                    if not s.n_stops[v] or s.stop_node[v, 0] == vehicle.leg_target:
+                        s.leg_s[v, 0] = 0.0  # (else: a new first stop, timed from there)
                     continue
                 nodes, cum_s, _ = self._leg_path(vehicle)
                 k = int(np.searchsorted(cum_s, now - vehicle.leg_start_s, "left"))
@@ -521,6 +536,8 @@ class Engine:
                 yield from self._drive(vehicle, target)
                 continue  # re-read the plan: stop 0 may have changed on the way
             earliest = float(s.earliest_s[v, 0])
+            if s.stop_kind[v, 0] > 0:
+                earliest = self._hold_for_ride_limit(v, max(earliest, env.now))
             if earliest > env.now:
                 vehicle.state = WAITING
                 self.start_node[v] = vehicle.node
@@ -531,6 +548,39 @@ class Engine:
                 except simpy.Interrupt:
                     continue
             yield from self._serve(vehicle)
+
+    def _hold_for_ride_limit(self, v: int, service_s: float) -> float:
+        """When to start the pickup that is vehicle ``v``'s first stop, s.
+
+        The ride limit runs from the pickup's departure. A pickup served
+        earlier than planned (plans changed, legs ran fast) can leave the
+        rest of the plan, with its waits for later pickups, too long for the
+        rider's limit; then the pickup waits (at most until its promised
+        latest time) by as much of the excess as those waits absorb. The
+        wait is written into the plan (``earliest_s``) so dispatch sees it.
+        """
+        s = self.sched
+        n = int(s.n_stops[v])
+        rid = int(s.stop_request[v, 0])
+        t = service_s + float(s.dwell_s[v, 0])
+        departure, waits = t, 0.0
+        cap = float(s.latest_s[v, 0]) - service_s  # the pickup's own promise
+        excess = absorbed = 0.0
+        for i in range(1, n):
+            t += float(s.leg_s[v, i])
+            start = max(t, float(s.earliest_s[v, i]))
+            if int(s.stop_request[v, i]) == rid:
+                max_ride = float(self.req["max_ride_s"][self._row_of[rid]])
+                excess, absorbed = start - departure - max_ride, waits
+            waits += start - t
+            # a hold of h reaches stop i as max(0, h - waits so far): keep its deadline
+            cap = min(cap, float(s.latest_s[v, i]) - start + waits)
+            t = start + float(s.dwell_s[v, i])
+        hold = min(excess, absorbed, cap)
+        if hold <= 0.0:
+            return service_s
+        s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), service_s + hold)
+        return service_s + hold
 
     def _drive(self, vehicle: _Vehicle, target: int):
         env, v = self.env, vehicle.index
@@ -600,6 +650,14 @@ class Engine:
             r["pickup_s"][row] = env.now
             r["pickup_departure_s"][row] = env.now + dwell
             vehicle.onboard.add(row)
+            # the ride limit runs from this departure: a pickup earlier than
+            # planned (plans changed, legs ran fast) must not lend the rider's
+            # drop-off deadline the difference
+            s = self.sched
+            drop = np.flatnonzero(s.stop_request[v, : s.n_stops[v]] == rid)
+            if drop.size:
+                limit = env.now + dwell + float(r["max_ride_s"][row])
+                s.latest_s[v, drop[0]] = min(float(s.latest_s[v, drop[0]]), limit)
             if len(vehicle.onboard) > 1:
                 r["shared"][list(vehicle.onboard)] = True
             self._log(v, "pickup", node, rid, vehicle.load)

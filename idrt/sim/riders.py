@@ -30,7 +30,7 @@ import pandas as pd
 
 from idrt.dispatch import STOP_FIELDS
 from idrt.sim.behaviour import accept_probability, cancel_time
-from idrt.sim.engine import DRIVING, WAITING, TripArrays
+from idrt.sim.engine import DRIVING, TripArrays
 
 __all__ = ["Riders", "attach_riders", "remove_request_stops"]
 
@@ -85,10 +85,8 @@ def remove_request_stops(engine, v: int, request_id: int) -> tuple[bool, float]:
             continue
         prev = int(engine.start_node[v]) if new_k == 0 else int(s.stop_node[v, new_k - 1])
         s.leg_s[v, new_k] = orc.time(prev, int(s.stop_node[v, new_k]))
-    if first and (
-        vehicle.state == WAITING or (vehicle.state == DRIVING and engine.rules.diversion)
-    ):
-        vehicle.process.interrupt("replan")
+    if first:  # one pending interrupt at most (see Engine._replan)
+        engine._replan(vehicle, True)
     return first, wasted_km
 
 
