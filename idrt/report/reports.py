@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -107,6 +108,9 @@ def load_run(folder: str | os.PathLike[str]):
     folder = Path(folder)
     scn = Scenario.from_toml(folder / "scenario.toml")
     meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
+    if meta.get("base_dir") and Path(meta["base_dir"]).is_dir():
+        # the scenario's relative data paths (network, areas) as the run resolved them
+        scn = dataclasses.replace(scn, base_dir=meta["base_dir"])
     passages = folder / "signal_passages.parquet"
     return Result(
         requests=pd.read_parquet(folder / "requests.parquet"),

@@ -144,6 +144,8 @@ class Result:
             "seed": self.seed,
             "scenario_hash": self.scenario.content_hash(),
             "wall_s": self.wall_s,
+            # relative data paths of scenario.toml resolve against this folder
+            "base_dir": str(self.scenario.base_dir),
         }
         (folder / "run.json").write_text(json.dumps(meta, indent=2))
         return folder
