@@ -370,6 +370,18 @@ class TransitConfig:
     walk_detour: float = 1.3
     change_s: float = 60.0
 
+    def __post_init__(self) -> None:
+        checks = (
+            ("max_walk_m", self.max_walk_m >= 0, ">= 0 metres, e.g. 800"),
+            ("walk_detour", self.walk_detour >= 1, ">= 1 (street over straight-line), e.g. 1.3"),
+            ("change_s", self.change_s >= 0, ">= 0 seconds, e.g. 60"),
+        )
+        for key, ok, rule in checks:
+            value = getattr(self, key)
+            if not ok or not math.isfinite(value):
+                msg = f"transit.{key} = {value!r}: must be {rule}"
+                raise ScenarioError(msg)
+
 
 @dataclass(frozen=True)
 class CostConfig:

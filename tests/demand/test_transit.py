@@ -251,3 +251,13 @@ def test_a_bad_feed_fails_before_simulating(tmp_path):
     scn = Scenario().with_overrides({"transit.gtfs": str(tmp_path / "missing")})
     with pytest.raises(DemandError, match="does not exist"):
         simulate(scn, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("walk_detour", 0.5), ("max_walk_m", -1.0), ("change_s", float("nan"))]
+)
+def test_transit_keys_are_checked_with_the_scenario(key, value):
+    from idrt.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=f"transit.{key}"):
+        Scenario().with_overrides({f"transit.{key}": value})
