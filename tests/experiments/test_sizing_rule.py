@@ -238,3 +238,59 @@ def test_rule_text_counts_the_days_a_level_needs():
     assert "(here 5 of 5 seeds)" in rule_text("p_meet", 0.95, 0.81, 5)
     assert "(here 4 of 5 seeds)" in rule_text("p_meet", 0.95, 0.8, 5)  # 0.8 x 5 is 4, not 5
     assert "the 95% CI of each target KPI's mean" in rule_text("bound", 0.95, 0.9, 5)
+
+
+def test_printed_report_shows_the_decision_and_its_numbers(fake):
+    def world(n):
+        return {
+            "wait_p95_s": 1190.0 - 100.0 * n + NOISE,
+            "served_share": np.full(5, min(1.0, 0.5 + 0.05 * n)),
+            "requests": np.full(5, 100.0),
+            "mean_occupancy": np.full(5, 1980.0 / n),
+            "vehicle_km_per_passenger": np.zeros(5),
+        }
+
+    fake(world)
+    report = size_fleet(scenario(12), {"wait_p95_s": 400, "served_share": 0.8}, seeds=SEEDS)
+    # 290 +- 27.8 s; 95 % of 500 riders: Wilson with t(4) [91.5 %, 97.1 %]
+    assert wilson_low(0.95, 500, T95) == pytest.approx(0.915, abs=5e-4)
+    head = f"{'kpi':<24}  {'target':>12}" + "".join(
+        f"  {f'size {s}: mean [95% CI] days met':>46}" for s in (9, 8)
+    )
+    rows = [
+        ("wait_p95_s", "<= 400 s", "290 s [262 s, 318 s] 100% ok", "390 s [362 s, 418 s] 80% NO"),
+        (
+            "served_share",
+            ">= 80.0%",
+            "95.0% [91.5%, 97.1%] 100% ok",
+            "90.0% [85.6%, 93.1%] 100% ok",
+        ),
+        ("vehicle_km_per_passenger", "", "0 [0, 0]", "0 [0, 0]"),
+        ("mean_occupancy", "", "220 [220, 220]", "248 [248, 248]"),  # 1,980 / 8 = 247.5
+    ]
+    expected = [
+        "fleet sizing: vehicles (fleet.size)",
+        "targets: wait_p95_s <= 400 s, served_share >= 80.0%",
+        "decided by rule 'bound': the 95% CI of each target KPI's mean lies on the right side "
+        "of its target (upper end for a maximum, lower end for a minimum; Wilson intervals for "
+        "shares)",
+        "5 replications per size, the same seeds 1..5 for every size (common random numbers)",
+        "smallest size meeting every target by this rule: 9",
+        "",
+        head,
+        *(f"{k:<24}  {t:>12}  {a:>46}  {b:>46}" for k, t, a, b in rows),
+        "",
+        "sizes simulated (+ meets, - does not), in search order: 12+, 11+, 9+, 5-, 7-, 8-",
+        "(the intervals cover the variation between seeds (simulated days): the demand drawn, "
+        "the day's traffic and rider choices)",
+    ]
+    assert str(report).splitlines() == expected
+
+
+def test_report_numbers_have_about_three_significant_digits():
+    fmt = sizing._fmt
+    assert [fmt("x", v) for v in (0.0123, 1.98, 19.84, 1980.4, 12345.6)] == [
+        "0.0123", "1.98", "19.8", "1,980", "12,346"
+    ]  # fmt: skip
+    assert [fmt("x", v) for v in (0.0, math.inf, math.nan, None)] == ["0", "inf", "-", "-"]
+    assert (fmt("wait_p95_s", 1429.4), fmt("served_share", 0.9512)) == ("1,429 s", "95.1%")
