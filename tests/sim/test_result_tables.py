@@ -73,7 +73,7 @@ def make(scenario, requests=REQUESTS, vehicles=VEHICLES, passages=PASSAGES_BY_NO
 
 def test_summary_is_the_kpis_then_the_money_by_hand(scenario):
     s = make(scenario, passages=PASSAGES).summary()
-    assert s.name == "kpi"
+    assert s.name == "kpi" and summarize(REQUESTS, VEHICLES, SERVICE_H).name == "kpi"
     for kpi, value in {**EXPECTED, **MONEY}.items():
         assert s[kpi] == pytest.approx(value, rel=1e-12), kpi
     assert list(s.index) == list(summarize(REQUESTS, VEHICLES, SERVICE_H, PASSAGES).index) + list(
