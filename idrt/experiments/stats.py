@@ -7,8 +7,8 @@ were used.
 
 - Quantities (waits, km, occupancy): Student-t interval of the mean over
   seeds (:func:`mean_ci`).
-- Shares (``*_share``, in [0, 1]): a Wilson score interval
-  (:func:`share_ci`), always inside [0, 1], with an effective sample size
+- Shares (``*_share``, in [0, 1]; not the ratios of :data:`RATIO_SHARES`): a
+  Wilson score interval (:func:`share_ci`), always inside [0, 1], with an effective sample size
   taken from the seed-to-seed variance (Korn & Graubard 1998): a t-interval
   where that is inside [0, 1], bending towards the bound near 0 and 1.
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "RATIO_SHARES",
     "SHARE_DENOMINATORS",
     "MeanCI",
     "PairedDifference",
@@ -52,6 +53,10 @@ SHARE_DENOMINATORS = {
     "late_pickup_share": "served",
 }
 """Per-run count a share is a fraction of (a run-row column), where it is one."""
+
+RATIO_SHARES = frozenset({"farebox_recovery_share"})
+"""``*_share`` KPIs that are ratios of amounts, not proportions of riders: they
+may exceed 1 (fare revenue above cost), so they get t-intervals, not Wilson."""
 
 
 class MeanCI(NamedTuple):
@@ -190,6 +195,12 @@ def share_ci(
     trials
         Optional per-replication denominators, aligned with ``values``.
 
+    Raises
+    ------
+    ValueError
+        On a value outside [0, 1] (a ratio such as farebox recovery takes
+        :func:`mean_ci`) or ``confidence`` outside (0, 1).
+
     Examples
     --------
     >>> ci = share_ci([0.99, 1.0, 0.97, 1.0, 0.98])
@@ -209,7 +220,13 @@ def share_ci(
     n = int(x.size)
     if n == 0:
         return MeanCI(math.nan, math.nan, math.nan, 0, math.nan)
-    p = min(max(float(x.mean()), 0.0), 1.0)
+    if x.min() < 0.0 or x.max() > 1.0:
+        msg = (
+            f"share values from {x.min():g} to {x.max():g}: a share is a proportion in "
+            "[0, 1]; for a ratio that may exceed 1 use mean_ci"
+        )
+        raise ValueError(msg)
+    p = float(x.mean())
     std = float(x.std(ddof=1)) if n >= 2 else math.nan
     if n < 2:
         if math.isinf(cap):
@@ -227,9 +244,12 @@ def share_ci(
 
 
 def kpi_ci(kpi: str, runs: pd.DataFrame, confidence: float = 0.95) -> MeanCI:
-    """The interval suited to a KPI column of run rows: Wilson for shares, t otherwise."""
+    """The interval suited to a KPI column of run rows: Wilson for shares, t otherwise.
+
+    Shares of :data:`RATIO_SHARES` (which may exceed 1) get t-intervals.
+    """
     values = runs[kpi].to_numpy(float)
-    if kpi.endswith("_share"):
+    if kpi.endswith("_share") and kpi not in RATIO_SHARES:
         column = SHARE_DENOMINATORS.get(kpi)
         trials = runs[column].to_numpy(float) if column in runs.columns else None
         return share_ci(values, confidence, trials)

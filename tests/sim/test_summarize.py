@@ -83,7 +83,7 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, not per module: mutmut runs only the tests that called summarize
 def kpis() -> pd.Series:
     return summarize(REQUESTS, VEHICLES, SERVICE_H, PASSAGES)
 

@@ -1,0 +1,296 @@
+"""``size_fleet``'s decision rules on KPI tables written here, not simulated.
+
+The simulator is replaced by a table of KPI values per fleet size and seed,
+so each rule is checked against an answer computed independently (scipy's
+t-interval, a Wilson interval written out, days counted by hand), on the
+exact boundaries a planner's decision turns on: an interval end equal to
+the target, a share of days equal to the level, a size whose mean meets the
+target but whose interval does not. Fast enough for ``benchmarks/mutation.sh``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from idrt.experiments import sizing
+from idrt.experiments.sizing import rule_text, size_fleet
+from idrt.scenario import Scenario
+
+SEEDS = [1, 2, 3, 4, 5]
+NOISE = np.array([-30.0, -10.0, 0.0, 10.0, 30.0])  # mean 0, std sqrt(500), s.e. 10 over 5 seeds
+T95 = st.t.ppf(0.975, 4)  # half-width of the 95 % t-interval = T95 x 10 = 27.8 s
+
+
+class FakeRunner:
+    """Stands in for :class:`idrt.experiments.sweep.Runner`: rows from ``world(size)``."""
+
+    def __init__(self, world):
+        self.world = world
+        self.sizes: list[int] = []
+
+    def __call__(self, **_):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def run(self, specs, *, desc=""):
+        rows = []
+        for spec in specs:
+            ((parameter, n),) = spec.params
+            kpis = self.world(n)
+            i = SEEDS.index(spec.seed)
+            rows.append({"seed": spec.seed, parameter: n, **{k: v[i] for k, v in kpis.items()}})
+        self.sizes.append(n)
+        return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    def install(world):
+        runner = FakeRunner(world)
+        monkeypatch.setattr(sizing, "Runner", runner)
+        return runner
+
+    return install
+
+
+def scenario(start: int) -> Scenario:
+    return Scenario().with_overrides({"fleet.size": start})
+
+
+def wait_world(n: int) -> dict[str, np.ndarray]:
+    """p95 wait falls by 100 s a bus: mean 1,190 - 100 n s, the same seed noise at every size."""
+    return {"wait_p95_s": 1190.0 - 100.0 * n + NOISE, "requests": np.full(5, 100.0)}
+
+
+def t_high(values, confidence=0.95) -> float:
+    v = np.asarray(values, float)
+    return st.t.interval(confidence, v.size - 1, loc=v.mean(), scale=st.sem(v))[1]
+
+
+def smallest(ok, sizes=range(1, 51)) -> int:
+    return next(n for n in sizes if ok(n))
+
+
+@pytest.mark.parametrize("start", [1, 4, 12, 30])
+def test_bound_rule_needs_the_upper_end_of_the_t_interval_under_the_target(fake, start):
+    runner = fake(wait_world)
+    report = size_fleet(scenario(start), {"wait_p95_s": 400}, seeds=SEEDS)
+    # mean <= 400 from n = 8 (390 s), but its interval reaches 417.8 s: 9 is the answer
+    want = smallest(lambda n: t_high(wait_world(n)["wait_p95_s"]) <= 400.0)
+    assert want == 9 and report.size == 9 and report.met and report.best_size == 9
+    assert 8 in runner.sizes  # the size below was simulated, and fails
+    cand = report.candidates.set_index("size")
+    assert bool(cand.loc[9, "meets"]) and not bool(cand.loc[8, "meets"])
+    assert cand.loc[8, "wait_p95_s"] == pytest.approx(390.0)
+    assert cand.loc[8, "p_meet"] == pytest.approx(4 / 5)  # 360, 380, 390, 400 <= 400; 420 not
+    assert list(cand.index) == runner.sizes  # search order
+    row = report.table.set_index(["size", "kpi"]).loc[(8, "wait_p95_s")]
+    assert row["ci_high"] == pytest.approx(t_high(wait_world(8)["wait_p95_s"]), rel=1e-12)
+    assert row["ci_high"] == pytest.approx(390.0 + T95 * 10.0, rel=1e-12)
+    assert (row["target"], row["n"], bool(row["meets"])) == ("<= 400", 5, False)
+    assert row["p_meet"] == pytest.approx(0.8)
+    assert set(report.table["size"]) == {8, 9}
+
+
+def test_bound_rule_uses_the_requested_confidence(fake):
+    fake(wait_world)
+    # target 410 s: 8 meets at 50 % (390 + 0.74 x 10 = 397.4) but not at 95 % (417.8)
+    low = size_fleet(scenario(12), {"wait_p95_s": 410}, seeds=SEEDS, confidence=0.5)
+    high = size_fleet(scenario(12), {"wait_p95_s": 410}, seeds=SEEDS)
+    assert t_high(wait_world(8)["wait_p95_s"], 0.5) <= 410 < t_high(wait_world(8)["wait_p95_s"])
+    assert (low.size, high.size) == (8, 9)
+    row = low.table.set_index(["size", "kpi"]).loc[(8, "wait_p95_s")]
+    assert row["ci_high"] == pytest.approx(t_high(wait_world(8)["wait_p95_s"], 0.5), rel=1e-12)
+
+
+def test_an_interval_end_exactly_on_the_target_meets_it(fake):
+    # no seed-to-seed variation: the interval is the mean, 400 s at n = 8 exactly
+    fake(lambda n: {"wait_p95_s": np.full(5, 1200.0 - 100.0 * n), "requests": np.full(5, 50.0)})
+    report = size_fleet(scenario(3), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert report.size == 8
+    p_meet = size_fleet(scenario(3), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=1.0)
+    assert p_meet.size == 8
+
+
+def share_world(n: int) -> dict[str, np.ndarray]:
+    """Served share rising with the fleet, the same on every seed, 100 requests a day."""
+    share = min(1.0, 0.55 + 0.05 * n)
+    return {"served_share": np.full(5, share), "requests": np.full(5, 100.0)}
+
+
+def wilson_low(p: float, n: float, z: float) -> float:
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half)
+
+
+def test_bound_rule_for_a_minimum_share_uses_the_lower_wilson_end_of_the_pooled_riders(fake):
+    fake(share_world)
+    report = size_fleet(scenario(2), {"served_share": 0.9}, seeds=SEEDS)
+    # zero variance: the effective size is the 500 pooled requests, the quantile t(4)
+    want = smallest(lambda n: wilson_low(share_world(n)["served_share"][0], 500, T95) >= 0.9)
+    assert report.size == want == 8  # the mean reaches 0.90 at n = 7 already
+    row = report.table.set_index(["size", "kpi"]).loc[(7, "served_share")]
+    assert row["ci_low"] == pytest.approx(wilson_low(0.90, 500, T95), rel=1e-12)
+    assert (row["target"], bool(row["meets"])) == (">= 0.9", False)
+    row = report.table.set_index(["size", "kpi"]).loc[(8, "served_share")]
+    assert row["ci_low"] == pytest.approx(wilson_low(0.95, 500, T95), rel=1e-12)
+    assert row["ci_low"] > 0.9
+
+
+def test_p_meet_rule_counts_days_meeting_the_target(fake):
+    fake(wait_world)
+    # n = 8 meets on 4 of 5 days (the 420 s day fails), n = 9 on all 5
+    at80 = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=0.8)
+    at81 = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=0.81)
+    assert (at80.size, at81.size) == (8, 9)
+    cand = at80.candidates.set_index("size")
+    assert cand.loc[7, "p_meet"] == 0.0 and cand.loc[8, "p_meet"] == pytest.approx(0.8)
+    assert at80.rule == "p_meet" and at80.level == 0.8
+    assert "4 of 5 seeds" in at80.rule_text and "5 of 5 seeds" in at81.rule_text
+
+
+def test_p_meet_needs_every_target_on_the_same_day(fake):
+    def world(n):
+        # from n = 6 each target fails on one day only, but not on the same day: 3 of 5
+        # days meet both; from n = 10 every day meets both
+        wait = np.where(np.arange(5) == 0, 900.0, 300.0) if n < 10 else np.full(5, 300.0)
+        reject = np.where(np.arange(5) == 1, 0.2, 0.01) if n < 10 else np.full(5, 0.01)
+        if n < 6:
+            wait = np.full(5, 900.0)
+        return {"wait_p95_s": wait, "reject_share": reject, "requests": np.full(5, 100.0)}
+
+    fake(world)
+    targets = {"wait_p95_s": 400, "reject_share": 0.05}
+    report = size_fleet(scenario(12), targets, seeds=SEEDS, rule="p_meet", level=0.8)
+    assert report.size == 10
+    cand = report.candidates.set_index("size")
+    assert cand.loc[9, "p_meet"] == pytest.approx(3 / 5)
+    per_kpi = report.table.set_index(["size", "kpi"])
+    assert per_kpi.loc[(9, "wait_p95_s"), "p_meet"] == pytest.approx(4 / 5)
+    assert per_kpi.loc[(9, "reject_share"), "p_meet"] == pytest.approx(4 / 5)
+    assert bool(per_kpi.loc[(9, "wait_p95_s"), "meets"])  # each alone meets its 80 %
+    lower = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=0.8)
+    assert lower.size == 6  # the wait target alone
+
+
+def test_the_chosen_size_meets_and_the_size_below_fails_when_kpis_are_not_monotone(fake):
+    # 5 meets, 6 and 7 do not, from 8 on every size meets
+    good = {5} | set(range(8, 51))
+    fake(lambda n: {"wait_p95_s": np.full(5, 300.0 if n in good else 500.0)})
+    for start in (1, 3, 12, 40):
+        report = size_fleet(scenario(start), {"wait_p95_s": 400}, seeds=SEEDS)
+        cand = report.candidates.set_index("size")["meets"]
+        assert report.size in good and bool(cand.loc[report.size])
+        assert report.size - 1 in cand.index and not cand.loc[report.size - 1]
+        assert report.size == 5 or report.size == 8, start
+
+
+def test_no_size_meets_reports_the_closest(fake):
+    # wait never below 450 s; reject share best at 6 buses: the smallest total relative
+    # shortfall (wait - 400) / 400 + (reject - 0.05) / 0.05 is at n = 6
+    def world(n):
+        wait = 450.0 + 2000.0 / n
+        reject = 0.05 + 0.01 * abs(n - 6)
+        return {"wait_p95_s": np.full(5, wait), "reject_share": np.full(5, reject)}
+
+    fake(world)
+    targets = {"wait_p95_s": 400, "reject_share": 0.05}
+    report = size_fleet(scenario(4), targets, seeds=SEEDS, max_size=10)
+    assert not report.met and report.size is None
+
+    def shortfall(n):
+        kpis = world(n)
+        return (kpis["wait_p95_s"][0] - 400) / 400 + max(kpis["reject_share"][0] - 0.05, 0) / 0.05
+
+    tried = list(report.candidates["size"])
+    assert report.best_size == min(sorted(tried), key=shortfall)
+    assert max(tried) == 10  # searched up to max_size
+    assert "NO size from 1 to 10 meets every target" in str(report)
+
+
+def test_the_search_stays_inside_its_range(fake):
+    runner = fake(wait_world)
+    # every size from 3 on meets 1,000 s; min_size = 9 is the answer, 8 is shown beside it
+    report = size_fleet(scenario(30), {"wait_p95_s": 1000}, seeds=SEEDS, min_size=9, max_size=20)
+    assert report.size == 9 and min(runner.sizes) == 8 and max(runner.sizes) == 20
+    assert (report.min_size, report.max_size) == (9, 20)
+    assert set(report.table["size"]) == {8, 9}
+    # started below the range: the search starts at min_size
+    low = size_fleet(scenario(2), {"wait_p95_s": 400}, seeds=SEEDS, min_size=9, max_size=20)
+    assert low.candidates["size"].iloc[0] == 9
+
+
+def test_rule_text_counts_the_days_a_level_needs():
+    assert "at least 90% of the simulated days (here 9 of 10 seeds)" in rule_text(
+        "p_meet", 0.95, 0.9, 10
+    )
+    assert "(here 5 of 5 seeds)" in rule_text("p_meet", 0.95, 0.81, 5)
+    assert "(here 4 of 5 seeds)" in rule_text("p_meet", 0.95, 0.8, 5)  # 0.8 x 5 is 4, not 5
+    assert "the 95% CI of each target KPI's mean" in rule_text("bound", 0.95, 0.9, 5)
+
+
+def test_printed_report_shows_the_decision_and_its_numbers(fake):
+    def world(n):
+        return {
+            "wait_p95_s": 1190.0 - 100.0 * n + NOISE,
+            "served_share": np.full(5, min(1.0, 0.5 + 0.05 * n)),
+            "requests": np.full(5, 100.0),
+            "mean_occupancy": np.full(5, 1980.0 / n),
+            "vehicle_km_per_passenger": np.zeros(5),
+        }
+
+    fake(world)
+    report = size_fleet(scenario(12), {"wait_p95_s": 400, "served_share": 0.8}, seeds=SEEDS)
+    # 290 +- 27.8 s; 95 % of 500 riders: Wilson with t(4) [91.5 %, 97.1 %]
+    assert wilson_low(0.95, 500, T95) == pytest.approx(0.915, abs=5e-4)
+    head = f"{'kpi':<24}  {'target':>12}" + "".join(
+        f"  {f'size {s}: mean [95% CI] days met':>46}" for s in (9, 8)
+    )
+    rows = [
+        ("wait_p95_s", "<= 400 s", "290 s [262 s, 318 s] 100% ok", "390 s [362 s, 418 s] 80% NO"),
+        (
+            "served_share",
+            ">= 80.0%",
+            "95.0% [91.5%, 97.1%] 100% ok",
+            "90.0% [85.6%, 93.1%] 100% ok",
+        ),
+        ("vehicle_km_per_passenger", "", "0 [0, 0]", "0 [0, 0]"),
+        ("mean_occupancy", "", "220 [220, 220]", "248 [248, 248]"),  # 1,980 / 8 = 247.5
+    ]
+    expected = [
+        "fleet sizing: vehicles (fleet.size)",
+        "targets: wait_p95_s <= 400 s, served_share >= 80.0%",
+        "decided by rule 'bound': the 95% CI of each target KPI's mean lies on the right side "
+        "of its target (upper end for a maximum, lower end for a minimum; Wilson intervals for "
+        "shares)",
+        "5 replications per size, the same seeds 1..5 for every size (common random numbers)",
+        "smallest size meeting every target by this rule: 9",
+        "",
+        head,
+        *(f"{k:<24}  {t:>12}  {a:>46}  {b:>46}" for k, t, a, b in rows),
+        "",
+        "sizes simulated (+ meets, - does not), in search order: 12+, 11+, 9+, 5-, 7-, 8-",
+        "(the intervals cover the variation between seeds (simulated days): the demand drawn, "
+        "the day's traffic and rider choices)",
+    ]
+    assert str(report).splitlines() == expected
+
+
+def test_report_numbers_have_about_three_significant_digits():
+    fmt = sizing._fmt
+    assert [fmt("x", v) for v in (0.0123, 1.98, 19.84, 1980.4, 12345.6)] == [
+        "0.0123", "1.98", "19.8", "1,980", "12,346"
+    ]  # fmt: skip
+    assert [fmt("x", v) for v in (0.0, math.inf, math.nan, None)] == ["0", "inf", "-", "-"]
+    assert (fmt("wait_p95_s", 1429.4), fmt("served_share", 0.9512)) == ("1,429 s", "95.1%")
