@@ -47,7 +47,10 @@ def test_five_figures_within_ten_percent(pilot_runs):
 
 
 def test_pilot_runs_are_consistent(pilot_runs):
+    from tests.sim.invariants import check_result
+
     scn, runs = pilot_runs
+    check_result(runs[0])
     check_behaviour(runs[0])
     check_shifts(runs[0])
     table = kpi_table(runs[0].summary(), scn.reference)
@@ -94,3 +97,24 @@ def test_expansion_is_sized_from_the_calibrated_pilot():
     assert area.node_mask(net).sum() == on_default > 20
     assert default.node_mask(net).sum() != on_default
     assert area.area_km2 == pytest.approx(default.area_km2, rel=0.01)
+
+
+def test_calibrated_expansion_day_keeps_the_invariants():
+    """A morning of the expansion: extra buses on their shifts, every status accounted for."""
+    from tests.sim.invariants import check_result
+
+    scn = Scenario.from_toml(EXPANSION).with_overrides(
+        {"service.end_h": 11.0, "expansion.fleet_size": 2}
+    )
+    net = build_network(scn)
+    result = simulate(scn, seed=3, network=net)
+    check_result(result, net)
+    check_behaviour(result)
+    check_shifts(result)
+    kpi = result.summary()
+    assert kpi["fleet_size"] == 10
+    req = result.requests
+    assert req.loc[req["vehicle"] >= 8, "status"].eq("served").any(), "extra buses carry riders"
+    statuses = ["served", "rejected", "declined", "cancelled", "no_show"]
+    assert sum(kpi[s] for s in statuses) == kpi["requests"]
+    assert kpi["riders_carried"] <= kpi["unique_riders"] <= kpi["requests"]
