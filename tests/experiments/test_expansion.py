@@ -126,3 +126,29 @@ def test_extra_vehicles_in_no_shift_are_refused(expanded):
         )
     with pytest.raises(ScenarioError, match=r"expansion\.shifts without fleet\.shifts"):
         expanded.with_overrides({"expansion.shifts": SHIFTED["expansion.shifts"]})
+
+
+def test_sizing_a_shifted_fleet_adds_working_buses(tiny, yeongjong):
+    """Expansion-mode sizing of a fleet on shifts: every size tried puts its extra buses on duty."""
+    scn = tiny.with_overrides(
+        {
+            "demand.trips_per_day": 60,
+            "expansion.area": "demand/expansion_oldtown.geojson",
+            "expansion.attractors": "demand/expansion_oldtown_attractors.toml",
+            "expansion.trips_per_day": 150,
+            "expansion.fleet_size": 0,
+            "fleet.size": 2,
+            # shifts run past the service's end (10:00) so that late riders can be finished
+            "fleet.shifts": [{"vehicles": [0, 1], "start_h": 7.0, "end_h": 11.0}],
+            "expansion.shifts": [{"start_h": 7.0, "end_h": 11.0, "breaks": [[10.5, 10.75]]}],
+        }
+    )
+    report = idrt.size_fleet(
+        scn, {"reject_share": 0.05}, seeds=5, max_size=8, workers=0, network=yeongjong,
+        progress=False,
+    )  # fmt: skip
+    assert report.met and report.size >= 1
+    runs = report.runs
+    assert (runs["vehicle_hours"] == 2 * 4.0 + 3.75 * runs["expansion.fleet_size"]).all()
+    cand = report.candidates.set_index("size")
+    assert cand.loc[report.size, "meets"] and not cand.loc[report.size - 1, "meets"]
