@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,6 +80,10 @@ def test_expansion_is_sized_from_the_calibrated_pilot():
     assert differ == ["expansion", "name", "output"], differ
     assert expansion.behaviour.enabled and expansion.fleet.shifts == pilot.fleet.shifts
     assert expansion.reference == pilot.reference
+    # the resolved scenario saved with every run reads back the same, shifts included
+    back = Scenario.from_dict(tomllib.loads(expansion.to_toml()), base_dir=expansion.base_dir)
+    assert back.expansion.shifts == expansion.expansion.shifts
+    assert back.content_hash() == expansion.content_hash()
     # every extra bus, at any size the search tries, works the assumed shifts
     from idrt.sim.shifts import duty_windows
 
