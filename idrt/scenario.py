@@ -331,6 +331,13 @@ class ExpansionConfig:
     depots : list
         Where the extra vehicles start: ``[lon, lat]`` pairs or node ids;
         empty: the existing depots.
+    shifts : list of ShiftConfig
+        On-duty windows of the extra vehicles (``[[expansion.shifts]]``
+        tables, keys as in ``fleet.shifts``), for a fleet that works shifts:
+        ``vehicles`` count from the first extra vehicle (0 is vehicle
+        ``fleet.size``), empty: every extra vehicle, whatever
+        ``fleet_size`` a fleet sizing tries. With ``fleet.shifts`` set, an
+        extra vehicle in no shift would never be on duty, which is refused.
     """
 
     area: str = ""
@@ -339,6 +346,7 @@ class ExpansionConfig:
     profile: str = ""
     fleet_size: int = 0
     depots: list[Any] = field(default_factory=list)
+    shifts: list[ShiftConfig] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -1071,6 +1079,15 @@ def _validate_behaviour(s: Scenario) -> None:
 
 def _validate_shifts(s: Scenario) -> None:
     shifts = s.fleet.shifts
+    extra_shifts = s.expansion.shifts
+    if extra_shifts and not shifts:
+        msg = (
+            "expansion.shifts without fleet.shifts: the existing vehicles would work all "
+            "day and the extra ones in shifts; give the existing fleet its shifts "
+            "([[fleet.shifts]]), or leave expansion.shifts out for extra vehicles on duty "
+            "all day"
+        )
+        raise ScenarioError(msg)
     if not shifts:
         return
     if s.dispatch.mode != "immediate" or s.dispatch.reoptimise:
@@ -1087,19 +1104,23 @@ def _validate_shifts(s: Scenario) -> None:
             '"none" or "return_to_depot" with shifts'
         )
         raise ScenarioError(msg)
-    n_total = s.fleet.size + s.expansion.fleet_size
+    n_base, n_extra = s.fleet.size, s.expansion.fleet_size
+    n_total = n_base + n_extra
     windows: dict[int, list[tuple[float, float]]] = {}
-    for k, shift in enumerate(shifts):
-        where = f"fleet.shifts[{k}]"
+    entries = [(f"fleet.shifts[{k}]", 0, n_total, x) for k, x in enumerate(shifts)]
+    entries += [(f"expansion.shifts[{k}]", n_base, n_extra, x) for k, x in enumerate(extra_shifts)]
+    for where, first, count, shift in entries:
         if not 0 <= shift.start_h < shift.end_h <= 48:
             msg = (
                 f"{where}: start_h = {shift.start_h}, end_h = {shift.end_h}; "
                 "need 0 <= start_h < end_h <= 48"
             )
             raise ScenarioError(msg)
-        bad = [v for v in shift.vehicles if not 0 <= v < n_total]
+        bad = [v for v in shift.vehicles if not 0 <= v < count]
         if bad:
-            msg = f"{where}.vehicles = {bad}: vehicle indices run from 0 to {n_total - 1}"
+            msg = f"{where}.vehicles = {bad}: vehicle indices run from 0 to {count - 1}"
+            if first:
+                msg += " (counted from the first extra vehicle, expansion.fleet_size of them)"
             raise ScenarioError(msg)
         for b0, b1 in shift.breaks:
             if not shift.start_h < b0 < b1 < shift.end_h:
@@ -1108,8 +1129,8 @@ def _validate_shifts(s: Scenario) -> None:
                     f"({shift.start_h}–{shift.end_h} h) with start < end"
                 )
                 raise ScenarioError(msg)
-        for v in shift.vehicles or range(n_total):
-            windows.setdefault(v, []).append((shift.start_h, shift.end_h))
+        for v in shift.vehicles or range(count):
+            windows.setdefault(first + v, []).append((shift.start_h, shift.end_h))
     for v, spans in windows.items():
         spans.sort()
         for (a0, a1), (b0, _b1) in itertools.pairwise(spans):
@@ -1119,6 +1140,14 @@ def _validate_shifts(s: Scenario) -> None:
                     f"from {b0} h; give each vehicle non-overlapping shifts"
                 )
                 raise ScenarioError(msg)
+    idle = [v for v in range(n_base, n_total) if v not in windows]
+    if s.expansion.area and idle:
+        msg = (
+            f"expansion.fleet_size = {n_extra} extra vehicles with fleet.shifts, but vehicles "
+            f"{idle} are in no shift and would never be on duty; give the extra vehicles "
+            "shifts with [[expansion.shifts]] (without `vehicles`: every extra vehicle)"
+        )
+        raise ScenarioError(msg)
 
 
 def _toml_value(value: Any) -> str:

@@ -182,7 +182,8 @@ def test_service_map(results, yeongjong):
 def test_service_map_draws_the_expansion_area_on_its_own(yeongjong):
     from pathlib import Path
 
-    scn = Scenario.from_toml(Path(__file__).parents[1] / "experiments" / "expansion_namdong.toml")
+    path = Path(__file__).parents[1] / "experiments" / "expansion_namdong_uncalibrated.toml"
+    scn = Scenario.from_toml(path)
     scn = scn.with_overrides({**TINY, "expansion.trips_per_day": 40})
     result = idrt.simulate(scn, network=yeongjong)
     ax = plot.service_map(result, yeongjong)

@@ -1,7 +1,9 @@
 """Vehicle shifts: on-duty windows, breaks, and the return to the depot.
 
 ``fleet.shifts`` (:class:`idrt.scenario.ShiftConfig` entries) give each
-vehicle its on-duty windows: a shift minus its breaks. Attached to an
+vehicle its on-duty windows: a shift minus its breaks; ``expansion.shifts``
+give those of an expansion's extra vehicles (indices counted from the first
+extra vehicle, so they hold for any ``expansion.fleet_size``). Attached to an
 :class:`~idrt.sim.engine.Engine` by :func:`attach_shifts`:
 
 - only vehicles on duty at the request time are dispatch candidates;
@@ -47,16 +49,26 @@ def duty_windows(scenario, n_vehicles: int) -> list[list[tuple[float, float]]]:
     """
     out: list[list[tuple[float, float]]] = [[] for _ in range(n_vehicles)]
     for shift in scenario.fleet.shifts:
-        cuts = [shift.start_h]
-        for b0, b1 in sorted(shift.breaks):
-            cuts += [b0, b1]
-        cuts.append(shift.end_h)
-        spans = [(cuts[i] * 3600.0, cuts[i + 1] * 3600.0) for i in range(0, len(cuts), 2)]
+        spans = _spans(shift)
         for v in shift.vehicles or range(n_vehicles):
             out[v].extend(spans)
+    n_base = scenario.fleet.size
+    for shift in scenario.expansion.shifts:  # indices count from the first extra vehicle
+        for v in shift.vehicles or range(n_vehicles - n_base):
+            if n_base + v < n_vehicles:  # no extra vehicles without an expansion area
+                out[n_base + v].extend(_spans(shift))
     for spans in out:
         spans.sort()
     return out
+
+
+def _spans(shift) -> list[tuple[float, float]]:
+    """On-duty windows of one shift entry (the shift cut by its breaks), s."""
+    cuts = [shift.start_h]
+    for b0, b1 in sorted(shift.breaks):
+        cuts += [b0, b1]
+    cuts.append(shift.end_h)
+    return [(cuts[i] * 3600.0, cuts[i + 1] * 3600.0) for i in range(0, len(cuts), 2)]
 
 
 class ShiftPlan:

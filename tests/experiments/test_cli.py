@@ -92,7 +92,7 @@ def test_sweep_errors_are_one_line(tmp_path, capsys):
 def test_size_fleet_expansion(tmp_path, capsys):
     code = main(
         [
-            "size-fleet", str(REPO / "experiments" / "expansion_namdong.toml"),
+            "size-fleet", str(REPO / "experiments" / "expansion_namdong_uncalibrated.toml"),
             "--max-reject", "0.05", "--wait-p95", "1200", "--workers", "0",
             "--out", str(tmp_path), "--max-size", "6",
             "--set", "service.end_h=9", "--set", "demand.trips_per_day=40",

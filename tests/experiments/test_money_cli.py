@@ -61,7 +61,7 @@ def test_size_fleet_expansion_prints_the_areas(tmp_path, capsys):
 
     code = main(
         [
-            "size-fleet", str(REPO / "experiments" / "expansion_namdong.toml"),
+            "size-fleet", str(REPO / "experiments" / "expansion_namdong_uncalibrated.toml"),
             "--max-reject", "0.5", "--workers", "0", "--no-progress",
             "--out", str(tmp_path), "--max-size", "3",
             "--set", "service.end_h=9", "--set", "demand.trips_per_day=40",

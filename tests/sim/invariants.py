@@ -45,14 +45,18 @@ def check_result(result, network=None) -> None:
         assert load[vehicle] == logged, f"vehicle {vehicle} logged load {logged} != {load[vehicle]}"
     assert all(v == 0 for v in load.values()), "vehicles end with riders on board"
 
-    # every request ends served or rejected; conservation
+    # every request ends served or rejected (with rider behaviour: or declined,
+    # cancelled, no_show); conservation
     counts = req["status"].value_counts()
     assert counts.get("pending", 0) == 0, "requests left pending at the end of the run"
-    assert counts.get("served", 0) + counts.get("rejected", 0) == len(req)
+    ends = ["served", "rejected"]
+    if result.scenario.behaviour.enabled:
+        ends += ["declined", "cancelled", "no_show"]
+    assert sum(counts.get(s, 0) for s in ends) == len(req), f"statuses {dict(counts)}"
     served = req[req["status"] == "served"]
     rejected = req[req["status"] == "rejected"]
     assert set(served["request_id"]) == set(picked) == set(dropped)
-    assert not set(rejected["request_id"]) & set(picked)
+    assert not set(req.loc[req["status"] != "served", "request_id"]) & set(picked)
     assert (rejected["reason"] != "").all()
 
     # timing constraints of accepted riders

@@ -22,7 +22,8 @@ ADDITIVE = ["requests", "served", "rejected", "passengers", "vehicle_km", "empty
 
 @pytest.fixture(scope="module")
 def expansion_run():
-    scn = Scenario.from_toml(REPO / "experiments" / "expansion_namdong.toml").with_overrides(SHORT)
+    path = REPO / "experiments" / "expansion_namdong_uncalibrated.toml"
+    scn = Scenario.from_toml(path).with_overrides(SHORT)
     net = build_network(scn)
     return scn, net, simulate(scn, network=net)
 
