@@ -389,12 +389,13 @@ def enumerate_trips(
                 )
                 vf = var_floats[vrow]
                 c, i, j, _, _ = best_insertion_vehicle(
-                    t0, l0, cap, nd,
-                    ints[d, I_KIND], ints[d, I_PAX],
-                    floats[d, F_EARLY], floats[d, F_LATE], floats[d, F_LEG], floats[d, F_DWELL],
-                    to_p, from_p, to_d, from_d, p2d,
-                    var_ints[vrow, V_PAX], vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
-                    vf[V_DWP], vf[V_DWD], weights, work, no_matrix,
+                    (t0, l0, cap, nd),
+                    (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
+                     floats[d, F_LEG], floats[d, F_DWELL]),
+                    (to_p, from_p, to_d, from_d),
+                    (p2d, float(var_ints[vrow, V_PAX]), vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
+                     vf[V_DWP], vf[V_DWD]),
+                    weights, work, no_matrix,
                 )  # fmt: skip
                 if i >= 0 and c + vf[V_EXTRA] < best:
                     best = c + vf[V_EXTRA]

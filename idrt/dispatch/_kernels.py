@@ -58,6 +58,20 @@ N_WORK = 8
 N_CHUNKS = 64
 """Blocks of vehicles :func:`best_insertion` hands to threads, each with one buffer."""
 
+FLEET_FIELDS = (
+    "start_time_s",
+    "start_load",
+    "capacity",
+    "n_stops",
+    "stop_kind",
+    "stop_pax",
+    "earliest_s",
+    "latest_s",
+    "leg_s",
+    "dwell_s",
+)
+"""The :class:`~idrt.dispatch.Schedules` arrays of the ``fleet`` tuple, in its order."""
+
 
 @JIT
 def vehicle_times(
@@ -187,32 +201,7 @@ def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
 
 
 @JIT
-def best_insertion_vehicle(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
-    weights,
-    work,
-    cost_matrix,
-):
+def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matrix):
     """Cheapest feasible insertion of one request into one vehicle's schedule.
 
     Enumerates every pickup position ``i`` and drop-off position ``j >= i`` in
@@ -220,25 +209,21 @@ def best_insertion_vehicle(
 
     Parameters
     ----------
-    start_time_s : float
-        Time at the start point, s.
-    start_load, capacity, n_stops : int
-        Passengers on board at the start point, seats, stops in the rows.
-    stop_kind, stop_pax : ndarray of int64, shape (s_max,)
-        +1 pickup / -1 drop-off and group size of each stop.
-    earliest_s, latest_s, leg_s, dwell_s : ndarray of float64, shape (s_max,)
-        Service window, drive time into the stop and dwell, s.
-    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
-        Shape (s_max + 1,): drive time from the point before position ``i`` to the
-        new stop, and from the new stop to existing stop ``i``, s.
-    pickup_to_dropoff_s : float
-        Drive time from the new pickup to the new drop-off, s.
-    pax : int
-        Group size of the new request.
-    earliest_pickup_s, latest_pickup_s, max_ride_s : float
-        Pickup window and ride-time limit of the new request, s.
-    dwell_pickup_s, dwell_dropoff_s : float
-        Dwell of the new stops, s.
+    head : tuple
+        ``(start_time_s, start_load, capacity, n_stops)``: time at the start
+        point (s), passengers on board there, seats, stops in the rows.
+    stops : tuple of ndarray, each shape (s_max,)
+        The vehicle's rows of :data:`FLEET_STOPS` (``stop_kind, stop_pax,
+        earliest_s, latest_s, leg_s, dwell_s``): +1 pickup / -1 drop-off, group
+        size, service window, drive time into the stop and dwell (s).
+    legs : tuple of ndarray, each shape (s_max + 1,)
+        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``: drive
+        time from the point before position ``i`` to the new stop, and from the
+        new stop to existing stop ``i``, s.
+    request : tuple of float
+        ``(pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
+        max_ride_s, dwell_pickup_s, dwell_dropoff_s)``: drive time P -> D (s),
+        group size, pickup window, ride-time limit and dwells of the new stops (s).
     weights : ndarray of float64, shape (4,)
         ``w_vehicle, w_wait, w_ride, w_delay``, cost per s.
     work : ndarray of float64, shape (N_WORK, >= n_stops + 1)
@@ -257,7 +242,16 @@ def best_insertion_vehicle(
         Service start of the new pickup and drop-off, s (NaN when none).
     """
     inf = np.inf
-    n = n_stops
+    start_time_s, start_load, capacity, n = head
+    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
+    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
+    pickup_to_dropoff_s = request[0]
+    pax = int(request[1])
+    earliest_pickup_s = request[2]
+    latest_pickup_s = request[3]
+    max_ride_s = request[4]
+    dwell_pickup_s = request[5]
+    dwell_dropoff_s = request[6]
     arrival = work[0]
     service = work[1]
     departure = work[2]
@@ -386,62 +380,24 @@ def best_insertion_vehicle(
 
 
 @JIT
-def _scan_vehicles(
-    lo,
-    hi,
-    rows,
-    trows,
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    work,
-    found,
-):
+def _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work, found):
     """Best insertion into each candidate ``q`` in ``lo .. hi-1``: the one loop body.
 
-    Candidate ``q`` is vehicle ``rows[q]`` (a row of the schedule arrays) with
-    travel times in row ``trows[q]`` of the time arrays. ``request`` holds
-    ``pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d``.
-    ``found[q]`` receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
+    Candidate ``q`` is vehicle ``rows[q]`` (a row of the ``fleet`` arrays) with
+    travel times in row ``trows[q]`` of the ``times`` arrays. ``found[q]``
+    receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
     """
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    kind, pax, earliest, latest, leg, dwell = fleet[4:]
+    to_p, from_p, to_d, from_d = times
     for q in range(lo, hi):
         v = rows[q]
         t = trows[q]
         c, i, j, tp, td = best_insertion_vehicle(
-            start_time_s[v],
-            start_load[v],
-            capacity[v],
-            n_stops[v],
-            stop_kind[v],
-            stop_pax[v],
-            earliest_s[v],
-            latest_s[v],
-            leg_s[v],
-            dwell_s[v],
-            to_pickup_s[t],
-            from_pickup_s[t],
-            to_dropoff_s[t],
-            from_dropoff_s[t],
-            request[0],
-            int(request[1]),
-            request[2],
-            request[3],
-            request[4],
-            request[5],
-            request[6],
+            (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
+            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
+            (to_p[t], from_p[t], to_d[t], from_d[t]),
+            request,
             weights,
             work,
             np.empty((0, 0)),
@@ -469,35 +425,25 @@ def _pick(rows, found):
 
 
 @PJIT
-def best_insertion(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    rows,
-    trows,
-):
+def best_insertion(fleet, times, request, weights, rows, trows):
     """Cheapest feasible insertion over candidate vehicles, in parallel blocks.
 
-    Per-vehicle arguments are those of :func:`best_insertion_vehicle` with a
-    leading vehicle axis. Candidate ``q`` is vehicle ``rows[q]`` with travel
-    times in row ``trows[q]`` (``trows = rows`` for fleet-wide time arrays,
-    ``arange`` for arrays of the candidates only); list candidates by
-    ascending vehicle so that ties go to the lowest vehicle. ``request`` is
-    float64 ``[pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
-    max_ride_s, dwell_pickup_s, dwell_dropoff_s]``.
+    Parameters
+    ----------
+    fleet : tuple of ndarray
+        The arrays of :data:`FLEET_FIELDS`, per vehicle (shape (n_veh,)) and
+        per stop (shape (n_veh, s_max)); those of :func:`best_insertion_vehicle`
+        with a leading vehicle axis.
+    times : tuple of ndarray, each shape (n_times, s_max + 1)
+        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``, s.
+    request : tuple of float
+        As in :func:`best_insertion_vehicle`.
+    weights : ndarray of float64, shape (4,)
+    rows, trows : ndarray of int64, shape (k,)
+        Candidate ``q`` is vehicle ``rows[q]`` with travel times in row
+        ``trows[q]`` (``trows = rows`` for fleet-wide time arrays, ``arange``
+        for arrays of the candidates only); list candidates by ascending
+        vehicle so that ties go to the lowest vehicle.
 
     Returns
     -------
@@ -509,56 +455,27 @@ def best_insertion(
         Service starts of the new stops, s; NaN when none.
     """
     k = rows.shape[0]
-    s_max = leg_s.shape[1]
+    s_max = fleet[8].shape[1]
     found = np.empty((k, 5))
     n_chunks = min(k, N_CHUNKS)
     work = np.empty((max(n_chunks, 1), N_WORK, s_max + 1))  # one buffer per block
     for chunk in prange(n_chunks):
-        _scan_vehicles(
-            chunk * k // n_chunks, (chunk + 1) * k // n_chunks, rows, trows,
-            start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-            earliest_s, latest_s, leg_s, dwell_s,
-            to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
-            request, weights, work[chunk], found,
-        )  # fmt: skip
+        lo = chunk * k // n_chunks
+        hi = (chunk + 1) * k // n_chunks
+        _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work[chunk], found)
     return _pick(rows, found)
 
 
 @JIT
-def best_insertion_serial(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    rows,
-    trows,
-):
+def best_insertion_serial(fleet, times, request, weights, rows, trows):
     """:func:`best_insertion` on one thread: same arguments, same loop body, same answer.
 
     Cheaper for small fleets, where starting the threads costs more than the work.
     """
     k = rows.shape[0]
     found = np.empty((k, 5))
-    work = np.empty((N_WORK, leg_s.shape[1] + 1))
-    _scan_vehicles(
-        0, k, rows, trows,
-        start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-        earliest_s, latest_s, leg_s, dwell_s,
-        to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
-        request, weights, work, found,
-    )  # fmt: skip
+    work = np.empty((N_WORK, fleet[8].shape[1] + 1))
+    _scan_vehicles(0, k, rows, trows, fleet, times, request, weights, work, found)
     return _pick(rows, found)
 
 

@@ -293,33 +293,16 @@ def find_best_insertion(
         considered = n_veh if vehicle_mask is None else int(np.count_nonzero(mask))
         parallel = considered >= PARALLEL_MIN_VEHICLES
     rows = np.flatnonzero(mask).astype(np.int64)
-    scalars = (t.pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d)
+    scalars = (t.pickup_to_dropoff_s, float(pax), earliest, latest, max_ride, dwell_p, dwell_d)
     return _search(s, rows, rows, scalars, t, w, parallel)
 
 
 def _search(s, rows, trows, scalars, t, w, parallel) -> Insertion | None:
     """Call the kernel; the chosen insertion or None."""
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
-    cost, v, _, i, j, t_pick, t_drop = kernel(
-        s.start_time_s,
-        s.start_load,
-        s.capacity,
-        s.n_stops,
-        s.stop_kind,
-        s.stop_pax,
-        s.earliest_s,
-        s.latest_s,
-        s.leg_s,
-        s.dwell_s,
-        t.to_pickup_s,
-        t.from_pickup_s,
-        t.to_dropoff_s,
-        t.from_dropoff_s,
-        np.array(scalars, dtype=np.float64),
-        w.as_array(),
-        rows,
-        trows,
-    )
+    fleet = tuple(getattr(s, name) for name in _kernels.FLEET_FIELDS)
+    legs = (t.to_pickup_s, t.from_pickup_s, t.to_dropoff_s, t.from_dropoff_s)
+    cost, v, _, i, j, t_pick, t_drop = kernel(fleet, legs, scalars, w.as_array(), rows, trows)
     if v < 0:
         return None
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
