@@ -17,13 +17,21 @@ Conventions of an insertion (one new request, pickup ``P`` and drop-off ``D``):
 - ``P`` goes before existing stop ``i`` and ``D`` before existing stop ``j``,
   ``0 <= i <= j <= n`` (``n`` means appended); ``j == i`` means ``D`` right after ``P``.
 - ride time = service start at ``D`` - departure from ``P`` (after the pickup dwell).
-  The new drop-off stop gets ``latest_s = departure_P + max_ride_s`` and the test is
-  written in that form, ``service_D <= departure_P + max_ride_s``, so that the stored
-  schedule re-checks bit for bit. Its ``earliest_s`` is the request time (never binding).
+  The new drop-off stop gets ``latest_s = min(departure_P + max_ride_s,
+  latest_dropoff_s)`` and the test is written in that form, so that the stored
+  schedule re-checks bit for bit. Its ``earliest_s`` is ``earliest_dropoff_s``
+  (the wrapper passes the pickup's earliest when the request has no drop-off window:
+  never binding).
+- end of the plan (return to depot, route duration): the departure from the last
+  stop plus the drive from there to the depot (``to_depot_s`` when the last stop
+  stays last, ``dropoff_to_depot_s`` when ``D`` is appended) must not pass
+  ``end_by_s``; a plan that already does gets no insertion.
 - cost = ``w_vehicle * added vehicle time`` (new minus old departure from the last
   stop; ``start_time_s`` when the schedule was empty) ``+ w_wait * (service_P -
   earliest_pickup_s) + w_ride * ride time + w_delay * sum over existing drop-offs of
-  (new - old service start)``.
+  (new - old service start) + w_drive * added drive time`` (the legs into and out
+  of the new stops minus the legs they replace: driving, without the waits and
+  dwells that the end-time change also counts).
 - Ties: lowest cost, then lowest vehicle, then lowest ``i``, then lowest ``j``.
 - A candidate that needs a travel time that is not finite (``inf`` or ``nan``) is
   infeasible. A vehicle whose current schedule is already infeasible gets no insertion.
@@ -210,8 +218,12 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     Parameters
     ----------
     head : tuple
-        ``(start_time_s, start_load, capacity, n_stops)``: time at the start
-        point (s), passengers on board there, seats, stops in the rows.
+        ``(start_time_s, start_load, capacity, n_stops, end_by_s, to_depot_s,
+        dropoff_to_depot_s)``: time at the start point (s), passengers on board
+        there, seats, stops in the rows; the time by which the plan, plus the
+        drive from its last stop to the depot, must end (s, ``inf`` for none),
+        that drive from the current last point (the start point when the plan
+        is empty), and from the new drop-off (s; 0 when the plan need not return).
     stops : tuple of ndarray, each shape (s_max,)
         The vehicle's rows of :data:`FLEET_STOPS` (``stop_kind, stop_pax,
         earliest_s, latest_s, leg_s, dwell_s``): +1 pickup / -1 drop-off, group
@@ -222,10 +234,11 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
         new stop to existing stop ``i``, s.
     request : tuple of float
         ``(pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
-        max_ride_s, dwell_pickup_s, dwell_dropoff_s)``: drive time P -> D (s),
-        group size, pickup window, ride-time limit and dwells of the new stops (s).
-    weights : ndarray of float64, shape (4,)
-        ``w_vehicle, w_wait, w_ride, w_delay``, cost per s.
+        max_ride_s, dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s,
+        latest_dropoff_s)``: drive time P -> D (s), group size, pickup window,
+        ride-time limit, dwells of the new stops and drop-off window (s).
+    weights : ndarray of float64, shape (5,)
+        ``w_vehicle, w_wait, w_ride, w_delay, w_drive``, cost per s.
     work : ndarray of float64, shape (N_WORK, >= n_stops + 1)
         Scratch space, overwritten.
     cost_matrix : ndarray of float64, shape (0, 0) or (>= n_stops + 1, >= n_stops + 1)
@@ -242,7 +255,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
         Service start of the new pickup and drop-off, s (NaN when none).
     """
     inf = np.inf
-    start_time_s, start_load, capacity, n = head
+    start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
     stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
     pickup_to_dropoff_s = request[0]
@@ -252,6 +265,8 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     max_ride_s = request[4]
     dwell_pickup_s = request[5]
     dwell_dropoff_s = request[6]
+    earliest_dropoff_s = request[7]
+    latest_dropoff_s = request[8]
     arrival = work[0]
     service = work[1]
     departure = work[2]
@@ -272,6 +287,8 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
         if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
             return inf, -1, -1, np.nan, np.nan
     old_end = departure[n - 1] if n > 0 else start_time_s
+    if not (old_end + to_depot_s <= end_by_s):
+        return inf, -1, -1, np.nan, np.nan
 
     slack[n] = inf
     for k in range(n - 1, -1, -1):
@@ -295,6 +312,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     w_wait = weights[1]
     w_ride = weights[2]
     w_delay = weights[3]
+    w_drive = weights[4]
     best = inf
     best_i = -1
     best_j = -1
@@ -316,6 +334,8 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
             continue
         d_p = b_p + dwell_pickup_s
         deadline = d_p + max_ride_s
+        if latest_dropoff_s < deadline:
+            deadline = latest_dropoff_s
         wait_cost = w_wait * (b_p - earliest_pickup_s)
         mid_dep = d_p  # departure from whatever precedes D
         mid_delay = 0.0  # added delay of the drop-offs between P and D
@@ -345,7 +365,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
             if not (td < inf):
                 continue
             a_d = mid_dep + td
-            b_d = earliest_pickup_s if earliest_pickup_s > a_d else a_d
+            b_d = earliest_dropoff_s if earliest_dropoff_s > a_d else a_d
             if not (b_d <= deadline):
                 continue
             d_d = b_d + dwell_dropoff_s
@@ -359,10 +379,23 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
                 added = delay - (cum_wait[n] - cum_wait[j])
                 if added < 0.0:
                     added = 0.0
+                if not (old_end + added + to_depot_s <= end_by_s):
+                    continue
             else:
                 delay = 0.0
                 added = d_d - old_end
+                if not (d_d + dropoff_to_depot_s <= end_by_s):
+                    continue
             cost = w_vehicle * added + wait_cost + w_ride * (b_d - d_p)
+            if w_drive != 0.0:
+                # added drive time: the legs the new stops replace, and theirs
+                if j == i:
+                    drive = tp + td if j == n else tp + td + from_dropoff_s[j] - leg_s[j]
+                else:
+                    drive = tp + from_pickup_s[i] - leg_s[i] + td
+                    if j < n:
+                        drive += from_dropoff_s[j] - leg_s[j]
+                cost += w_drive * drive
             if w_delay != 0.0:
                 total_delay = mid_delay + _suffix_delay(
                     j, n, delay, cum_wait, n_drop, drop_cum_wait
@@ -388,13 +421,22 @@ def _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work, fo
     receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
     """
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
-    kind, pax, earliest, latest, leg, dwell = fleet[4:]
-    to_p, from_p, to_d, from_d = times
+    kind, pax, earliest, latest, leg, dwell = fleet[4:10]
+    end_by, to_depot = fleet[10], fleet[11]
+    to_p, from_p, to_d, from_d, dropoff_to_depot = times
     for q in range(lo, hi):
         v = rows[q]
         t = trows[q]
         c, i, j, tp, td = best_insertion_vehicle(
-            (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
+            (
+                start_time_s[v],
+                start_load[v],
+                capacity[v],
+                n_stops[v],
+                end_by[v],
+                to_depot[v],
+                dropoff_to_depot[t],
+            ),
             (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
             (to_p[t], from_p[t], to_d[t], from_d[t]),
             request,
@@ -432,13 +474,15 @@ def best_insertion(fleet, times, request, weights, rows, trows):
     ----------
     fleet : tuple of ndarray
         The arrays of :data:`FLEET_FIELDS`, per vehicle (shape (n_veh,)) and
-        per stop (shape (n_veh, s_max)); those of :func:`best_insertion_vehicle`
-        with a leading vehicle axis.
-    times : tuple of ndarray, each shape (n_times, s_max + 1)
-        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``, s.
+        per stop (shape (n_veh, s_max)), then ``end_by_s`` and ``to_depot_s``
+        (shape (n_veh,)); those of :func:`best_insertion_vehicle` with a
+        leading vehicle axis.
+    times : tuple of ndarray
+        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``, each
+        shape (n_times, s_max + 1), and ``dropoff_to_depot_s``, shape (n_times,); s.
     request : tuple of float
         As in :func:`best_insertion_vehicle`.
-    weights : ndarray of float64, shape (4,)
+    weights : ndarray of float64, shape (5,)
     rows, trows : ndarray of int64, shape (k,)
         Candidate ``q`` is vehicle ``rows[q]`` with travel times in row
         ``trows[q]`` (``trows = rows`` for fleet-wide time arrays, ``arange``
@@ -548,7 +592,8 @@ def apply_insertion(
         ``0 <= pickup_pos <= dropoff_pos <= n_stops``.
     new_stop : tuple
         ``(request_id, pickup_node, dropoff_node, pax, earliest_pickup_s,
-        latest_pickup_s, dwell_pickup_s, dwell_dropoff_s)``.
+        latest_pickup_s, dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s,
+        latest_dropoff_s)``.
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
         The vehicle's rows of the travel-time inputs, shape (>= n_stops + 1,), s.
     pickup_to_dropoff_s, max_ride_s : float
@@ -559,11 +604,11 @@ def apply_insertion(
     tuple of ndarray, each of length ``n_stops + 2``
         ``stop_node, stop_kind, stop_request, stop_pax, earliest_s, latest_s, leg_s,
         dwell_s``. The drop-off's ``latest_s`` is the pickup departure plus
-        ``max_ride_s``; the leg into the stop after P (or D) becomes
-        ``from_pickup_s`` (``from_dropoff_s``).
+        ``max_ride_s``, or ``latest_dropoff_s`` when earlier; the leg into the
+        stop after P (or D) becomes ``from_pickup_s`` (``from_dropoff_s``).
     """
     i, j, n = pickup_pos, dropoff_pos, n_stops
-    request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
+    request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop, e_drop, l_drop = new_stop
     node = np.empty(n + 2, dtype=stop_node.dtype)
     kind = np.empty(n + 2, dtype=stop_kind.dtype)
     request = np.empty(n + 2, dtype=stop_request.dtype)
@@ -576,7 +621,7 @@ def apply_insertion(
     spread_row(stop_kind, n, i, j, 1, -1, kind)
     spread_row(stop_request, n, i, j, request_id, request_id, request)
     spread_row(stop_pax, n, i, j, pax, pax, pax_row)
-    spread_row(earliest_s, n, i, j, e_pick, e_pick, earliest)
+    spread_row(earliest_s, n, i, j, e_pick, e_drop, earliest)
     spread_row(latest_s, n, i, j, l_pick, np.inf, latest)  # drop-off deadline set below
     d_leg = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
     spread_row(leg_s, n, i, j, to_pickup_s[i], d_leg, leg)
@@ -587,4 +632,6 @@ def apply_insertion(
     finish_insertion(
         start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
     )
+    if l_drop < latest[j + 1]:
+        latest[j + 1] = l_drop
     return node, kind, request, pax_row, earliest, latest, leg, dwell

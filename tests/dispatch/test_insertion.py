@@ -231,7 +231,7 @@ def _kernel_cost_matrix(s, request, t, weights, v):
     work = np.empty((_kernels.N_WORK, s.max_stops + 1))
     costs = np.full((n + 1, n + 1), np.inf)
     best = _kernels.best_insertion_vehicle(
-        (s.start_time_s[v], s.start_load[v], s.capacity[v], s.n_stops[v]),
+        (s.start_time_s[v], s.start_load[v], s.capacity[v], s.n_stops[v], np.inf, 0.0, 0.0),
         tuple(getattr(s, name)[v] for name in _kernels.FLEET_FIELDS[4:]),
         (t.to_pickup_s[v], t.from_pickup_s[v], t.to_dropoff_s[v], t.from_dropoff_s[v]),
         (
@@ -242,6 +242,8 @@ def _kernel_cost_matrix(s, request, t, weights, v):
             float(request.max_ride_s),
             float(request.dwell_pickup_s),
             float(request.dwell_dropoff_s),
+            float(request.earliest_pickup_s),
+            np.inf,
         ),
         weights.as_array(),
         work,
