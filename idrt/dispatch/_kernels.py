@@ -82,6 +82,12 @@ FLEET_FIELDS = (
 
 
 @JIT
+def service_start(arrival_s, earliest_s):
+    """Service start at a stop: ``max(arrival, earliest)``; a NaN arrival stays NaN."""
+    return earliest_s if earliest_s > arrival_s else arrival_s
+
+
+@JIT
 def vehicle_times(
     start_time_s, n_stops, earliest_s, leg_s, dwell_s, arrival_s, service_s, departure_s
 ):
@@ -101,8 +107,7 @@ def vehicle_times(
     t = start_time_s
     for k in range(n_stops):
         a = t + leg_s[k]
-        e = earliest_s[k]
-        b = e if e > a else a  # same as Python's max(a, e), nan arrival stays nan
+        b = service_start(a, earliest_s[k])
         arrival_s[k] = a
         service_s[k] = b
         t = b + dwell_s[k]
@@ -258,15 +263,9 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
     stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
-    pickup_to_dropoff_s = request[0]
-    pax = int(request[1])
-    earliest_pickup_s = request[2]
-    latest_pickup_s = request[3]
-    max_ride_s = request[4]
-    dwell_pickup_s = request[5]
-    dwell_dropoff_s = request[6]
-    earliest_dropoff_s = request[7]
-    latest_dropoff_s = request[8]
+    (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, max_ride_s,
+     dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s, latest_dropoff_s) = request  # fmt: skip
+    pax = int(pax_f)
     arrival = work[0]
     service = work[1]
     departure = work[2]
@@ -328,8 +327,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
         tp = to_pickup_s[i]
         if not (tp < inf):
             continue
-        a_p = prev_dep + tp
-        b_p = earliest_pickup_s if earliest_pickup_s > a_p else a_p
+        b_p = service_start(prev_dep + tp, earliest_pickup_s)
         if not (b_p <= latest_pickup_s):
             continue
         d_p = b_p + dwell_pickup_s
@@ -349,9 +347,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
                         break
                 else:
                     leg = leg_s[k]
-                a = mid_dep + leg
-                e = earliest_s[k]
-                b = e if e > a else a
+                b = service_start(mid_dep + leg, earliest_s[k])
                 if not (b <= latest_s[k]):
                     break
                 if load[k] > run_load:
@@ -364,8 +360,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
             td = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
             if not (td < inf):
                 continue
-            a_d = mid_dep + td
-            b_d = earliest_dropoff_s if earliest_dropoff_s > a_d else a_d
+            b_d = service_start(mid_dep + td, earliest_dropoff_s)
             if not (b_d <= deadline):
                 continue
             d_d = b_d + dwell_dropoff_s
@@ -424,6 +419,8 @@ def _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work, fo
     kind, pax, earliest, latest, leg, dwell = fleet[4:10]
     end_by, to_depot = fleet[10], fleet[11]
     to_p, from_p, to_d, from_d, dropoff_to_depot = times
+    limited = end_by.shape[0] > 0  # empty: no vehicle limits
+    homing = dropoff_to_depot.shape[0] > 0  # empty: no drive home
     for q in range(lo, hi):
         v = rows[q]
         t = trows[q]
@@ -433,9 +430,9 @@ def _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work, fo
                 start_load[v],
                 capacity[v],
                 n_stops[v],
-                end_by[v],
-                to_depot[v],
-                dropoff_to_depot[t],
+                end_by[v] if limited else np.inf,
+                to_depot[v] if limited else 0.0,
+                dropoff_to_depot[t] if homing else 0.0,
             ),
             (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
             (to_p[t], from_p[t], to_d[t], from_d[t]),
@@ -475,11 +472,12 @@ def best_insertion(fleet, times, request, weights, rows, trows):
     fleet : tuple of ndarray
         The arrays of :data:`FLEET_FIELDS`, per vehicle (shape (n_veh,)) and
         per stop (shape (n_veh, s_max)), then ``end_by_s`` and ``to_depot_s``
-        (shape (n_veh,)); those of :func:`best_insertion_vehicle` with a
-        leading vehicle axis.
+        (shape (n_veh,), or both empty for no limits); those of
+        :func:`best_insertion_vehicle` with a leading vehicle axis.
     times : tuple of ndarray
         ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``, each
-        shape (n_times, s_max + 1), and ``dropoff_to_depot_s``, shape (n_times,); s.
+        shape (n_times, s_max + 1), and ``dropoff_to_depot_s``, shape (n_times,)
+        or empty for zeros; s.
     request : tuple of float
         As in :func:`best_insertion_vehicle`.
     weights : ndarray of float64, shape (5,)

@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 
+_NONE = np.empty(0)
+"""An empty array: "no vehicle limits" / "no drive home" to the kernels (never written)."""
+
 PARALLEL_MIN_VEHICLES = 1024
 """Fleets at least this large are searched on all Numba threads by default.
 
@@ -406,13 +409,10 @@ def find_best_insertion(
 def _search(s, rows, trows, scalars, t, w, parallel, limits) -> Insertion | None:
     """Call the kernel; the chosen insertion or None."""
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
-    n_veh = s.start_time_s.shape[0]
-    if limits is None:
-        limits = VehicleLimits(np.full(n_veh, np.inf), np.zeros(n_veh))
-    fleet = (*(getattr(s, name) for name in _kernels.FLEET_FIELDS), *limits)
-    home = t.dropoff_to_depot_s
-    if home is None:
-        home = np.zeros(t.to_pickup_s.shape[0])
+    end_by, to_depot = (_NONE, _NONE) if limits is None else limits
+    # the Schedules fields of FLEET_FIELDS, by position: this runs per request
+    fleet = (*s[:4], s[5], *s[7:], end_by, to_depot)
+    home = _NONE if t.dropoff_to_depot_s is None else t.dropoff_to_depot_s
     legs = (t.to_pickup_s, t.from_pickup_s, t.to_dropoff_s, t.from_dropoff_s, home)
     cost, v, _, i, j, t_pick, t_drop = kernel(fleet, legs, scalars, w.as_array(), rows, trows)
     if v < 0:

@@ -218,3 +218,11 @@ def test_bad_rule_input_names_the_field():
         find_best_insertion(s, _req(), t._replace(dropoff_to_depot_s=np.array([-1.0])))
     with pytest.raises(DispatchError, match="w_drive"):
         InsertionWeights(w_drive=-1.0)
+
+
+def test_fleet_fields_are_the_schedules_fields_by_position():
+    # insertion._search picks them by position (per request, no getattr)
+    from idrt.dispatch import Schedules, _kernels
+
+    fields = Schedules._fields
+    assert (*fields[:4], fields[5], *fields[7:]) == _kernels.FLEET_FIELDS
