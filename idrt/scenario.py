@@ -204,6 +204,29 @@ class ServiceConfig:
     late_pickup_tolerance_s : float
         A pickup later than the time quoted at booking by more than this
         counts as late (``late_pickup_share``), s.
+    max_ride_cap_s : float
+        Absolute ride-time limit on top of ``alpha * direct + beta``: the
+        limit is the smaller of the two, s; ``inf`` (default): none.
+    prebooked_pickup_window_s : float
+        Pre-booked requests (booked before their requested time): pickup
+        window ``[requested time, requested time + this]`` when shorter than
+        ``max_wait_s``, s; ``inf`` (default): ``max_wait_s`` as for the rest.
+    prebooked_arrival_window_s : float
+        Pre-booked requests: drop-off by the requested time + walk to the
+        stop + direct drive time + this, s (arriving late by at most this
+        against a direct trip at the requested time); ``inf`` (default): no
+        drop-off window.
+    max_route_duration_s : float
+        Longest route of a vehicle, s: its plan (with the drive back to the
+        depot when ``return_to_depot``) must end within this of the start of
+        its on-duty window (service start without ``fleet.shifts``);
+        ``inf`` (default): no limit.
+    return_to_depot : bool
+        Every vehicle must be able to reach its depot by the end of its
+        on-duty window (``service.end_h`` without ``fleet.shifts``): a rider is
+        taken only if the plan's last stop, plus the drive home, ends by
+        then. Off (default): plans may run past the end (riders accepted
+        before ``end_h`` are carried after it).
     """
 
     mode: Literal["door_to_door", "stop_based"] = "door_to_door"
@@ -220,6 +243,11 @@ class ServiceConfig:
     stop_spacing_m: float = 300.0
     stop_candidates: int = 3
     late_pickup_tolerance_s: float = 300.0
+    max_ride_cap_s: float = math.inf
+    prebooked_pickup_window_s: float = math.inf
+    prebooked_arrival_window_s: float = math.inf
+    max_route_duration_s: float = math.inf
+    return_to_depot: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,6 +280,11 @@ class DispatchConfig:
         Insertion cost weights on added vehicle time, the new rider's wait,
         the new rider's ride time, and the added delay of riders already
         booked (all in seconds).
+    w_drive : float
+        Insertion cost weight on added drive time (the legs into and out of
+        the new stops minus those they replace, s): the proxy for added
+        vehicle-km, which ``w_vehicle`` misses when a later wait hides the
+        extra driving. 0 (default): off. See docs/dispatch.md.
     w_walk : float
         Stop-based mode: weight of the rider's walking time when choosing
         between candidate virtual stops.
@@ -272,6 +305,7 @@ class DispatchConfig:
     w_wait: float = 0.2
     w_ride: float = 0.0
     w_delay: float = 0.1
+    w_drive: float = 0.0
     w_walk: float = 0.5
     max_candidates: int = 0
     diversion: bool = True
@@ -837,12 +871,21 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
 
 _NON_NEGATIVE = {
     "service": ("stop_time_s", "boarding_s_per_pax", "alighting_s_per_pax"),
-    "dispatch": ("w_vehicle", "w_wait", "w_ride", "w_delay", "w_walk"),
+    "dispatch": ("w_vehicle", "w_wait", "w_ride", "w_delay", "w_drive", "w_walk"),
 }
 """Keys that must be >= 0 (checked one by one so the message names the key)."""
 
 
-_INF_ALLOWED = frozenset({"service.max_wait_s", "service.max_ride_beta_s"})
+_INF_ALLOWED = frozenset(
+    {
+        "service.max_wait_s",
+        "service.max_ride_beta_s",
+        "service.max_ride_cap_s",
+        "service.prebooked_pickup_window_s",
+        "service.prebooked_arrival_window_s",
+        "service.max_route_duration_s",
+    }
+)
 """Keys where ``inf`` means "no limit"; every other number of these sections is finite."""
 _FINITE_SECTIONS = (
     "network",
@@ -1021,6 +1064,7 @@ def _validate(s: Scenario) -> None:
         raise ScenarioError(msg)
     _validate_behaviour(s)
     _validate_shifts(s)
+    _validate_darp(s)
     for depot in s.fleet.depots:
         ok = isinstance(depot, int) and not isinstance(depot, bool)
         ok = ok or (
@@ -1031,6 +1075,32 @@ def _validate(s: Scenario) -> None:
         if not ok:
             msg = f"fleet.depots entry {depot!r}: give [lon, lat] in degrees or a node id"
             raise ScenarioError(msg)
+
+
+def _validate_darp(s: Scenario) -> None:
+    """The dial-a-ride rules of ``[service]``: positive limits, immediate dispatch only."""
+    svc = s.service
+    limits = (
+        "max_ride_cap_s",
+        "prebooked_pickup_window_s",
+        "prebooked_arrival_window_s",
+        "max_route_duration_s",
+    )
+    for key in limits:
+        value = getattr(svc, key)
+        if not value > 0:
+            msg = f"service.{key} = {value:g}: must be > 0 s (inf for no limit)"
+            raise ScenarioError(msg)
+    used = [f"service.{k}" for k in limits if math.isfinite(getattr(svc, k))]
+    if svc.return_to_depot:
+        used.append("service.return_to_depot")
+    if used and (s.dispatch.mode != "immediate" or s.dispatch.reoptimise):
+        msg = (
+            f"{', '.join(used)} is set, but batch dispatch and re-optimisation do not apply "
+            "these dial-a-ride rules yet; use dispatch.mode = 'immediate' with "
+            "dispatch.reoptimise = false, or drop the rule"
+        )
+        raise ScenarioError(msg)
 
 
 def _validate_behaviour(s: Scenario) -> None:

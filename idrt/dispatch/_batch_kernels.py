@@ -29,6 +29,7 @@ vehicle takes exactly one trip)::
       + sum over flex pickups   (w_wait * (service - earliest) - w_ride * departure)
       + sum over flex drop-offs  w_ride * service          # = w_ride * ride time
       + sum over other drop-offs w_delay * service
+      + w_drive * sum of the legs                          # drive time
       + extra cost of the inserted variants (walking)
 
 For one new rider, ``C(plan + rider) - C(plan)`` is exactly its insertion cost.
@@ -89,6 +90,7 @@ def plan_cost(start_time_s, start_load, capacity, n, ints, floats, weights, work
     w_wait = weights[1]
     w_ride = weights[2]
     w_delay = weights[3]
+    w_drive = weights[4]
     ok = start_load >= 0 and start_load <= capacity and abs(start_time_s) < np.inf
     load = start_load
     end = departure[n - 1] if n > 0 else start_time_s
@@ -105,6 +107,8 @@ def plan_cost(start_time_s, start_load, capacity, n, ints, floats, weights, work
                 cost += w_ride * b
         elif ints[I_KIND, k] < 0:
             cost += w_delay * b
+        if w_drive != 0.0:
+            cost += w_drive * floats[F_LEG, k]
     return cost, ok
 
 
@@ -389,12 +393,13 @@ def enumerate_trips(
                 )
                 vf = var_floats[vrow]
                 c, i, j, _, _ = best_insertion_vehicle(
-                    t0, l0, cap, nd,
-                    ints[d, I_KIND], ints[d, I_PAX],
-                    floats[d, F_EARLY], floats[d, F_LATE], floats[d, F_LEG], floats[d, F_DWELL],
-                    to_p, from_p, to_d, from_d, p2d,
-                    var_ints[vrow, V_PAX], vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
-                    vf[V_DWP], vf[V_DWD], weights, work, no_matrix,
+                    (t0, l0, cap, nd, np.inf, 0.0, 0.0),
+                    (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
+                     floats[d, F_LEG], floats[d, F_DWELL]),
+                    (to_p, from_p, to_d, from_d),
+                    (p2d, float(var_ints[vrow, V_PAX]), vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
+                     vf[V_DWP], vf[V_DWD], vf[V_EARLY], np.inf),
+                    weights, work, no_matrix,
                 )  # fmt: skip
                 if i >= 0 and c + vf[V_EXTRA] < best:
                     best = c + vf[V_EXTRA]

@@ -17,13 +17,21 @@ Conventions of an insertion (one new request, pickup ``P`` and drop-off ``D``):
 - ``P`` goes before existing stop ``i`` and ``D`` before existing stop ``j``,
   ``0 <= i <= j <= n`` (``n`` means appended); ``j == i`` means ``D`` right after ``P``.
 - ride time = service start at ``D`` - departure from ``P`` (after the pickup dwell).
-  The new drop-off stop gets ``latest_s = departure_P + max_ride_s`` and the test is
-  written in that form, ``service_D <= departure_P + max_ride_s``, so that the stored
-  schedule re-checks bit for bit. Its ``earliest_s`` is the request time (never binding).
+  The new drop-off stop gets ``latest_s = min(departure_P + max_ride_s,
+  latest_dropoff_s)`` and the test is written in that form, so that the stored
+  schedule re-checks bit for bit. Its ``earliest_s`` is ``earliest_dropoff_s``
+  (the wrapper passes the pickup's earliest when the request has no drop-off window:
+  never binding).
+- end of the plan (return to depot, route duration): the departure from the last
+  stop plus the drive from there to the depot (``to_depot_s`` when the last stop
+  stays last, ``dropoff_to_depot_s`` when ``D`` is appended) must not pass
+  ``end_by_s``; a plan that already does gets no insertion.
 - cost = ``w_vehicle * added vehicle time`` (new minus old departure from the last
   stop; ``start_time_s`` when the schedule was empty) ``+ w_wait * (service_P -
   earliest_pickup_s) + w_ride * ride time + w_delay * sum over existing drop-offs of
-  (new - old service start)``.
+  (new - old service start) + w_drive * added drive time`` (the legs into and out
+  of the new stops minus the legs they replace: driving, without the waits and
+  dwells that the end-time change also counts).
 - Ties: lowest cost, then lowest vehicle, then lowest ``i``, then lowest ``j``.
 - A candidate that needs a travel time that is not finite (``inf`` or ``nan``) is
   infeasible. A vehicle whose current schedule is already infeasible gets no insertion.
@@ -58,6 +66,26 @@ N_WORK = 8
 N_CHUNKS = 64
 """Blocks of vehicles :func:`best_insertion` hands to threads, each with one buffer."""
 
+FLEET_FIELDS = (
+    "start_time_s",
+    "start_load",
+    "capacity",
+    "n_stops",
+    "stop_kind",
+    "stop_pax",
+    "earliest_s",
+    "latest_s",
+    "leg_s",
+    "dwell_s",
+)
+"""The :class:`~idrt.dispatch.Schedules` arrays of the ``fleet`` tuple, in its order."""
+
+
+@JIT
+def service_start(arrival_s, earliest_s):
+    """Service start at a stop: ``max(arrival, earliest)``; a NaN arrival stays NaN."""
+    return earliest_s if earliest_s > arrival_s else arrival_s
+
 
 @JIT
 def vehicle_times(
@@ -79,8 +107,7 @@ def vehicle_times(
     t = start_time_s
     for k in range(n_stops):
         a = t + leg_s[k]
-        e = earliest_s[k]
-        b = e if e > a else a  # same as Python's max(a, e), nan arrival stays nan
+        b = service_start(a, earliest_s[k])
         arrival_s[k] = a
         service_s[k] = b
         t = b + dwell_s[k]
@@ -187,32 +214,7 @@ def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
 
 
 @JIT
-def best_insertion_vehicle(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    pickup_to_dropoff_s,
-    pax,
-    earliest_pickup_s,
-    latest_pickup_s,
-    max_ride_s,
-    dwell_pickup_s,
-    dwell_dropoff_s,
-    weights,
-    work,
-    cost_matrix,
-):
+def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matrix):
     """Cheapest feasible insertion of one request into one vehicle's schedule.
 
     Enumerates every pickup position ``i`` and drop-off position ``j >= i`` in
@@ -220,27 +222,28 @@ def best_insertion_vehicle(
 
     Parameters
     ----------
-    start_time_s : float
-        Time at the start point, s.
-    start_load, capacity, n_stops : int
-        Passengers on board at the start point, seats, stops in the rows.
-    stop_kind, stop_pax : ndarray of int64, shape (s_max,)
-        +1 pickup / -1 drop-off and group size of each stop.
-    earliest_s, latest_s, leg_s, dwell_s : ndarray of float64, shape (s_max,)
-        Service window, drive time into the stop and dwell, s.
-    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
-        Shape (s_max + 1,): drive time from the point before position ``i`` to the
-        new stop, and from the new stop to existing stop ``i``, s.
-    pickup_to_dropoff_s : float
-        Drive time from the new pickup to the new drop-off, s.
-    pax : int
-        Group size of the new request.
-    earliest_pickup_s, latest_pickup_s, max_ride_s : float
-        Pickup window and ride-time limit of the new request, s.
-    dwell_pickup_s, dwell_dropoff_s : float
-        Dwell of the new stops, s.
-    weights : ndarray of float64, shape (4,)
-        ``w_vehicle, w_wait, w_ride, w_delay``, cost per s.
+    head : tuple
+        ``(start_time_s, start_load, capacity, n_stops, end_by_s, to_depot_s,
+        dropoff_to_depot_s)``: time at the start point (s), passengers on board
+        there, seats, stops in the rows; the time by which the plan, plus the
+        drive from its last stop to the depot, must end (s, ``inf`` for none),
+        that drive from the current last point (the start point when the plan
+        is empty), and from the new drop-off (s; 0 when the plan need not return).
+    stops : tuple of ndarray, each shape (s_max,)
+        The vehicle's rows of :data:`FLEET_STOPS` (``stop_kind, stop_pax,
+        earliest_s, latest_s, leg_s, dwell_s``): +1 pickup / -1 drop-off, group
+        size, service window, drive time into the stop and dwell (s).
+    legs : tuple of ndarray, each shape (s_max + 1,)
+        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``: drive
+        time from the point before position ``i`` to the new stop, and from the
+        new stop to existing stop ``i``, s.
+    request : tuple of float
+        ``(pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
+        max_ride_s, dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s,
+        latest_dropoff_s)``: drive time P -> D (s), group size, pickup window,
+        ride-time limit, dwells of the new stops and drop-off window (s).
+    weights : ndarray of float64, shape (5,)
+        ``w_vehicle, w_wait, w_ride, w_delay, w_drive``, cost per s.
     work : ndarray of float64, shape (N_WORK, >= n_stops + 1)
         Scratch space, overwritten.
     cost_matrix : ndarray of float64, shape (0, 0) or (>= n_stops + 1, >= n_stops + 1)
@@ -257,7 +260,12 @@ def best_insertion_vehicle(
         Service start of the new pickup and drop-off, s (NaN when none).
     """
     inf = np.inf
-    n = n_stops
+    start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
+    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
+    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
+    (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, max_ride_s,
+     dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s, latest_dropoff_s) = request  # fmt: skip
+    pax = int(pax_f)
     arrival = work[0]
     service = work[1]
     departure = work[2]
@@ -278,6 +286,8 @@ def best_insertion_vehicle(
         if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
             return inf, -1, -1, np.nan, np.nan
     old_end = departure[n - 1] if n > 0 else start_time_s
+    if not (old_end + to_depot_s <= end_by_s):
+        return inf, -1, -1, np.nan, np.nan
 
     slack[n] = inf
     for k in range(n - 1, -1, -1):
@@ -301,6 +311,7 @@ def best_insertion_vehicle(
     w_wait = weights[1]
     w_ride = weights[2]
     w_delay = weights[3]
+    w_drive = weights[4]
     best = inf
     best_i = -1
     best_j = -1
@@ -316,12 +327,13 @@ def best_insertion_vehicle(
         tp = to_pickup_s[i]
         if not (tp < inf):
             continue
-        a_p = prev_dep + tp
-        b_p = earliest_pickup_s if earliest_pickup_s > a_p else a_p
+        b_p = service_start(prev_dep + tp, earliest_pickup_s)
         if not (b_p <= latest_pickup_s):
             continue
         d_p = b_p + dwell_pickup_s
         deadline = d_p + max_ride_s
+        if latest_dropoff_s < deadline:
+            deadline = latest_dropoff_s
         wait_cost = w_wait * (b_p - earliest_pickup_s)
         mid_dep = d_p  # departure from whatever precedes D
         mid_delay = 0.0  # added delay of the drop-offs between P and D
@@ -335,9 +347,7 @@ def best_insertion_vehicle(
                         break
                 else:
                     leg = leg_s[k]
-                a = mid_dep + leg
-                e = earliest_s[k]
-                b = e if e > a else a
+                b = service_start(mid_dep + leg, earliest_s[k])
                 if not (b <= latest_s[k]):
                     break
                 if load[k] > run_load:
@@ -350,8 +360,7 @@ def best_insertion_vehicle(
             td = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
             if not (td < inf):
                 continue
-            a_d = mid_dep + td
-            b_d = earliest_pickup_s if earliest_pickup_s > a_d else a_d
+            b_d = service_start(mid_dep + td, earliest_dropoff_s)
             if not (b_d <= deadline):
                 continue
             d_d = b_d + dwell_dropoff_s
@@ -365,10 +374,23 @@ def best_insertion_vehicle(
                 added = delay - (cum_wait[n] - cum_wait[j])
                 if added < 0.0:
                     added = 0.0
+                if not (old_end + added + to_depot_s <= end_by_s):
+                    continue
             else:
                 delay = 0.0
                 added = d_d - old_end
+                if not (d_d + dropoff_to_depot_s <= end_by_s):
+                    continue
             cost = w_vehicle * added + wait_cost + w_ride * (b_d - d_p)
+            if w_drive != 0.0:
+                # added drive time: the legs the new stops replace, and theirs
+                if j == i:
+                    drive = tp + td if j == n else tp + td + from_dropoff_s[j] - leg_s[j]
+                else:
+                    drive = tp + from_pickup_s[i] - leg_s[i] + td
+                    if j < n:
+                        drive += from_dropoff_s[j] - leg_s[j]
+                cost += w_drive * drive
             if w_delay != 0.0:
                 total_delay = mid_delay + _suffix_delay(
                     j, n, delay, cum_wait, n_drop, drop_cum_wait
@@ -386,62 +408,35 @@ def best_insertion_vehicle(
 
 
 @JIT
-def _scan_vehicles(
-    lo,
-    hi,
-    rows,
-    trows,
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    work,
-    found,
-):
+def _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work, found):
     """Best insertion into each candidate ``q`` in ``lo .. hi-1``: the one loop body.
 
-    Candidate ``q`` is vehicle ``rows[q]`` (a row of the schedule arrays) with
-    travel times in row ``trows[q]`` of the time arrays. ``request`` holds
-    ``pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d``.
-    ``found[q]`` receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
+    Candidate ``q`` is vehicle ``rows[q]`` (a row of the ``fleet`` arrays) with
+    travel times in row ``trows[q]`` of the ``times`` arrays. ``found[q]``
+    receives ``cost, i, j, pickup_time_s, dropoff_time_s``.
     """
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    kind, pax, earliest, latest, leg, dwell = fleet[4:10]
+    end_by, to_depot = fleet[10], fleet[11]
+    to_p, from_p, to_d, from_d, dropoff_to_depot = times
+    limited = end_by.shape[0] > 0  # empty: no vehicle limits
+    homing = dropoff_to_depot.shape[0] > 0  # empty: no drive home
     for q in range(lo, hi):
         v = rows[q]
         t = trows[q]
         c, i, j, tp, td = best_insertion_vehicle(
-            start_time_s[v],
-            start_load[v],
-            capacity[v],
-            n_stops[v],
-            stop_kind[v],
-            stop_pax[v],
-            earliest_s[v],
-            latest_s[v],
-            leg_s[v],
-            dwell_s[v],
-            to_pickup_s[t],
-            from_pickup_s[t],
-            to_dropoff_s[t],
-            from_dropoff_s[t],
-            request[0],
-            int(request[1]),
-            request[2],
-            request[3],
-            request[4],
-            request[5],
-            request[6],
+            (
+                start_time_s[v],
+                start_load[v],
+                capacity[v],
+                n_stops[v],
+                end_by[v] if limited else np.inf,
+                to_depot[v] if limited else 0.0,
+                dropoff_to_depot[t] if homing else 0.0,
+            ),
+            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
+            (to_p[t], from_p[t], to_d[t], from_d[t]),
+            request,
             weights,
             work,
             np.empty((0, 0)),
@@ -469,35 +464,28 @@ def _pick(rows, found):
 
 
 @PJIT
-def best_insertion(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    rows,
-    trows,
-):
+def best_insertion(fleet, times, request, weights, rows, trows):
     """Cheapest feasible insertion over candidate vehicles, in parallel blocks.
 
-    Per-vehicle arguments are those of :func:`best_insertion_vehicle` with a
-    leading vehicle axis. Candidate ``q`` is vehicle ``rows[q]`` with travel
-    times in row ``trows[q]`` (``trows = rows`` for fleet-wide time arrays,
-    ``arange`` for arrays of the candidates only); list candidates by
-    ascending vehicle so that ties go to the lowest vehicle. ``request`` is
-    float64 ``[pickup_to_dropoff_s, pax, earliest_pickup_s, latest_pickup_s,
-    max_ride_s, dwell_pickup_s, dwell_dropoff_s]``.
+    Parameters
+    ----------
+    fleet : tuple of ndarray
+        The arrays of :data:`FLEET_FIELDS`, per vehicle (shape (n_veh,)) and
+        per stop (shape (n_veh, s_max)), then ``end_by_s`` and ``to_depot_s``
+        (shape (n_veh,), or both empty for no limits); those of
+        :func:`best_insertion_vehicle` with a leading vehicle axis.
+    times : tuple of ndarray
+        ``(to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s)``, each
+        shape (n_times, s_max + 1), and ``dropoff_to_depot_s``, shape (n_times,)
+        or empty for zeros; s.
+    request : tuple of float
+        As in :func:`best_insertion_vehicle`.
+    weights : ndarray of float64, shape (5,)
+    rows, trows : ndarray of int64, shape (k,)
+        Candidate ``q`` is vehicle ``rows[q]`` with travel times in row
+        ``trows[q]`` (``trows = rows`` for fleet-wide time arrays, ``arange``
+        for arrays of the candidates only); list candidates by ascending
+        vehicle so that ties go to the lowest vehicle.
 
     Returns
     -------
@@ -509,56 +497,27 @@ def best_insertion(
         Service starts of the new stops, s; NaN when none.
     """
     k = rows.shape[0]
-    s_max = leg_s.shape[1]
+    s_max = fleet[8].shape[1]
     found = np.empty((k, 5))
     n_chunks = min(k, N_CHUNKS)
     work = np.empty((max(n_chunks, 1), N_WORK, s_max + 1))  # one buffer per block
     for chunk in prange(n_chunks):
-        _scan_vehicles(
-            chunk * k // n_chunks, (chunk + 1) * k // n_chunks, rows, trows,
-            start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-            earliest_s, latest_s, leg_s, dwell_s,
-            to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
-            request, weights, work[chunk], found,
-        )  # fmt: skip
+        lo = chunk * k // n_chunks
+        hi = (chunk + 1) * k // n_chunks
+        _scan_vehicles(lo, hi, rows, trows, fleet, times, request, weights, work[chunk], found)
     return _pick(rows, found)
 
 
 @JIT
-def best_insertion_serial(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    stop_kind,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    to_pickup_s,
-    from_pickup_s,
-    to_dropoff_s,
-    from_dropoff_s,
-    request,
-    weights,
-    rows,
-    trows,
-):
+def best_insertion_serial(fleet, times, request, weights, rows, trows):
     """:func:`best_insertion` on one thread: same arguments, same loop body, same answer.
 
     Cheaper for small fleets, where starting the threads costs more than the work.
     """
     k = rows.shape[0]
     found = np.empty((k, 5))
-    work = np.empty((N_WORK, leg_s.shape[1] + 1))
-    _scan_vehicles(
-        0, k, rows, trows,
-        start_time_s, start_load, capacity, n_stops, stop_kind, stop_pax,
-        earliest_s, latest_s, leg_s, dwell_s,
-        to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s,
-        request, weights, work, found,
-    )  # fmt: skip
+    work = np.empty((N_WORK, fleet[8].shape[1] + 1))
+    _scan_vehicles(0, k, rows, trows, fleet, times, request, weights, work, found)
     return _pick(rows, found)
 
 
@@ -631,7 +590,8 @@ def apply_insertion(
         ``0 <= pickup_pos <= dropoff_pos <= n_stops``.
     new_stop : tuple
         ``(request_id, pickup_node, dropoff_node, pax, earliest_pickup_s,
-        latest_pickup_s, dwell_pickup_s, dwell_dropoff_s)``.
+        latest_pickup_s, dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s,
+        latest_dropoff_s)``.
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s : ndarray of float64
         The vehicle's rows of the travel-time inputs, shape (>= n_stops + 1,), s.
     pickup_to_dropoff_s, max_ride_s : float
@@ -642,11 +602,11 @@ def apply_insertion(
     tuple of ndarray, each of length ``n_stops + 2``
         ``stop_node, stop_kind, stop_request, stop_pax, earliest_s, latest_s, leg_s,
         dwell_s``. The drop-off's ``latest_s`` is the pickup departure plus
-        ``max_ride_s``; the leg into the stop after P (or D) becomes
-        ``from_pickup_s`` (``from_dropoff_s``).
+        ``max_ride_s``, or ``latest_dropoff_s`` when earlier; the leg into the
+        stop after P (or D) becomes ``from_pickup_s`` (``from_dropoff_s``).
     """
     i, j, n = pickup_pos, dropoff_pos, n_stops
-    request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop = new_stop
+    request_id, p_node, d_node, pax, e_pick, l_pick, dw_pick, dw_drop, e_drop, l_drop = new_stop
     node = np.empty(n + 2, dtype=stop_node.dtype)
     kind = np.empty(n + 2, dtype=stop_kind.dtype)
     request = np.empty(n + 2, dtype=stop_request.dtype)
@@ -659,7 +619,7 @@ def apply_insertion(
     spread_row(stop_kind, n, i, j, 1, -1, kind)
     spread_row(stop_request, n, i, j, request_id, request_id, request)
     spread_row(stop_pax, n, i, j, pax, pax, pax_row)
-    spread_row(earliest_s, n, i, j, e_pick, e_pick, earliest)
+    spread_row(earliest_s, n, i, j, e_pick, e_drop, earliest)
     spread_row(latest_s, n, i, j, l_pick, np.inf, latest)  # drop-off deadline set below
     d_leg = pickup_to_dropoff_s if j == i else to_dropoff_s[j]
     spread_row(leg_s, n, i, j, to_pickup_s[i], d_leg, leg)
@@ -670,4 +630,6 @@ def apply_insertion(
     finish_insertion(
         start_time_s, n, i, j, earliest, latest, leg, dwell, from_p, from_d, max_ride_s, work
     )
+    if l_drop < latest[j + 1]:
+        latest[j + 1] = l_drop
     return node, kind, request, pax_row, earliest, latest, leg, dwell

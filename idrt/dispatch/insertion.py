@@ -15,7 +15,14 @@ Conventions (also in :mod:`idrt.dispatch._kernels`):
 - Cost = ``w_vehicle`` x added vehicle time (change of the departure from the last
   stop, or from ``start_time_s`` for an empty schedule) + ``w_wait`` x (pickup
   service start - ``earliest_pickup_s``) + ``w_ride`` x ride time + ``w_delay`` x sum of
-  the added service-start delays of the existing drop-offs; all in s x weight.
+  the added service-start delays of the existing drop-offs + ``w_drive`` x added
+  drive time (legs only: the vehicle-km proxy that waiting cannot hide); all in
+  s x weight.
+- Dial-a-ride rules (Cordeau 2006): the pickup window ``[earliest_pickup_s,
+  latest_pickup_s]``, an optional drop-off window ``[earliest_dropoff_s,
+  latest_dropoff_s]``, the ride limit ``max_ride_s``, and per vehicle
+  (:class:`VehicleLimits`) a time ``end_by_s`` by which the plan, plus the drive
+  back to the depot, must end (route duration, return to depot).
 - Ties go to the lowest vehicle index, then pickup position, then drop-off position.
 """
 
@@ -36,12 +43,16 @@ __all__ = [
     "InsertionRequest",
     "InsertionTimes",
     "InsertionWeights",
+    "VehicleLimits",
     "best_insertion_among",
     "find_best_insertion",
     "insert",
     "insert_into",
 ]
 
+
+_NONE = np.empty(0)
+"""An empty array: "no vehicle limits" / "no drive home" to the kernels (never written)."""
 
 PARALLEL_MIN_VEHICLES = 1024
 """Fleets at least this large are searched on all Numba threads by default.
@@ -75,6 +86,9 @@ class InsertionRequest(NamedTuple):
     direct_s : float
         Direct drive time P -> D, s; for the caller's bookkeeping (``max_ride_s``),
         the kernels use ``InsertionTimes.pickup_to_dropoff_s``.
+    earliest_dropoff_s, latest_dropoff_s : float, default -inf, inf
+        Drop-off window, s: the drop-off's service does not start before (the
+        vehicle waits, rider on board) nor after it; by default none.
     """
 
     request_id: int
@@ -87,6 +101,8 @@ class InsertionRequest(NamedTuple):
     dwell_pickup_s: float
     dwell_dropoff_s: float
     direct_s: float
+    earliest_dropoff_s: float = -math.inf
+    latest_dropoff_s: float = math.inf
 
 
 class InsertionTimes(NamedTuple):
@@ -108,6 +124,9 @@ class InsertionTimes(NamedTuple):
         The same for the drop-off.
     pickup_to_dropoff_s : float
         From the pickup to the drop-off.
+    dropoff_to_depot_s : ndarray of float64, shape (n_veh,), optional
+        From the drop-off to each vehicle's depot; needed only with
+        :class:`VehicleLimits` whose ``to_depot_s`` is set (zeros when omitted).
     """
 
     to_pickup_s: np.ndarray
@@ -115,6 +134,28 @@ class InsertionTimes(NamedTuple):
     to_dropoff_s: np.ndarray
     from_dropoff_s: np.ndarray
     pickup_to_dropoff_s: float
+    dropoff_to_depot_s: np.ndarray | None = None
+
+
+class VehicleLimits(NamedTuple):
+    """When each vehicle's plan must end: route duration and return to depot.
+
+    A candidate is feasible only if the departure from the plan's last stop
+    plus the drive from that stop to the depot is at most ``end_by_s``. The
+    drive from the new drop-off comes from
+    :attr:`InsertionTimes.dropoff_to_depot_s`.
+
+    Attributes
+    ----------
+    end_by_s : ndarray of float64, shape (n_veh,)
+        Latest end of the plan (with the drive home), s; ``inf`` for none.
+    to_depot_s : ndarray of float64, shape (n_veh,)
+        Drive from the plan's current last point (the start point when it has no
+        stops) to the depot, s; zeros when the plan need not return.
+    """
+
+    end_by_s: np.ndarray
+    to_depot_s: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -131,23 +172,28 @@ class InsertionWeights:
         Per s of the new rider's ride time.
     w_delay : float, default 0.0
         Per s of added delay, summed over the existing riders' drop-offs.
+    w_drive : float, default 0.0
+        Per s of added drive time (legs only, without waits and dwells): the
+        proxy for added vehicle-km, which ``w_vehicle`` misses when waiting at
+        a later stop hides the extra driving.
     """
 
     w_vehicle: float = 1.0
     w_wait: float = 0.0
     w_ride: float = 0.0
     w_delay: float = 0.0
+    w_drive: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("w_vehicle", "w_wait", "w_ride", "w_delay"):
+        for name in ("w_vehicle", "w_wait", "w_ride", "w_delay", "w_drive"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
                 msg = f"InsertionWeights.{name} must be finite and >= 0, got {value!r}"
                 raise DispatchError(msg)
 
     def as_array(self) -> np.ndarray:
-        """Return ``[w_vehicle, w_wait, w_ride, w_delay]`` as float64."""
-        return np.array([self.w_vehicle, self.w_wait, self.w_ride, self.w_delay])
+        """Return ``[w_vehicle, w_wait, w_ride, w_delay, w_drive]`` as float64."""
+        return np.array([self.w_vehicle, self.w_wait, self.w_ride, self.w_delay, self.w_drive])
 
 
 class Insertion(NamedTuple):
@@ -207,6 +253,55 @@ def _request_scalars(request: InsertionRequest) -> tuple:
     return pax, earliest, latest, max_ride, dwells[0], dwells[1]
 
 
+def _dropoff_window(request: InsertionRequest) -> tuple[float, float]:
+    """Check a request's drop-off window; return the kernels' ``(earliest, latest)``.
+
+    The earliest is never before the pickup's (so a request without a window
+    gets the pickup's earliest, which never binds).
+    """
+    e_p = float(request.earliest_pickup_s)
+    e_d = float(request.earliest_dropoff_s)
+    l_d = float(request.latest_dropoff_s)
+    if math.isnan(e_d) or e_d == math.inf or math.isnan(l_d) or not l_d >= e_d:
+        msg = (
+            f"InsertionRequest drop-off window [{e_d!r}, {l_d!r}] must satisfy "
+            "earliest_dropoff_s <= latest_dropoff_s (-inf and inf for none)"
+        )
+        raise DispatchError(msg)
+    return (e_d if e_d > e_p else e_p), l_d
+
+
+def _kernel_request(request: InsertionRequest, pickup_to_dropoff_s: float) -> tuple:
+    """The kernels' request tuple (floats), unchecked."""
+    r = request
+    e_p = float(r.earliest_pickup_s)
+    e_d = float(r.earliest_dropoff_s)
+    return (
+        float(pickup_to_dropoff_s), float(r.pax), e_p, float(r.latest_pickup_s),
+        float(r.max_ride_s), float(r.dwell_pickup_s), float(r.dwell_dropoff_s),
+        e_d if e_d > e_p else e_p, float(r.latest_dropoff_s),
+    )  # fmt: skip
+
+
+def _validate_limits(limits: VehicleLimits | None, n_veh: int) -> VehicleLimits | None:
+    if limits is None:
+        return None
+    if not isinstance(limits, VehicleLimits):
+        msg = f"limits must be a VehicleLimits, got {type(limits).__name__}"
+        raise DispatchError(msg)
+    arrays = []
+    for name in ("end_by_s", "to_depot_s"):
+        arr = np.ascontiguousarray(getattr(limits, name), dtype=np.float64)
+        if arr.shape != (n_veh,):
+            msg = f"VehicleLimits.{name} must have shape (n_veh,) = ({n_veh},), got {arr.shape}"
+            raise DispatchError(msg)
+        if np.isnan(arr).any() or (name == "to_depot_s" and (arr < 0).any()):
+            msg = f"VehicleLimits.{name} must not be NaN (and drive times >= 0)"
+            raise DispatchError(msg)
+        arrays.append(arr)
+    return VehicleLimits(*arrays)
+
+
 def _validate_times(times: InsertionTimes, n_veh: int, s_max: int) -> InsertionTimes:
     if not isinstance(times, InsertionTimes):
         msg = f"times must be an InsertionTimes, got {type(times).__name__}"
@@ -225,7 +320,16 @@ def _validate_times(times: InsertionTimes, n_veh: int, s_max: int) -> InsertionT
     if not p2d >= 0.0:
         msg = f"InsertionTimes.pickup_to_dropoff_s must be >= 0 (inf if unreachable), got {p2d!r}"
         raise DispatchError(msg)
-    return InsertionTimes(*arrays, p2d)
+    home = times.dropoff_to_depot_s
+    if home is not None:
+        home = np.ascontiguousarray(home, dtype=np.float64)
+        if home.shape != (n_veh,) or not (home >= 0.0).all():
+            msg = (
+                f"InsertionTimes.dropoff_to_depot_s must have shape ({n_veh},) and "
+                f"values >= 0 (inf if unreachable), got shape {home.shape}"
+            )
+            raise DispatchError(msg)
+    return InsertionTimes(*arrays, p2d, home)
 
 
 def find_best_insertion(
@@ -236,6 +340,7 @@ def find_best_insertion(
     *,
     vehicle_mask: np.ndarray | None = None,
     parallel: bool | None = None,
+    limits: VehicleLimits | None = None,
 ) -> Insertion | None:
     """Cheapest feasible way to add a request's pickup and drop-off to one vehicle.
 
@@ -260,6 +365,8 @@ def find_best_insertion(
         Search the vehicles on all Numba threads. By default only fleets of
         :data:`PARALLEL_MIN_VEHICLES` or more, where that pays for starting the
         threads. Pass False inside process pools. The answer is the same either way.
+    limits : VehicleLimits, optional
+        When each plan, with the drive home, must end; by default no limit.
 
     Returns
     -------
@@ -273,8 +380,10 @@ def find_best_insertion(
     """
     s = validate_schedules(schedules)
     n_veh, s_max = s.n_vehicles, s.max_stops
-    pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    _request_scalars(request)
+    _dropoff_window(request)
     t = _validate_times(times, n_veh, s_max)
+    lim = _validate_limits(limits, n_veh)
     w = InsertionWeights() if weights is None else weights
     if not isinstance(w, InsertionWeights):
         msg = f"weights must be an InsertionWeights, got {type(w).__name__}"
@@ -293,33 +402,19 @@ def find_best_insertion(
         considered = n_veh if vehicle_mask is None else int(np.count_nonzero(mask))
         parallel = considered >= PARALLEL_MIN_VEHICLES
     rows = np.flatnonzero(mask).astype(np.int64)
-    scalars = (t.pickup_to_dropoff_s, pax, earliest, latest, max_ride, dwell_p, dwell_d)
-    return _search(s, rows, rows, scalars, t, w, parallel)
+    scalars = _kernel_request(request, t.pickup_to_dropoff_s)
+    return _search(s, rows, rows, scalars, t, w, parallel, lim)
 
 
-def _search(s, rows, trows, scalars, t, w, parallel) -> Insertion | None:
+def _search(s, rows, trows, scalars, t, w, parallel, limits) -> Insertion | None:
     """Call the kernel; the chosen insertion or None."""
     kernel = _kernels.best_insertion if parallel else _kernels.best_insertion_serial
-    cost, v, _, i, j, t_pick, t_drop = kernel(
-        s.start_time_s,
-        s.start_load,
-        s.capacity,
-        s.n_stops,
-        s.stop_kind,
-        s.stop_pax,
-        s.earliest_s,
-        s.latest_s,
-        s.leg_s,
-        s.dwell_s,
-        t.to_pickup_s,
-        t.from_pickup_s,
-        t.to_dropoff_s,
-        t.from_dropoff_s,
-        np.array(scalars, dtype=np.float64),
-        w.as_array(),
-        rows,
-        trows,
-    )
+    end_by, to_depot = (_NONE, _NONE) if limits is None else limits
+    # the Schedules fields of FLEET_FIELDS, by position: this runs per request
+    fleet = (*s[:4], s[5], *s[7:], end_by, to_depot)
+    home = _NONE if t.dropoff_to_depot_s is None else t.dropoff_to_depot_s
+    legs = (t.to_pickup_s, t.from_pickup_s, t.to_dropoff_s, t.from_dropoff_s, home)
+    cost, v, _, i, j, t_pick, t_drop = kernel(fleet, legs, scalars, w.as_array(), rows, trows)
     if v < 0:
         return None
     return Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
@@ -333,6 +428,7 @@ def best_insertion_among(
     weights: InsertionWeights,
     *,
     parallel: bool | None = None,
+    limits: VehicleLimits | None = None,
 ) -> Insertion | None:
     """:func:`find_best_insertion` over some vehicles, with times for those only.
 
@@ -349,6 +445,9 @@ def best_insertion_among(
     weights : InsertionWeights
     parallel : bool, optional
         As in :func:`find_best_insertion`.
+    limits : VehicleLimits, optional
+        Fleet-wide (row ``v`` for vehicle ``v``); ``times.dropoff_to_depot_s``
+        then has one entry per candidate.
 
     Returns
     -------
@@ -359,14 +458,9 @@ def best_insertion_among(
     k = int(vehicles.shape[0])
     if parallel is None:
         parallel = k >= PARALLEL_MIN_VEHICLES
-    r = request
-    scalars = (
-        float(times.pickup_to_dropoff_s), float(r.pax), float(r.earliest_pickup_s),
-        float(r.latest_pickup_s), float(r.max_ride_s), float(r.dwell_pickup_s),
-        float(r.dwell_dropoff_s),
-    )  # fmt: skip
+    scalars = _kernel_request(request, times.pickup_to_dropoff_s)
     trows = np.arange(k, dtype=np.int64)
-    return _search(schedules, vehicles, trows, scalars, times, weights, parallel)
+    return _search(schedules, vehicles, trows, scalars, times, weights, parallel, limits)
 
 
 def _new_rows(
@@ -384,6 +478,7 @@ def _new_rows(
     """
     t = v if t is None else t
     pax, earliest, latest, max_ride, dwell_p, dwell_d = _request_scalars(request)
+    e_drop, l_drop = _dropoff_window(request)
     new_stop = (
         int(request.request_id),
         int(request.pickup_node),
@@ -393,6 +488,8 @@ def _new_rows(
         latest,
         dwell_p,
         dwell_d,
+        e_drop,
+        l_drop,
     )
     return _kernels.apply_insertion(
         float(s.start_time_s[v]),

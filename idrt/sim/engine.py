@@ -33,6 +33,7 @@ from idrt.dispatch import (
     InsertionTimes,
     InsertionWeights,
     Schedules,
+    VehicleLimits,
     best_insertion_among,
     empty_schedules,
     insert_into,
@@ -65,6 +66,16 @@ class ServiceRules:
     w_walk: float = 0.0
     max_candidates: int = 0
     diversion: bool = True
+    max_ride_cap_s: float = math.inf
+    prebooked_pickup_window_s: float = math.inf
+    prebooked_arrival_window_s: float = math.inf
+    max_route_duration_s: float = math.inf
+    return_to_depot: bool = False
+
+    @property
+    def limits_vehicles(self) -> bool:
+        """Whether plans have an end (route duration, return to depot)."""
+        return self.return_to_depot or math.isfinite(self.max_route_duration_s)
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,7 @@ class Engine:
         n_veh = len(depots)
         self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
         self.start_node = np.asarray(depots, dtype=np.int64).copy()
+        self.depot_node = self.start_node.copy()
         # where each vehicle is or is heading, as coordinates (to pick candidates)
         self.pos_x = xy_m[self.start_node, 0].copy()
         self.pos_y = xy_m[self.start_node, 1].copy()
@@ -253,7 +265,11 @@ class Engine:
         now = self.env.now
         orc = self.oracle.at(now)
         pax = int(t.pax[row])
-        latest = float(t.request_time_s[row]) + rules.max_wait_s
+        prebooked = bool(t.request_time_s[row] > t.booking_time_s[row])
+        max_wait = rules.max_wait_s
+        if prebooked and rules.prebooked_pickup_window_s < max_wait:
+            max_wait = rules.prebooked_pickup_window_s
+        latest = float(t.request_time_s[row]) + max_wait
         combos = []
         for p_node, p_walk_s, p_walk_m in t.pickup_options[row]:
             if max(float(t.request_time_s[row]) + p_walk_s, now) > latest:
@@ -278,7 +294,15 @@ class Engine:
                 for c in combos
             }
         best = None
+        limits = self._vehicle_limits(candidates, orc) if rules.limits_vehicles else None
         for p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct in combos:
+            max_ride = rules.max_ride_alpha * direct + rules.max_ride_beta_s
+            if rules.max_ride_cap_s < max_ride:
+                max_ride = rules.max_ride_cap_s
+            latest_dropoff = math.inf
+            if prebooked and math.isfinite(rules.prebooked_arrival_window_s):
+                arrive = float(t.request_time_s[row]) + p_walk_s + direct
+                latest_dropoff = arrive + rules.prebooked_arrival_window_s
             request = InsertionRequest(
                 request_id=rid,
                 pickup_node=p_node,
@@ -286,15 +310,23 @@ class Engine:
                 pax=pax,
                 earliest_pickup_s=max(float(t.request_time_s[row]) + p_walk_s, now),
                 latest_pickup_s=latest,
-                max_ride_s=rules.max_ride_alpha * direct + rules.max_ride_beta_s,
+                max_ride_s=max_ride,
                 dwell_pickup_s=rules.stop_time_s + rules.boarding_s_per_pax * pax,
                 dwell_dropoff_s=rules.stop_time_s + rules.alighting_s_per_pax * pax,
                 direct_s=direct,
+                latest_dropoff_s=latest_dropoff,
             )
             to_p, from_p = to_from_p[p_node]
             to_d, from_d = to_from_d[d_node]
-            times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
-            found = self.find_insertion(self.sched, candidates, request, times, rules.weights)
+            if limits is None:
+                times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
+                found = self.find_insertion(self.sched, candidates, request, times, rules.weights)
+            else:
+                home = self._to_depot(orc, d_node, candidates)
+                times = InsertionTimes(to_p, from_p, to_d, from_d, direct, home)
+                found = self.find_insertion(
+                    self.sched, candidates, request, times, rules.weights, limits=limits
+                )
             if found is None:
                 continue
             cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
@@ -363,6 +395,49 @@ class Engine:
         ):
             vehicle.state = REPLAN
             vehicle.process.interrupt("replan")
+
+    # ------------------------------------------------ dial-a-ride limits
+    def _duty_window(self, v: int, now: float) -> tuple[float, float]:
+        """Vehicle ``v``'s on-duty window holding ``now`` (the service hours without shifts)."""
+        if self.shifts is not None:
+            return self.shifts.plan.window(v, now)
+        return self.rules.start_s, self.rules.end_s
+
+    def _vehicle_limits(self, candidates: np.ndarray, orc) -> VehicleLimits:
+        """When each candidate's plan must end, with the drive home (route duration, depot).
+
+        ``end_by_s`` is the smaller of the duty window's end (with
+        ``return_to_depot``) and its start plus ``max_route_duration_s``;
+        ``to_depot_s`` the drive from the plan's last point to the depot
+        (with ``return_to_depot``, else 0). Vehicles not among the candidates
+        keep ``inf`` and 0: the kernel never reads them.
+        """
+        rules, s, now = self.rules, self.sched, self.env.now
+        n_veh = s.n_vehicles
+        end_by = np.full(n_veh, math.inf)
+        to_depot = np.zeros(n_veh)
+        for v in candidates.tolist():
+            start, end = self._duty_window(v, now)
+            end_by[v] = min(end if rules.return_to_depot else math.inf,
+                            start + rules.max_route_duration_s)  # fmt: skip
+            if rules.return_to_depot:
+                n = int(s.n_stops[v])
+                last = int(s.stop_node[v, n - 1]) if n else int(self.start_node[v])
+                to_depot[v] = orc.time(last, int(self.depot_node[v]))
+        return VehicleLimits(end_by, to_depot)
+
+    def _to_depot(self, orc, node: int, candidates: np.ndarray) -> np.ndarray:
+        """Drive from ``node`` to each candidate's depot, s (0 without ``return_to_depot``)."""
+        if not self.rules.return_to_depot:
+            return np.zeros(candidates.size)
+        depots = self.depot_node[candidates]
+        out = np.empty(candidates.size)
+        seen: dict[int, float] = {}
+        for q, d in enumerate(depots.tolist()):
+            if d not in seen:
+                seen[d] = orc.time(node, d)
+            out[q] = seen[d]
+        return out
 
     # ---------------------------------------------------- dispatch geometry
     def _candidates(self, node: int) -> np.ndarray:

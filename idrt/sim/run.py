@@ -122,10 +122,15 @@ def simulate(
         stop_time_s=svc.stop_time_s,
         boarding_s_per_pax=svc.boarding_s_per_pax,
         alighting_s_per_pax=svc.alighting_s_per_pax,
-        weights=InsertionWeights(dp.w_vehicle, dp.w_wait, dp.w_ride, dp.w_delay),
+        weights=InsertionWeights(dp.w_vehicle, dp.w_wait, dp.w_ride, dp.w_delay, dp.w_drive),
         w_walk=dp.w_walk,
         max_candidates=dp.max_candidates,
         diversion=dp.diversion,
+        max_ride_cap_s=svc.max_ride_cap_s,
+        prebooked_pickup_window_s=svc.prebooked_pickup_window_s,
+        prebooked_arrival_window_s=svc.prebooked_arrival_window_s,
+        max_route_duration_s=svc.max_route_duration_s,
+        return_to_depot=svc.return_to_depot,
     )
     subset = None
     if svc.mode == "stop_based":

@@ -83,6 +83,13 @@ class ShiftPlan:
     def __init__(self, windows: list[list[tuple[float, float]]]) -> None:
         self.windows = windows
 
+    def window(self, v: int, t: float) -> tuple[float, float]:
+        """Vehicle ``v``'s window ``(start_s, end_s)`` that holds ``t``; NaNs when off duty."""
+        for a, b in self.windows[v]:
+            if a <= t < b:
+                return a, b
+        return float("nan"), float("nan")
+
     def window_end(self, v: int, t: float) -> float:
         """End of vehicle ``v``'s window that holds ``t``, s; NaN when off duty."""
         for a, b in self.windows[v]:
@@ -126,17 +133,18 @@ class Shifts:
         keep = [v for v in candidates.tolist() if not math.isnan(self.plan.window_end(v, now))]
         return np.asarray(keep, dtype=np.int64)
 
-    def find_insertion(self, schedules, candidates, request, times, weights):
+    def find_insertion(self, schedules, candidates, request, times, weights, limits=None):
         """:func:`~idrt.dispatch.best_insertion_among`, keeping every plan inside its window.
 
         ``times`` has one row per candidate vehicle (ascending ids), as the
         engine builds it; a vehicle whose plan would end after its window is
-        dropped and the search repeated on the others.
+        dropped and the search repeated on the others. ``limits`` (route
+        duration, return to depot) go to the kernel as they are.
         """
         now = self.engine.env.now
         cand, t = candidates, times
         while True:
-            found = best_insertion_among(schedules, cand, request, t, weights)
+            found = best_insertion_among(schedules, cand, request, t, weights, limits=limits)
             if found is None:
                 return None
             v = found.vehicle
@@ -151,9 +159,10 @@ class Shifts:
             self.masked += 1
             keep = cand != v
             cand = cand[keep]
+            home = None if t.dropoff_to_depot_s is None else t.dropoff_to_depot_s[keep]
             t = InsertionTimes(
                 t.to_pickup_s[keep], t.from_pickup_s[keep], t.to_dropoff_s[keep],
-                t.from_dropoff_s[keep], t.pickup_to_dropoff_s,
+                t.from_dropoff_s[keep], t.pickup_to_dropoff_s, home,
             )  # fmt: skip
 
     def send_home(self, vehicle) -> bool:

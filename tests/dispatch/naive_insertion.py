@@ -100,7 +100,7 @@ def build(stops, v, i, j, request, times):
         -1,
         r.request_id,
         r.pax,
-        r.earliest_pickup_s,
+        max(r.earliest_pickup_s, r.earliest_dropoff_s),  # stored so; never binds below e_p
         math.inf,
         d_leg,
         r.dwell_dropoff_s,
@@ -124,17 +124,25 @@ def build(stops, v, i, j, request, times):
 
 
 def with_ride_deadline(new, schedules, v, i, j, request):
-    """Set the new drop-off's latest_s = pickup departure + max_ride_s."""
+    """Set the new drop-off's latest_s = min(pickup departure + max_ride_s, latest_dropoff_s)."""
     s = schedules
     t = simulate(float(s.start_time_s[v]), int(s.start_load[v]), int(s.capacity[v]), new)
     d_at = j + 1
-    new[d_at] = new[d_at]._replace(latest_s=t.departure_s[i] + request.max_ride_s)
+    deadline = min(t.departure_s[i] + request.max_ride_s, request.latest_dropoff_s)
+    new[d_at] = new[d_at]._replace(latest_s=deadline)
     return new
 
 
-def all_candidates(schedules, request, times, weights, vehicle_mask=None):
-    """Every feasible (cost, v, i, j, pickup time, drop-off time), in no order."""
-    w_vehicle, w_wait, w_ride, w_delay = weights
+def all_candidates(schedules, request, times, weights, vehicle_mask=None, limits=None):
+    """Every feasible (cost, v, i, j, pickup time, drop-off time), in no order.
+
+    ``weights``: ``(w_vehicle, w_wait, w_ride, w_delay[, w_drive])``.
+    ``limits``: ``(end_by_s, to_depot_s)`` per vehicle; then the last stop's
+    departure plus the drive home (``times.dropoff_to_depot_s[v]`` when the new
+    drop-off is last) must not pass ``end_by_s[v]``, in the old plan and the new.
+    """
+    w_vehicle, w_wait, w_ride, w_delay, *rest = weights
+    w_drive = rest[0] if rest else 0.0
     s = schedules
     out = []
     for v in range(len(s.start_time_s)):
@@ -144,12 +152,18 @@ def all_candidates(schedules, request, times, weights, vehicle_mask=None):
         stops = vehicle_stops(s, v)
         old = simulate(t0, l0, cap, stops)
         n = len(stops)
+        if limits is not None and not old.end_s + limits[1][v] <= limits[0][v]:
+            continue
         for i in range(n + 1):
             for j in range(i, n + 1):
                 new = with_ride_deadline(build(stops, v, i, j, request, times), s, v, i, j, request)
                 t = simulate(t0, l0, cap, new)
                 if not t.feasible:
                     continue
+                if limits is not None:
+                    home = times.dropoff_to_depot_s[v] if j == n else limits[1][v]
+                    if not t.end_s + home <= limits[0][v]:
+                        continue
                 b_p, dep_p, b_d = t.service_s[i], t.departure_s[i], t.service_s[j + 1]
                 old_positions = [k for k in range(n + 2) if k not in (i, j + 1)]
                 delay = sum(
@@ -162,6 +176,7 @@ def all_candidates(schedules, request, times, weights, vehicle_mask=None):
                     + w_wait * (b_p - request.earliest_pickup_s)
                     + w_ride * (b_d - dep_p)
                     + w_delay * delay
+                    + w_drive * (sum(x.leg_s for x in new) - sum(x.leg_s for x in stops))
                 )
                 out.append(Candidate(cost, v, i, j, b_p, b_d))
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from idrt.sim.assembly import traffic_active
@@ -79,6 +81,84 @@ def check_result(result, network=None) -> None:
     assert np.allclose(logged_pickup, served["pickup_s"], rtol=0, atol=EPS_S)
     logged_vehicle = served["request_id"].map({r: v for r, (v, _) in picked.items()})
     assert (logged_vehicle == served["vehicle"]).all()
+    _check_darp_rules(result, served, network)
+
+
+def _check_darp_rules(result, served, network) -> None:
+    """The dial-a-ride rules of ``[service]`` that the scenario sets (Cordeau 2006).
+
+    - ``max_ride_cap_s``: every ride limit is ``min(alpha * direct + beta, cap)``
+      (rides within their limit is checked above);
+    - ``prebooked_pickup_window_s``: a pre-booked rider's promised pickup is
+      within the window of the requested time (pickups within their promise is
+      checked above);
+    - ``prebooked_arrival_window_s``: a pre-booked rider is dropped off by the
+      requested time + walk + direct drive + the window;
+    - ``return_to_depot`` and ``max_route_duration_s``: every drop-off's
+      departure (plus, with the return, the shortest drive from it to the
+      vehicle's depot, recomputed here with scipy) is by the end of the duty
+      window in which the rider was accepted, and within the route duration of
+      that window's start. Each drop-off is checked, not only the last: by the
+      triangle inequality a plan that ends in time has every stop in time.
+
+    Plans use expected link times; under the traffic model the last three
+    can be broken by slow legs and are only checked without it.
+    """
+    scenario = result.scenario
+    svc = scenario.service
+    eps = 1e-6
+    direct = served["direct_s"].to_numpy(float)
+    limit = svc.max_ride_alpha * direct + svc.max_ride_beta_s
+    expect = np.minimum(limit, svc.max_ride_cap_s)
+    assert np.allclose(served["max_ride_s"].to_numpy(float), expect, rtol=1e-12, atol=eps), (
+        "ride limits are not min(alpha * direct + beta, service.max_ride_cap_s)"
+    )
+    pre = served[served["request_time_s"] > served["booking_time_s"]]
+    window = min(svc.max_wait_s, svc.prebooked_pickup_window_s)
+    promised = pre["promised_pickup_s"] - pre["request_time_s"]
+    assert (promised <= window + eps).all(), "pre-booked pickup promised outside its window"
+    if traffic_active(scenario):
+        return
+    if math.isfinite(svc.prebooked_arrival_window_s):
+        latest = (
+            pre["request_time_s"] + pre["walk_pickup_s"].fillna(0.0) + pre["direct_s"]
+            + svc.prebooked_arrival_window_s
+        )  # fmt: skip
+        late = pre["dropoff_s"] > latest + eps
+        assert not late.any(), (
+            f"pre-booked drop-off after its window: {pre[late].request_id.tolist()}"
+        )
+    if not (svc.return_to_depot or math.isfinite(svc.max_route_duration_s)):
+        return
+    from idrt.sim.assembly import build_network, run_travel_times
+    from idrt.sim.shifts import duty_windows
+
+    n_veh = len(result.vehicles)
+    windows = (
+        duty_windows(scenario, n_veh)
+        if scenario.fleet.shifts
+        else [[(svc.start_h * 3600.0, svc.end_h * 3600.0)]] * n_veh
+    )
+    accepted = _promise_times(result.events)
+    net = network if network is not None else build_network(scenario)
+    if svc.return_to_depot:
+        expected, _ = run_travel_times(scenario, net, result.seed)
+        home_time = _MinPlanned(net, np.atleast_2d(expected.edge_travel_time_s))
+        depot = net.index_of(result.vehicles["depot_node"].to_numpy(np.int64))
+        drop = net.index_of(served["dropoff_node"].to_numpy(np.int64))
+    for k, row in enumerate(served.itertuples(index=False)):
+        t = accepted[row.request_id]
+        start, end = next((a, b) for a, b in windows[row.vehicle] if a <= t < b)
+        dwell = svc.stop_time_s + svc.alighting_s_per_pax * row.pax
+        finish = row.dropoff_s + dwell
+        end_by = start + svc.max_route_duration_s
+        if svc.return_to_depot:
+            finish += home_time(int(drop[k]), int(depot[row.vehicle]))
+            end_by = min(end_by, end)
+        assert finish <= end_by + 1e-6, (
+            f"request {row.request_id}: vehicle {row.vehicle} ends at {finish:.3f} s "
+            f"(with the drive home: {svc.return_to_depot}), after {end_by:.3f} s"
+        )
 
 
 def _check_explained_by_slow_legs(result, served, late, broken, network) -> None:
