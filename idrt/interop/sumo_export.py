@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idrt.demand.trips import check_trip_nodes
 from idrt.errors import IdrtError, IdrtWarning, InteropError
 from idrt.interop._tools import INSTALL_HINT, run_tool, sumo_available, sumo_version
 from idrt.network import RoadNetwork
@@ -333,12 +334,7 @@ def _trip_frame(frame: pd.DataFrame, net: RoadNetwork) -> pd.DataFrame:
     if "pax" not in frame.columns:
         frame["pax"] = 1
     frame = frame.sort_values(["request_time_s", "request_id"], kind="stable")
-    for column in ("origin_node", "destination_node"):
-        try:
-            net.index_of(frame[column].to_numpy(np.int64))
-        except IdrtError as exc:
-            msg = f"trips column {column!r}: {exc}"
-            raise InteropError(msg) from exc
+    check_trip_nodes(frame, net, InteropError)
     prebooked = frame["request_time_s"] > frame["booking_time_s"]
     if prebooked.any():
         msg = (

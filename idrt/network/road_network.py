@@ -15,6 +15,7 @@ import pandas as pd
 
 from idrt import routing
 from idrt.errors import NetworkError
+from idrt.network.ids import IdIndex
 from idrt.network.speeds import ROAD_CLASSES
 
 __all__ = ["RoadNetwork"]
@@ -121,9 +122,8 @@ class RoadNetwork:
 
     # ------------------------------------------------------------- node ids
     @cached_property
-    def _id_lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(self.node_ids, kind="stable")
-        return self.node_ids[order], order
+    def _id_index(self) -> IdIndex:
+        return IdIndex(self.node_ids)
 
     def index_of(self, node_ids: Any) -> np.ndarray | int:
         """Internal indices of source node ids.
@@ -145,10 +145,7 @@ class RoadNetwork:
                     "Use net.nearest_node(lon, lat) to find the node at a coordinate."
                 )
                 raise NetworkError(msg) from None
-        sorted_ids, order = self._id_lookup
-        pos = np.searchsorted(sorted_ids, ids)
-        pos = np.minimum(pos, sorted_ids.size - 1)
-        found = sorted_ids[pos] == ids
+        idx, found = self._id_index.find(ids)
         if not found.all():
             missing = ids[~found][:5].tolist()
             msg = (
@@ -157,7 +154,6 @@ class RoadNetwork:
                 "net.nearest_node(lon, lat) to snap a coordinate to the network."
             )
             raise NetworkError(msg)
-        idx = order[pos]
         return int(idx[0]) if scalar else idx
 
     # -------------------------------------------------------------- routing
