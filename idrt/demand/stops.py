@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from idrt import routing
 from idrt.demand._validate import positive
@@ -241,8 +242,6 @@ def _place(
     net: RoadNetwork, walk: routing.CSRGraph, candidates: np.ndarray, spacing_m: float
 ) -> np.ndarray:
     """Greedy packing: internal indices of the stops (see the module docstring)."""
-    from scipy.spatial import cKDTree
-
     tails = np.repeat(np.arange(walk.n_nodes, dtype=np.int64), np.diff(walk.indptr))
     pairs = np.unique(np.column_stack([tails, walk.heads]), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]

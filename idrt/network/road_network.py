@@ -12,6 +12,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import ConvexHull, cKDTree
 
 from idrt import routing
 from idrt.errors import NetworkError
@@ -223,14 +225,10 @@ class RoadNetwork:
     # ---------------------------------------------------------- geometry
     @cached_property
     def _kdtree(self):
-        from scipy.spatial import cKDTree
-
         return cKDTree(np.column_stack([self.x_m, self.y_m]))
 
     @cached_property
     def _to_projected(self):
-        from pyproj import Transformer
-
         return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
     def project(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -308,8 +306,6 @@ class RoadNetwork:
             total directed length (km), mean free-flow speed (km/h,
             length-weighted), dropped nodes, CRS.
         """
-        from scipy.spatial import ConvexHull
-
         points = np.column_stack([self.x_m, self.y_m])
         area_km2 = ConvexHull(points).volume / 1e6 if self.n_nodes >= 3 else 0.0
         total_m = float(self.length_m.sum())
