@@ -27,6 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
+
+from idrt.sim.areas import assign_areas, scenario_areas
+from idrt.sim.trajectories import vehicle_legs
 
 __all__ = [
     "clock",
@@ -95,8 +99,6 @@ def requests_table(result, network) -> pd.DataFrame:
         origin) and a ``*_clock`` column for each time column
         (``request_time_clock`` for ``request_time_s``).
     """
-    from idrt.sim.areas import assign_areas, scenario_areas
-
     out = result.requests.copy()
     for end in ("origin", "destination", "pickup", "dropoff"):
         lon, lat = _node_lonlat(network, out[f"{end}_node"])
@@ -145,11 +147,7 @@ def layers(result, network) -> dict[str, Any]:
         ``kind``, ``time_s``, ``clock``, ``load``), ``intersections``
         (points with delays), ``areas`` (polygons: ``base``, ``expansion``).
     """
-    import geopandas as gpd
-    import shapely
-
-    from idrt.sim.areas import scenario_areas
-    from idrt.sim.trajectories import vehicle_legs
+    import geopandas as gpd  # noqa: PLC0415 -- geopandas, only for GIS layers
 
     crs = "EPSG:4326"
     req = requests_table(result, network)

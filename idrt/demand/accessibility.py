@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from idrt import routing
+from idrt.demand.underserved import _network_distance_to_stops, _stops_frame
 from idrt.errors import DemandError
 
 __all__ = ["accessibility"]
@@ -110,8 +111,6 @@ def accessibility(
     walk_in = cells["dist_m"].to_numpy(float)
     stop_walk_at = None
     if transit_stops is not None:
-        from idrt.demand.underserved import _network_distance_to_stops, _stops_frame
-
         stops = _stops_frame(transit_stops)
         sx, sy = net.project(stops["lon"].to_numpy(), stops["lat"].to_numpy())
         stop_walk_at = _network_distance_to_stops(net, np.atleast_1d(sx), np.atleast_1d(sy))

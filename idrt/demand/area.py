@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
 from idrt.demand._validate import existing_file, positive
@@ -34,8 +35,6 @@ _WGS84 = "EPSG:4326"
 
 @lru_cache(maxsize=32)
 def _transformer(src: str, dst: str):
-    from pyproj import Transformer
-
     return Transformer.from_crs(src, dst, always_xy=True)
 
 

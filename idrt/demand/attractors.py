@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from idrt.demand._validate import existing_file, positive
 from idrt.demand.area import ServiceArea
@@ -176,8 +177,6 @@ class Attractors:
             from every candidate, a node is not a candidate, or a zone holds
             no candidate.
         """
-        from scipy.spatial import cKDTree
-
         if candidates.size == 0:
             msg = "the service area holds no network node; check that it overlaps the network"
             raise DemandError(msg)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import ConvexHull
 
 from idrt import routing
 from idrt.demand._validate import (
@@ -373,8 +374,6 @@ def _reach(
         return np.zeros(candidates.size, dtype=bool)
     xy = np.column_stack([net.x_m[dest], net.y_m[dest]])
     try:
-        from scipy.spatial import ConvexHull
-
         far = xy[ConvexHull(xy).vertices] if dest.size >= 3 else xy
     except Exception:  # collinear or duplicate points: compare with all
         far = xy

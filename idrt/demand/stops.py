@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from idrt import routing
 from idrt.demand._validate import positive
 from idrt.demand._walk import walking_graph
 from idrt.demand.area import ServiceArea
 from idrt.errors import DemandError
+from idrt.network.ids import IdIndex
 
 if TYPE_CHECKING:
     from idrt.network import RoadNetwork
@@ -86,9 +88,8 @@ class VirtualStops:
         )
 
     @cached_property
-    def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(self.node_ids, kind="stable")
-        return self.node_ids[order], order
+    def _id_index(self) -> IdIndex:
+        return IdIndex(self.node_ids)
 
     def rows(self, node_ids: Any) -> np.ndarray:
         """Row of each source node id in the walking map (its internal network index).
@@ -100,17 +101,13 @@ class VirtualStops:
         DemandError
             If an id is not a node of the network the stops were built on.
         """
-        return self._rows(node_ids)
-
-    def _rows(self, node_ids: Any) -> np.ndarray:
         ids = np.atleast_1d(np.asarray(node_ids, dtype=np.int64))
-        sorted_ids, order = self._lookup
-        pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
-        if not np.all(sorted_ids[pos] == ids):
-            missing = ids[sorted_ids[pos] != ids][:5].tolist()
+        rows, found = self._id_index.find(ids)
+        if not found.all():
+            missing = ids[~found][:5].tolist()
             msg = f"node id(s) {missing} are not nodes of the network these stops were built on"
             raise DemandError(msg)
-        return order[pos]
+        return rows
 
     @property
     def covered(self) -> np.ndarray:
@@ -119,7 +116,7 @@ class VirtualStops:
 
     def stops_near(self, node_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Stops (source node ids) within walking distance of a node, nearest first, and metres."""
-        row = int(self._rows(node_id)[0])
+        row = int(self.rows(node_id)[0])
         sl = slice(self.indptr[row], self.indptr[row + 1])
         return self.stop_nodes[self.stop_index[sl]], self.walk_m[sl].copy()
 
@@ -137,7 +134,7 @@ class VirtualStops:
             Stop node id(s) (``-1`` where no stop is within ``max_walk_m``)
             and metres (``inf`` there). Scalars for a scalar input.
         """
-        rows = self._rows(node_id)
+        rows = self.rows(node_id)
         has = self.indptr[rows + 1] > self.indptr[rows]
         stop = np.full(rows.size, -1, dtype=np.int64)
         walk = np.full(rows.size, np.inf)
@@ -245,8 +242,6 @@ def _place(
     net: RoadNetwork, walk: routing.CSRGraph, candidates: np.ndarray, spacing_m: float
 ) -> np.ndarray:
     """Greedy packing: internal indices of the stops (see the module docstring)."""
-    from scipy.spatial import cKDTree
-
     tails = np.repeat(np.arange(walk.n_nodes, dtype=np.int64), np.diff(walk.indptr))
     pairs = np.unique(np.column_stack([tails, walk.heads]), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from idrt.demand.area import utm_crs
@@ -234,7 +235,6 @@ def read_gtfs(path: str | os.PathLike[str], *, day: str = "monday") -> TransitFe
         msg = f"GTFS stops.txt of {str(p)!r}: stop {sid!r} has no valid stop_lon/stop_lat"
         raise DemandError(msg)
     crs = utm_crs(float(np.mean(lon)), float(np.mean(lat)))
-    from pyproj import Transformer
 
     x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
     stops = pd.DataFrame(
@@ -376,8 +376,6 @@ def transit_door_to_door(
         faster than walking), ``access_stops`` (stops within reach of the
         origin).
     """
-    from pyproj import Transformer
-
     origin_lonlat = np.asarray(origin_lonlat, float).reshape(-1, 2)
     destination_lonlat = np.asarray(destination_lonlat, float).reshape(-1, 2)
     depart_s = np.asarray(depart_s, float).reshape(-1)

@@ -20,13 +20,13 @@ from idrt.demand._validate import (
     service_window_s,
 )
 from idrt.demand.area import ServiceArea
-from idrt.errors import DemandError
+from idrt.errors import DemandError, IdrtError
 
 if TYPE_CHECKING:
     from idrt.demand.io import ImportReport
     from idrt.network import RoadNetwork
 
-__all__ = ["TRIP_COLUMNS", "Demand"]
+__all__ = ["TRIP_COLUMNS", "Demand", "check_trip_nodes"]
 
 TRIP_COLUMNS: dict[str, str] = {
     "request_id": "int64",
@@ -421,6 +421,34 @@ class Demand:
                 )
                 raise DemandError(msg)
         return self
+
+
+def check_trip_nodes(
+    frame: pd.DataFrame, net: RoadNetwork, error: type[IdrtError] = DemandError
+) -> None:
+    """Refuse a trip table whose origin or destination ids are not nodes of ``net``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trips with ``origin_node`` and ``destination_node`` (source node ids).
+    net : RoadNetwork
+        The network the trips are to run on.
+    error : type of IdrtError, default DemandError
+        The error to raise, so that each caller reports in its own terms
+        (``ScenarioError`` for a run, ``InteropError`` for an export).
+
+    Raises
+    ------
+    error
+        Naming the column and the first ids that are not nodes.
+    """
+    for column in ("origin_node", "destination_node"):
+        try:
+            net.index_of(frame[column].to_numpy(np.int64))
+        except IdrtError as exc:
+            msg = f"trips column {column!r}: {exc}"
+            raise error(msg) from exc
 
 
 def _as_zone_mapping(

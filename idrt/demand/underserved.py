@@ -36,12 +36,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry import MultiPolygon, Polygon
 
 from idrt import routing
 from idrt.demand._validate import positive
 from idrt.demand._walk import walking_graph
-from idrt.demand.area import ServiceArea
+from idrt.demand.area import ServiceArea, _transformer
 from idrt.demand.io import read_gtfs_stops
 from idrt.errors import DemandError
 
@@ -340,7 +341,7 @@ def read_population(source, column: str | None = None):
     DemandError
         Missing file, no people column, negative or non-finite counts.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 -- geopandas, only for GIS output
 
     if isinstance(source, gpd.GeoDataFrame):
         gdf = source
@@ -378,7 +379,7 @@ def read_population(source, column: str | None = None):
 
 
 def _points(frame: pd.DataFrame, label: str):
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 -- geopandas, only for GIS output
 
     lon = next((c for c in ("lon", "longitude", "x") if c in frame.columns), None)
     lat = next((c for c in ("lat", "latitude", "y") if c in frame.columns), None)
@@ -478,8 +479,6 @@ def _grid(district: Polygon | MultiPolygon, cell_m: float) -> tuple[pd.DataFrame
 
 
 def _to_wgs84(crs: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from idrt.demand.area import _transformer
-
     lon, lat = _transformer(crs, "EPSG:4326").transform(x, y)
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
@@ -487,7 +486,6 @@ def _to_wgs84(crs: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
 def _nearest_straight(x: np.ndarray, y: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
     if sx.size == 0:
         return np.full(x.size, np.inf)
-    from scipy.spatial import cKDTree
 
     dist, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
     return np.asarray(dist, dtype=np.float64)

@@ -29,7 +29,7 @@ def _candidates(name: str) -> list[Path]:
     """Where ``name`` may live: the eclipse-sumo wheel, PATH, then ``$SUMO_HOME/bin``."""
     out: list[Path] = []
     try:
-        import sumo  # the eclipse-sumo wheel
+        import sumo  # noqa: PLC0415 -- optional dependency, the eclipse-sumo wheel
 
         out.append(Path(sumo.SUMO_HOME) / "bin" / name)
     except (ImportError, AttributeError):
@@ -82,7 +82,7 @@ def require_sumolib():
         If it is not installed (the message says how to install it).
     """
     try:
-        import sumolib
+        import sumolib  # noqa: PLC0415 -- optional dependency sumolib
     except ImportError:
         msg = f"the Python package 'sumolib' is not installed; {INSTALL_HINT}"
         raise InteropError(msg) from None

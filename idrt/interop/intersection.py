@@ -68,6 +68,18 @@ _MAIN = ("W", "E")  # main street east-west
 _OPPOSITE = {"W": "E", "E": "W", "S": "N", "N": "S"}
 
 
+_PLAN_FIELDS = (
+    "cycle_s",
+    "green_ratio_main",
+    "green_ratio_side",
+    "lost_time_s_per_phase",
+    "min_green_s",
+    "min_cycle_s",
+    "max_cycle_s",
+)
+"""Fields of :class:`IntersectionSetup` that are :class:`~idrt.traffic.TrafficConfig` fields."""
+
+
 @dataclass(frozen=True)
 class IntersectionSetup:
     """The plan and geometry of the check (defaults: idrt's fixed-time plan).
@@ -96,13 +108,14 @@ class IntersectionSetup:
         Analysis periods per degree of saturation.
     """
 
-    cycle_s: float = 120.0
-    green_ratio_main: float = 0.55
-    green_ratio_side: float = 0.35
-    lost_time_s_per_phase: float = 4.0
-    min_green_s: float = 15.0
-    min_cycle_s: float = 70.0
-    max_cycle_s: float = 180.0
+    # the plan's defaults are the traffic model's own (one home)
+    cycle_s: float = TrafficConfig.cycle_s
+    green_ratio_main: float = TrafficConfig.green_ratio_main
+    green_ratio_side: float = TrafficConfig.green_ratio_side
+    lost_time_s_per_phase: float = TrafficConfig.lost_time_s_per_phase
+    min_green_s: float = TrafficConfig.min_green_s
+    min_cycle_s: float = TrafficConfig.min_cycle_s
+    max_cycle_s: float = TrafficConfig.max_cycle_s
     approach_m: float = 1000.0
     exit_m: float = 300.0
     spacing_m: float = 400.0
@@ -112,16 +125,8 @@ class IntersectionSetup:
 
     def traffic(self, signals: str = "fixed") -> TrafficConfig:
         """The plan as idrt's :class:`~idrt.traffic.TrafficConfig`."""
-        return TrafficConfig(
-            signals=signals,
-            cycle_s=self.cycle_s,
-            green_ratio_main=self.green_ratio_main,
-            green_ratio_side=self.green_ratio_side,
-            lost_time_s_per_phase=self.lost_time_s_per_phase,
-            min_green_s=self.min_green_s,
-            min_cycle_s=self.min_cycle_s,
-            max_cycle_s=self.max_cycle_s,
-        )
+        plan = {name: getattr(self, name) for name in _PLAN_FIELDS}
+        return TrafficConfig(signals=signals, **plan)
 
 
 @dataclass(frozen=True)
@@ -616,7 +621,7 @@ def plot_intersection_check(table: pd.DataFrame, saturation: Saturation | None =
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 -- matplotlib.pyplot costs ~1 s, only for this figure
 
     cases = list(dict.fromkeys(zip(table["layout"], table["control"], strict=True)))
     cols = 2 if len(cases) > 1 else 1

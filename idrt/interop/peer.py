@@ -27,6 +27,7 @@ Like for like
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -39,9 +40,12 @@ import numpy as np
 import pandas as pd
 
 from idrt.errors import InteropError
+from idrt.interop._tools import sumo_version
 from idrt.interop.sumo_export import to_sumo
 from idrt.interop.sumo_results import read_sumo, run_sumo, served_within
 from idrt.scenario import REPO_ROOT, Scenario
+from idrt.sim import simulate
+from idrt.sim.assembly import build_network, build_trips
 
 __all__ = [
     "PEER_KPIS",
@@ -205,9 +209,6 @@ def run_peer(
         ``served_within_limit``), ``columns_match`` (SUMO's request and
         vehicle tables and KPIs have idrt's columns).
     """
-    import idrt
-    from idrt.sim.assembly import build_network, build_trips
-
     name = size if isinstance(size, str) else size.name
     scn = scenario if scenario is not None else peer_case(size)
     net = build_network(scn)
@@ -216,7 +217,7 @@ def run_peer(
     runs: list[dict[str, Any]] = []
 
     # JIT warm-up on a few requests so that compile time is not timed
-    idrt.simulate(scn, seed, network=net, trips=trips.head(20))
+    simulate(scn, seed, network=net, trips=trips.head(20))
     no_limit = {"service.max_wait_s": NO_WAIT_LIMIT_S}
     variants = [("no wait limit", no_limit)]
     if idrt_limited:
@@ -232,7 +233,7 @@ def run_peer(
     for variant, overrides in variants:
         s = scn.with_overrides(overrides) if overrides else scn
         t0 = time.perf_counter()
-        result = idrt.simulate(s, seed, network=net, trips=trips)
+        result = simulate(s, seed, network=net, trips=trips)
         wall = time.perf_counter() - t0
         reference = reference if reference is not None else result
         results.append(result)
@@ -308,8 +309,6 @@ def _ratios(runs: list[dict[str, Any]]) -> None:
 
 
 def _check_same_case(folder: Path, scn: Scenario, n_requests: int) -> None:
-    import json
-
     try:
         meta = json.loads((folder / "case.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -371,8 +370,6 @@ def _plain(value: Any) -> Any:
 
 def machine() -> dict[str, Any]:
     """The machine a benchmark ran on (cores, memory, OS, Python, SUMO)."""
-    from idrt.interop._tools import sumo_version
-
     mem_gb = float("nan")
     try:
         mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9

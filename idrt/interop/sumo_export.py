@@ -60,10 +60,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idrt import routing
+from idrt.demand.trips import check_trip_nodes
 from idrt.errors import IdrtError, IdrtWarning, InteropError
 from idrt.interop._tools import INSTALL_HINT, run_tool, sumo_available, sumo_version
 from idrt.network import RoadNetwork
+from idrt.network.speeds import ROAD_CLASSES
 from idrt.scenario import Scenario
+from idrt.sim.assembly import build_network, build_trips, depot_nodes
+from idrt.traffic import build_travel_times
+from idrt.traffic.congestion import ROAD_CLASS_RANK
 
 __all__ = ["EXPORT_FILES", "SumoCase", "sumo_edge_ids", "to_sumo"]
 
@@ -201,8 +207,6 @@ def to_sumo(
     >>> case = idrt.interop.to_sumo(scn, seed=1, out="sumo_case/")   # doctest: +SKIP
     >>> peer = idrt.interop.run_sumo(case.folder)                     # doctest: +SKIP
     """
-    from idrt.sim.assembly import build_network, build_trips
-
     scenario = scenario if scenario is not None else Scenario()
     seed = scenario.seed if seed is None else int(seed)
     if dispatch not in DISPATCH_ALGORITHMS:
@@ -333,12 +337,7 @@ def _trip_frame(frame: pd.DataFrame, net: RoadNetwork) -> pd.DataFrame:
     if "pax" not in frame.columns:
         frame["pax"] = 1
     frame = frame.sort_values(["request_time_s", "request_id"], kind="stable")
-    for column in ("origin_node", "destination_node"):
-        try:
-            net.index_of(frame[column].to_numpy(np.int64))
-        except IdrtError as exc:
-            msg = f"trips column {column!r}: {exc}"
-            raise InteropError(msg) from exc
+    check_trip_nodes(frame, net, InteropError)
     prebooked = frame["request_time_s"] > frame["booking_time_s"]
     if prebooked.any():
         msg = (
@@ -366,9 +365,6 @@ def _num(value: float, digits: int = 2) -> str:
 
 
 def _rank(net: RoadNetwork) -> np.ndarray:
-    from idrt.network.speeds import ROAD_CLASSES
-    from idrt.traffic.congestion import ROAD_CLASS_RANK
-
     return np.array([ROAD_CLASS_RANK.get(c, 0) for c in ROAD_CLASSES], dtype=np.int64)[
         net.road_class
     ]
@@ -392,8 +388,6 @@ def _write_plain_network(
     (folder / f"{CASE}.nod.xml").write_text(
         _xml("nodes", nodes, ' version="1.20"'), encoding="utf-8"
     )
-
-    from idrt.network.speeds import ROAD_CLASSES
 
     tails = net.edge_tails
     rank = _rank(net)
@@ -487,7 +481,6 @@ def _write_signal_programs(
     if traffic.signals == "none" or net.n_signals == 0:
         (folder / f"{CASE}.tls.add.xml").write_text(_xml("additional", lines), encoding="utf-8")
         return 0
-    from idrt.traffic import build_travel_times
 
     # idrt's own phase split and greens (free flow: the plan does not depend on it)
     tt = build_travel_times(net, dataclasses.replace(traffic, profile="", signals="fixed"))
@@ -579,8 +572,6 @@ def _stop_pos(length_m: np.ndarray) -> np.ndarray:
 
 
 def _request_table(frame: pd.DataFrame, net: RoadNetwork, edge_ids: np.ndarray) -> pd.DataFrame:
-    from idrt import routing
-
     entry = _entry_edges(net)
     o = np.asarray(net.index_of(frame["origin_node"].to_numpy(np.int64)), dtype=np.int64)
     d = np.asarray(net.index_of(frame["destination_node"].to_numpy(np.int64)), dtype=np.int64)
@@ -607,8 +598,6 @@ def _request_table(frame: pd.DataFrame, net: RoadNetwork, edge_ids: np.ndarray) 
 
 
 def _taxi_table(scenario: Scenario, net: RoadNetwork, edge_ids: np.ndarray) -> pd.DataFrame:
-    from idrt.sim.assembly import depot_nodes  # the simulator's own depot assignment
-
     try:
         depots = depot_nodes(scenario, net)
     except IdrtError as exc:

@@ -45,6 +45,7 @@ import pandas as pd
 from idrt.errors import IdrtError, InteropError
 from idrt.interop._tools import find_binary
 from idrt.interop.sumo_export import CASE, DISPATCH_ALGORITHMS
+from idrt.scenario import Scenario
 from idrt.sim.results import Result
 
 __all__ = ["NOT_MEASURED", "SumoResult", "read_sumo", "run_sumo", "served_within"]
@@ -331,8 +332,6 @@ def _meta(folder: Path) -> dict[str, Any]:
 
 
 def _scenario(folder: Path):
-    from idrt.scenario import Scenario
-
     try:
         return Scenario.from_toml(folder / "scenario.toml")
     except IdrtError:

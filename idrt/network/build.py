@@ -16,12 +16,14 @@ FleetPy CSV format, the synthetic presets):
 
 from __future__ import annotations
 
+import ast
 import logging
 import math
 from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
+from pyproj import CRS, Transformer
 
 from idrt.errors import NetworkError, warn
 from idrt.network.road_network import RoadNetwork
@@ -270,8 +272,6 @@ def _project(
     crs: object, x: np.ndarray, y: np.ndarray, name: str
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (projected CRS, x_m, y_m, lon, lat) for node coordinates."""
-    from pyproj import CRS, Transformer
-
     try:
         source = CRS.from_user_input(crs) if crs else CRS.from_epsg(4326)
     except Exception as exc:
@@ -334,8 +334,6 @@ def _lanes(value: object, oneway: bool) -> int:
         values = [v for v in values if math.isfinite(v)]
         total = min(values) if values else math.nan
     elif isinstance(value, str) and value.startswith("["):
-        import ast
-
         try:
             return _lanes(ast.literal_eval(value), oneway)
         except (ValueError, SyntaxError):

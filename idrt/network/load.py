@@ -8,9 +8,10 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
 from idrt.errors import NetworkError
-from idrt.network import nodelink
+from idrt.network import nodelink, online, synthetic
 from idrt.network.build import network_from_graph
 from idrt.network.road_network import RoadNetwork
 from idrt.network.signals import DEFAULT_SIGNAL_CLUSTER_M, simplify_keeping_signals
@@ -110,12 +111,8 @@ def load_network(
         G = nodelink.read_nodelink(path, region=region, turns=True)
         return network_from_graph(G, name=f"{path.stem}[{region}]", **options)
     if place is not None:
-        from idrt.network import online
-
         return network_from_graph(online.graph_from_place(place), name=place, **options)
     if bbox is not None:
-        from idrt.network import online
-
         return network_from_graph(online.graph_from_bbox(bbox), name=f"bbox{bbox}", **options)
     if isinstance(source, nx.Graph):
         return network_from_graph(source, name=source.graph.get("name", "graph"), **options)
@@ -147,8 +144,6 @@ def _load_named_or_path(source: str, **options) -> RoadNetwork:
 
 
 def _load_preset(preset: str, arg: str, **options) -> RoadNetwork:
-    from idrt.network import synthetic
-
     if preset == "yeongjong":
         if arg:
             msg = f"preset 'yeongjong' takes no argument; got {arg!r}. Use a .toml spec instead."
@@ -183,8 +178,6 @@ def _load_path(path: Path, **options) -> RoadNetwork:
             raise NetworkError(msg)
         return RoadNetwork.load(path)
     if suffix == ".toml":
-        from idrt.network import synthetic
-
         spec = synthetic.IslandSpec.from_toml(path)
         return network_from_graph(synthetic.island(spec), name=path.stem, **options)
     if suffix in _GRAPH_SUFFIXES:
@@ -202,7 +195,7 @@ def _load_path(path: Path, **options) -> RoadNetwork:
 
 
 def _read_graphml(path: Path) -> nx.MultiDiGraph:
-    import osmnx as ox
+    import osmnx as ox  # noqa: PLC0415 -- osmnx costs ~1.6 s, only to read OSM/GraphML
 
     try:
         G = ox.load_graphml(path)
@@ -216,7 +209,7 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
 
 
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
-    import osmnx as ox
+    import osmnx as ox  # noqa: PLC0415 -- osmnx costs ~1.6 s, only to read OSM/GraphML
 
     try:
         G = ox.graph_from_xml(path, simplify=False, retain_all=True)
@@ -242,8 +235,6 @@ def read_csv_graph(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
     NetworkError
         If a file is missing or a column is absent or not numeric.
     """
-    import pandas as pd
-
     folder = Path(folder)
     files = {name: folder / f"{name}.csv" for name in ("nodes", "edges")}
     for name, file in files.items():

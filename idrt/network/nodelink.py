@@ -37,6 +37,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Transformer
 
 from idrt.errors import IdrtWarning, NetworkError
 
@@ -186,7 +188,7 @@ def _find(folder: Path | None, name: str) -> Path | None:
 
 
 def _read(path: Path, encoding: str | None):
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 -- geopandas, only to read node-link shapefiles
 
     if encoding is None:
         cpg = path.with_suffix(".cpg")
@@ -248,9 +250,6 @@ def _node_coordinates(links, nodes) -> dict[str, tuple[float, float]]:
 
 
 def _inside(links, coords, polygon, crs):
-    import shapely
-    from pyproj import Transformer
-
     to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     ids = sorted(coords)
     xy = np.array([coords[i] for i in ids])

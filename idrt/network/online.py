@@ -22,7 +22,7 @@ _HINT = (
 
 
 def _osmnx():
-    import osmnx as ox
+    import osmnx as ox  # noqa: PLC0415 -- osmnx costs ~1.6 s, only to download OSM
 
     ox.settings.use_cache = True
     return ox

@@ -12,9 +12,12 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import ConvexHull, cKDTree
 
 from idrt import routing
 from idrt.errors import NetworkError
+from idrt.network.ids import IdIndex
 from idrt.network.speeds import ROAD_CLASSES
 
 __all__ = ["RoadNetwork"]
@@ -121,9 +124,8 @@ class RoadNetwork:
 
     # ------------------------------------------------------------- node ids
     @cached_property
-    def _id_lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(self.node_ids, kind="stable")
-        return self.node_ids[order], order
+    def _id_index(self) -> IdIndex:
+        return IdIndex(self.node_ids)
 
     def index_of(self, node_ids: Any) -> np.ndarray | int:
         """Internal indices of source node ids.
@@ -145,10 +147,7 @@ class RoadNetwork:
                     "Use net.nearest_node(lon, lat) to find the node at a coordinate."
                 )
                 raise NetworkError(msg) from None
-        sorted_ids, order = self._id_lookup
-        pos = np.searchsorted(sorted_ids, ids)
-        pos = np.minimum(pos, sorted_ids.size - 1)
-        found = sorted_ids[pos] == ids
+        idx, found = self._id_index.find(ids)
         if not found.all():
             missing = ids[~found][:5].tolist()
             msg = (
@@ -157,7 +156,6 @@ class RoadNetwork:
                 "net.nearest_node(lon, lat) to snap a coordinate to the network."
             )
             raise NetworkError(msg)
-        idx = order[pos]
         return int(idx[0]) if scalar else idx
 
     # -------------------------------------------------------------- routing
@@ -227,14 +225,10 @@ class RoadNetwork:
     # ---------------------------------------------------------- geometry
     @cached_property
     def _kdtree(self):
-        from scipy.spatial import cKDTree
-
         return cKDTree(np.column_stack([self.x_m, self.y_m]))
 
     @cached_property
     def _to_projected(self):
-        from pyproj import Transformer
-
         return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
     def project(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -312,8 +306,6 @@ class RoadNetwork:
             total directed length (km), mean free-flow speed (km/h,
             length-weighted), dropped nodes, CRS.
         """
-        from scipy.spatial import ConvexHull
-
         points = np.column_stack([self.x_m, self.y_m])
         area_km2 = ConvexHull(points).volume / 1e6 if self.n_nodes >= 3 else 0.0
         total_m = float(self.length_m.sum())

@@ -81,7 +81,7 @@ def simplify_keeping_signals(G):
     tags the signal on such a node (the stop line before a junction). Marking
     those nodes first and passing the mark as ``node_attrs_include`` keeps them.
     """
-    import osmnx as ox
+    import osmnx as ox  # noqa: PLC0415 -- osmnx costs ~1.6 s, only for OSM signal tags
 
     for _, data in G.nodes(data=True):
         if is_signal_tag(data.get("highway")):

@@ -53,6 +53,7 @@ from typing import Any, get_type_hints
 
 import networkx as nx
 import numpy as np
+from pyproj import Transformer
 
 from idrt.errors import NetworkError
 
@@ -394,8 +395,6 @@ def _check_values(spec: IslandSpec) -> None:
 @lru_cache(maxsize=16)
 def _utm_origin(lon_deg: float, lat_deg: float) -> tuple[float, float]:
     """Return the UTM 52N coordinates (m, rounded to whole metres) of a lon/lat."""
-    from pyproj import Transformer
-
     fwd = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
     x, y = fwd.transform(lon_deg, lat_deg)
     return float(round(x)), float(round(y))

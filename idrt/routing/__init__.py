@@ -204,11 +204,7 @@ def many_to_many(
     if hierarchy is not None:
         _check_hierarchy(hierarchy, g)
         return hierarchy.many_to_many(sources, targets, max_time_s=max_time_s)
-    sources = _checks.nodes(sources, "sources", n)
-    if targets is None:
-        targets = np.arange(n, dtype=np.int64)
-    else:
-        targets = _checks.nodes(targets, "targets", n)
+    sources, targets = _checks.table_nodes(sources, targets, n)
     bound = _checks.bound(max_time_s)
     return _kernels.many_to_many(
         g.indptr, g.heads, g.weights_s, sources, targets, bound, numba.get_num_threads()

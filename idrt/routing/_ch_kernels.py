@@ -41,7 +41,14 @@ import numpy as np
 from numba import prange
 
 from idrt.jit import JIT, PJIT
-from idrt.routing._kernels import _SETTLED, _UNSEEN, _sift_down, _sift_up
+from idrt.routing._kernels import (
+    _SETTLED,
+    _UNSEEN,
+    _buffers,
+    _reset,
+    _sift_down,
+    _sift_up,
+)
 
 __all__ = ["contract", "table", "unpack_edges"]
 
@@ -94,10 +101,11 @@ def _witness(
 ):
     """Dijkstra from ``u`` on the remaining graph without ``v``, up to ``bound``.
 
-    ``buf`` is ``(dist, pos, hkeys, hnodes, touched)``; on return ``dist``
-    holds the length of a real path avoiding ``v`` (or ``inf``) for every node
-    touched; the caller resets ``touched[:n_touched]``. The search also stops
-    once the ``n_targets`` nodes with ``tmark == stamp`` are settled.
+    ``buf`` holds the search buffers of :func:`idrt.routing._kernels._buffers`;
+    on return its ``dist`` holds the length of a real path avoiding ``v`` (or
+    ``inf``) for every node touched; the caller resets them with ``_reset``.
+    The search also stops once the ``n_targets`` nodes with ``tmark == stamp``
+    are settled.
     """
     dist, pos, hkeys, hnodes, touched = buf
     dist[u] = 0.0
@@ -142,16 +150,6 @@ def _witness(
                             _sift_up(hkeys, hnodes, pos, p, nd, y)
             e = nxt_out[e]
     return n_touched
-
-
-@JIT
-def _reset(buf, n_touched):
-    """Reset the search buffers at the nodes a search touched."""
-    dist, pos, _, _, touched = buf
-    for q in range(n_touched):
-        y = touched[q]
-        dist[y] = np.inf
-        pos[y] = _UNSEEN
 
 
 @JIT
@@ -391,13 +389,7 @@ def contract(indptr, heads, weights, settle_limit):
     g = (first_out, first_in, nxt_out, prv_out, nxt_in, prv_in,
          e_tail, e_head, e_w, e_mid, e_c1, e_c2, m)  # fmt: skip
 
-    buf = (
-        np.full(n, np.inf),
-        np.full(n, _UNSEEN, dtype=np.int64),
-        np.empty(n, dtype=np.float64),
-        np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.int64),
-    )
+    buf = _buffers(n)
     scratch = (
         np.empty(n, dtype=np.int64),
         np.empty(n, dtype=np.float64),
@@ -556,17 +548,6 @@ def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_d
                 else:
                     _sift_up(hkeys, hnodes, pos, p, nd, v)
     return n_touched, n_out
-
-
-@JIT
-def _buffers(n):
-    return (
-        np.full(n, np.inf),
-        np.full(n, _UNSEEN, dtype=np.int64),
-        np.empty(n, dtype=np.float64),
-        np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.int64),
-    )
 
 
 @PJIT

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from idrt.routing import _kernels
 
-__all__ = ["CSRGraph", "bound", "graph", "node", "nodes"]
+__all__ = ["CSRGraph", "bound", "graph", "node", "nodes", "table_nodes"]
 
 
 class CSRGraph(NamedTuple):
@@ -159,6 +159,16 @@ def nodes(nodes: ArrayLike, name: str, n: int) -> NDArray[np.int64]:
         msg = f"{name} contains {bad}, which is not a node; {_valid_range(n)}"
         raise ValueError(msg)
     return arr
+
+
+def table_nodes(
+    sources: ArrayLike, targets: ArrayLike | None, n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the rows and columns of a table as int64 node arrays; ``targets=None`` means all."""
+    rows = nodes(sources, "sources", n)
+    if targets is None:
+        return rows, np.arange(n, dtype=np.int64)
+    return rows, nodes(targets, "targets", n)
 
 
 def bound(max_time_s: float) -> float:

@@ -98,39 +98,62 @@ def _sift_down(hkeys, hnodes, pos, size, key, node):
     pos[node] = i
 
 
+# --------------------------------------------------------------------------
+# One Dijkstra search's state, shared by every search of idrt.routing (here
+# and in the contraction hierarchy): ``buf = (dist, pos, hkeys, hnodes,
+# touched)``, the tentative times, heap positions, the heap, and the nodes
+# whose ``dist``/``pos`` a search changed (so that it can be undone cheaply).
+# --------------------------------------------------------------------------
 @JIT
-def _search(
-    indptr,
-    heads,
-    weights,
-    source,
-    max_time_s,
-    target_mark,
-    n_targets,
-    dist,
-    pos,
-    hkeys,
-    hnodes,
-    pred_edge,
-    touched,
-):
+def _buffers(n):
+    """Search buffers for a graph of ``n`` nodes, every node unseen."""
+    return (
+        np.full(n, np.inf),
+        np.full(n, _UNSEEN, dtype=np.int64),
+        np.empty(n, dtype=np.float64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+    )
+
+
+@JIT
+def _reset(buf, n_touched):
+    """Make every node a search touched unseen again, ready for the next search."""
+    dist, pos, _, _, touched = buf
+    for q in range(n_touched):
+        v = touched[q]
+        dist[v] = np.inf
+        pos[v] = _UNSEEN
+
+
+@JIT
+def _gather(buf, targets, row):
+    """Copy the times of the settled ``targets`` into ``row``; leave the others."""
+    dist, pos = buf[0], buf[1]
+    for j in range(targets.shape[0]):
+        t = targets[j]
+        if pos[t] == _SETTLED:
+            row[j] = dist[t]
+
+
+@JIT
+def _search(indptr, heads, weights, source, max_time_s, target_mark, n_targets, buf, pred_edge):
     """Run one Dijkstra search from ``source`` on caller-owned buffers.
 
-    On entry ``dist`` must be ``inf`` and ``pos`` must be ``_UNSEEN`` for
-    every node. The search stops when the heap is empty, when its smallest
-    key exceeds ``max_time_s``, or, if ``n_targets > 0``, as soon as
-    ``n_targets`` nodes with ``target_mark[node] != 0`` are settled.
-    ``pred_edge`` is written only if it is not empty. Every node whose
-    ``dist``/``pos`` changed is listed in ``touched[:n_touched]``, so the
-    caller can reset just those.
+    On entry ``buf`` must be as :func:`_buffers` or :func:`_reset` leave it.
+    The search stops when the heap is empty, when its smallest key exceeds
+    ``max_time_s``, or, if ``n_targets > 0``, as soon as ``n_targets`` nodes
+    with ``target_mark[node] != 0`` are settled. ``pred_edge`` is written
+    only if it is not empty.
 
     Returns
     -------
     n_touched : int
-        Number of entries written to ``touched``.
+        Nodes to reset with :func:`_reset` before the buffers serve again.
     """
     record_pred = pred_edge.shape[0] > 0
     remaining = n_targets
+    dist, pos, hkeys, hnodes, touched = buf
     dist[source] = 0.0
     hkeys[0] = 0.0
     hnodes[0] = source
@@ -207,18 +230,11 @@ def one_to_all(indptr, heads, weights, source):
         ``source`` and for unreachable nodes.
     """
     n = indptr.shape[0] - 1
-    dist = np.full(n, np.inf)
-    pos = np.full(n, _UNSEEN, dtype=np.int64)
-    hkeys = np.empty(n, dtype=np.float64)
-    hnodes = np.empty(n, dtype=np.int64)
+    buf = _buffers(n)
     pred_edge = np.full(n, -1, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
     no_mark = np.zeros(0, dtype=np.uint8)
-    _search(
-        indptr, heads, weights, source, np.inf, no_mark, 0,
-        dist, pos, hkeys, hnodes, pred_edge, touched,
-    )  # fmt: skip
-    return dist, pred_edge
+    _search(indptr, heads, weights, source, np.inf, no_mark, 0, buf, pred_edge)
+    return buf[0], pred_edge
 
 
 @JIT
@@ -251,20 +267,10 @@ def one_to_many(indptr, heads, weights, source, targets, max_time_s):
     if k == 0:
         return out
     mark, n_distinct = _mark_targets(n, targets)
-    dist = np.full(n, np.inf)
-    pos = np.full(n, _UNSEEN, dtype=np.int64)
-    hkeys = np.empty(n, dtype=np.float64)
-    hnodes = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
+    buf = _buffers(n)
     no_pred = np.zeros(0, dtype=np.int64)
-    _search(
-        indptr, heads, weights, source, max_time_s, mark, n_distinct,
-        dist, pos, hkeys, hnodes, no_pred, touched,
-    )  # fmt: skip
-    for j in range(k):
-        t = targets[j]
-        if pos[t] == _SETTLED:
-            out[j] = dist[t]
+    _search(indptr, heads, weights, source, max_time_s, mark, n_distinct, buf, no_pred)
+    _gather(buf, targets, out)
     return out
 
 
@@ -310,25 +316,14 @@ def many_to_many(indptr, heads, weights, sources, targets, max_time_s, n_chunks=
     for c in prange(chunks):
         lo = c * n_src // chunks
         hi = (c + 1) * n_src // chunks
-        dist = np.full(n, np.inf)
-        pos = np.full(n, _UNSEEN, dtype=np.int64)
-        hkeys = np.empty(n, dtype=np.float64)
-        hnodes = np.empty(n, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
+        buf = _buffers(n)
         no_pred = np.zeros(0, dtype=np.int64)
         for i in range(lo, hi):
             n_touched = _search(
-                indptr, heads, weights, sources[i], max_time_s, mark, n_distinct,
-                dist, pos, hkeys, hnodes, no_pred, touched,
-            )  # fmt: skip
-            for j in range(k):
-                t = targets[j]
-                if pos[t] == _SETTLED:
-                    out[i, j] = dist[t]
-            for q in range(n_touched):
-                v = touched[q]
-                dist[v] = np.inf
-                pos[v] = _UNSEEN
+                indptr, heads, weights, sources[i], max_time_s, mark, n_distinct, buf, no_pred
+            )
+            _gather(buf, targets, out[i])
+            _reset(buf, n_touched)
     return out
 
 
@@ -356,19 +351,12 @@ def shortest_path_edges(indptr, heads, weights, source, target):
         return np.empty(0, dtype=np.int64)
     mark = np.zeros(n, dtype=np.uint8)
     mark[target] = 1
-    dist = np.full(n, np.inf)
-    pos = np.full(n, _UNSEEN, dtype=np.int64)
-    hkeys = np.empty(n, dtype=np.float64)
-    hnodes = np.empty(n, dtype=np.int64)
+    buf = _buffers(n)
     pred_edge = np.full(n, -1, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
-    _search(
-        indptr, heads, weights, source, np.inf, mark, 1,
-        dist, pos, hkeys, hnodes, pred_edge, touched,
-    )  # fmt: skip
-    if pos[target] != _SETTLED:
+    _search(indptr, heads, weights, source, np.inf, mark, 1, buf, pred_edge)
+    if buf[1][target] != _SETTLED:
         return np.empty(0, dtype=np.int64)
-    backwards = touched  # reuse: a path has at most n - 1 edges
+    backwards = buf[4]  # reuse ``touched``: a path has at most n - 1 edges
     count = 0
     v = target
     while v != source:
@@ -556,22 +544,16 @@ def subset_tables(indptr, heads, weights, length_m, nodes, n_chunks):
     for c in prange(chunks):
         lo = c * k // chunks
         hi = (c + 1) * k // chunks
-        dist = np.full(n, np.inf)
-        pos = np.full(n, _UNSEEN, dtype=np.int64)
-        hkeys = np.empty(n, dtype=np.float64)
-        hnodes = np.empty(n, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
+        buf = _buffers(n)
+        pos = buf[1]
         pred = np.full(n, -1, dtype=np.int64)
         for i in range(lo, hi):
             source = nodes[i]
-            n_touched = _search(
-                indptr, heads, weights, source, np.inf, mark, n_distinct,
-                dist, pos, hkeys, hnodes, pred, touched,
-            )  # fmt: skip
+            n_touched = _search(indptr, heads, weights, source, np.inf, mark, n_distinct, buf, pred)
+            _gather(buf, nodes, time_s[i])
             for j in range(k):
                 t = nodes[j]
                 if pos[t] == _SETTLED:
-                    time_s[i, j] = dist[t]
                     metres = 0.0
                     v = t
                     while v != source:
@@ -579,8 +561,5 @@ def subset_tables(indptr, heads, weights, length_m, nodes, n_chunks):
                         metres += length_m[e]
                         v = tails[e]
                     dist_m[i, j] = metres
-            for q in range(n_touched):
-                v = touched[q]
-                dist[v] = np.inf
-                pos[v] = _UNSEEN
+            _reset(buf, n_touched)
     return time_s, dist_m

@@ -151,11 +151,7 @@ class ContractionHierarchy:
             ``dtype`` is not float32 or float64.
         """
         n = self.n_nodes
-        src = _checks.nodes(sources, "sources", n)
-        if targets is None:
-            tgt = np.arange(n, dtype=np.int64)
-        else:
-            tgt = _checks.nodes(targets, "targets", n)
+        src, tgt = _checks.table_nodes(sources, targets, n)
         bound = _checks.bound(max_time_s)
         if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             msg = f"dtype must be np.float32 or np.float64, got {dtype!r}"

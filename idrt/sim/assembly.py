@@ -12,6 +12,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from idrt.demand.trips import check_trip_nodes
 from idrt.errors import IdrtError, ScenarioError, warn
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
@@ -309,12 +310,7 @@ def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) ->
             "renumber the trips"
         )
         raise ScenarioError(msg)
-    for column in ("origin_node", "destination_node"):
-        try:
-            net.index_of(frame[column].to_numpy(np.int64))
-        except IdrtError as exc:
-            msg = f"trips column {column!r}: {exc}"
-            raise ScenarioError(msg) from exc
+    check_trip_nodes(frame, net, ScenarioError)
     return frame
 
 
@@ -376,7 +372,7 @@ def stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
     speed = svc.walk_speed_mps
 
     def options(node_idx: np.ndarray) -> list[list[tuple[int, float, float]]]:
-        rows = stops._rows(net.node_ids[node_idx])
+        rows = stops.rows(net.node_ids[node_idx])
         lo, hi = stops.indptr[rows], np.minimum(stops.indptr[rows + 1], stops.indptr[rows] + k)
         out = []
         for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
