@@ -8,7 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from idrt.cli.common import add_backend_options, format_kpi, parse_overrides, progress_enabled
+from idrt.cli.common import add_backend_options, format_kpi, parse_overrides, run_options
 from idrt.experiments import ExperimentError
 
 __all__ = ["parse_fit_option", "parse_weight_option", "register"]
@@ -96,10 +96,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             optimizer_seed=args.optimizer_seed,
             sensitivity=not args.no_sensitivity,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
             on_start=show_plan,
         )
     except KeyboardInterrupt:

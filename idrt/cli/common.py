@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from idrt.errors import ScenarioError
-from idrt.experiments import ExperimentError
+from idrt.experiments import ExperimentError, RunOptions
+from idrt.experiments.text import plain_number
 from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "parse_overrides",
     "plain_number",
     "progress_enabled",
+    "run_options",
 ]
 
 
@@ -42,23 +44,6 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
             value = text
         overrides[key.strip()] = value
     return overrides
-
-
-def plain_number(value: float, signed: bool = False, digits: int = 3) -> str:
-    """A number with about ``digits`` significant digits, never in e-notation.
-
-    Examples
-    --------
-    >>> plain_number(1983.6), plain_number(2.2841), plain_number(-0.01234, signed=True)
-    ('1,984', '2.28', '-0.0123')
-    """
-    if value != value:  # nan
-        return "-"
-    sign = "+" if signed else ""
-    if value == 0 or math.isinf(value):
-        return f"{value:{sign}.0f}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:{sign},.{decimals}f}"
 
 
 def format_kpi(key: str, value: float) -> str:
@@ -157,6 +142,16 @@ def _toml_scalar(text: str) -> str:
 def progress_enabled(args: argparse.Namespace) -> bool:
     """Whether to show progress bars: on a terminal, unless ``--no-progress``."""
     return not args.no_progress and sys.stderr.isatty()
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
+    return RunOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=progress_enabled(args),
+        timeout_s=args.timeout,
+    )
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

@@ -15,33 +15,22 @@ from idrt.cli.common import (
     mean_ci_text,
     parse_overrides,
     plain_number,
-    progress_enabled,
+    run_options,
 )
 from idrt.cli.output import check_output_folder
-from idrt.experiments import ExperimentError, RunOptions
+from idrt.experiments import ExperimentError
 from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "cost_delta_lines",
     "format_comparison",
     "register",
-    "run_options",
     "sizing_cost_lines",
 ]
 
 
 # ---------------------------------------------------------------------- sweep
 SWEEP_KPIS = ("served_share", "wait_p50_s", "wait_p95_s", "vehicle_km_per_passenger")
-
-
-def run_options(args: argparse.Namespace) -> RunOptions:
-    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
-    return RunOptions(
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=progress_enabled(args),
-        timeout_s=args.timeout,
-    )
 
 
 def _sweep(args: argparse.Namespace) -> int:

@@ -22,14 +22,14 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
 from idrt.experiments.compare import compare
 from idrt.experiments.grid import run_key, seed_list
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, resolve_options
 from idrt.experiments.sizing import SizingReport, size_fleet
 from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import RunStore
@@ -151,11 +151,7 @@ def cits_effects(
     out: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
     network: Any = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> CitsEffects:
     """Run the C-ITS experiment on a scenario.
 
@@ -190,14 +186,7 @@ def cits_effects(
     from idrt.sim import build_network, simulate
     from idrt.traffic import build_travel_times
 
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     base = as_scenario(scenario)
     seeds = seed_list(seeds, base.seed)
     targets = dict({"wait_p95_s": 900.0, "reject_share": 0.05} if targets is None else targets)

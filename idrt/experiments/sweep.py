@@ -22,15 +22,13 @@ skips the runs already there, so a crash or Ctrl-C loses nothing finished.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -39,7 +37,7 @@ from idrt.errors import IdrtError
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import RunSpec, _values, expand_grid
 from idrt.experiments.inputs import input_digests
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, progress_bar, resolve_options
 from idrt.experiments.pool import TaskFailed, WorkerDied, WorkerPool, shared_pool
 from idrt.experiments.stats import interval_scope
 from idrt.experiments.store import META_COLUMNS, RunStore
@@ -73,11 +71,7 @@ def sweep(
     network: RoadNetwork | None = None,
     keep_requests: bool = False,
     on_run: Callable[[dict[str, Any]], None] | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> pd.DataFrame:
     """Run every combination of grid values for every seed.
 
@@ -138,14 +132,7 @@ def sweep(
     ...                   out="runs/fleet")                        # doctest: +SKIP
     >>> idrt.plot.wait_curves(runs, x="fleet.size")                 # doctest: +SKIP
     """
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     scn = as_scenario(scenario)
     specs = expand_grid(scn, grid, seeds)
     with Runner(
@@ -196,20 +183,9 @@ class Runner:
         network: RoadNetwork | None = None,
         keep_requests: bool = False,
         on_run: Callable[[dict[str, Any]], None] | None = None,
-        workers: int | None = None,
-        client: Any = None,
-        scheduler: str | None = None,
-        progress: bool | None = None,
-        timeout_s: float | None = None,
+        **shortcuts: Unpack[RunShortcuts],
     ) -> None:
-        opts = resolve_options(
-            options,
-            workers=workers,
-            client=client,
-            scheduler=scheduler,
-            progress=progress,
-            timeout_s=timeout_s,
-        )
+        opts = resolve_options(options, **shortcuts)
         self.options = opts
         self.store = RunStore(out) if out is not None else None
         self.workers = opts.workers
@@ -271,7 +247,7 @@ class Runner:
             for scn in {s.scenario.content_hash(): s.scenario for s in todo}.values():
                 self.store.save_scenario(scn)
         if todo:
-            bar = _progress_bar(len(unique), len(unique) - len(todo), desc, self.progress)
+            bar = progress_bar(len(unique), len(unique) - len(todo), desc, self.progress)
             try:
                 if self.backend == "dask":
                     self._run_dask(todo, bar)
@@ -563,39 +539,6 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
-    """A tqdm bar on stderr (a widget in Jupyter when ipywidgets is there).
-
-    A pseudo-terminal can report a size of 0 x 0 (``script``, some CI
-    runners and editors); tqdm then draws nothing at all, so the size falls
-    back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
-    """
-    try:
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm import tqdm
-
-    try:
-        size = os.get_terminal_size(sys.stderr.fileno())
-        known = size.columns > 0 and size.lines > 0
-    except (AttributeError, OSError, ValueError):
-        known = False
-    fallback = shutil.get_terminal_size((80, 24))
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit="run",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=known,
-        ncols=None if known else fallback.columns,
-        nrows=None if known else fallback.lines,
-        smoothing=0.1,
-    )
 
 
 def connect(address: str, timeout_s: float):
