@@ -17,6 +17,7 @@ from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "add_backend_options",
+    "add_set_option",
     "area_table",
     "check_scheduler",
     "format_kpi",
@@ -169,12 +170,17 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (10)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_option(parser, example="dispatch.mode=batch")
+
+
+def add_set_option(parser: argparse.ArgumentParser, example: str = "fleet.size=12") -> None:
+    """Add ``--set KEY=VALUE`` (repeatable scenario overrides, see :func:`parse_overrides`)."""
     parser.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set dispatch.mode=batch (repeatable)",
+        help=f"override a scenario value, e.g. --set {example} (repeatable)",
     )
 
 

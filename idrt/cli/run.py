@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from idrt import geo
-from idrt.cli.common import area_table, kpi_table, parse_overrides
+from idrt.cli.common import add_set_option, area_table, kpi_table, parse_overrides
 from idrt.cli.output import RunFolder, rescue_folder
 from idrt.errors import OutputError
 from idrt.plot import save_run_figures
@@ -117,11 +117,5 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="GeoJSON of zones: also print KPIs per zone (default: per base and expansion "
         "area when the scenario has one)",
     )
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set fleet.size=12 (repeatable)",
-    )
+    add_set_option(run)
     run.set_defaults(func=_run)

@@ -42,7 +42,7 @@ from idrt.experiments.pool import TaskFailed, WorkerDied, WorkerPool, shared_poo
 from idrt.experiments.stats import interval_scope
 from idrt.experiments.store import META_COLUMNS, RunStore
 from idrt.network import RoadNetwork
-from idrt.scenario import Scenario
+from idrt.scenario import Scenario, read_toml
 from idrt.sim.assembly import build_network
 
 __all__ = ["Runner", "SweepFile", "as_scenario", "connect", "read_sweep_file", "sweep"]
@@ -615,17 +615,8 @@ def read_sweep_file(path: str | os.PathLike[str]) -> SweepFile:
     ScenarioError
         On a bad scenario or ``[set]`` override.
     """
-    import tomllib
-
     path = Path(path)
-    if not path.is_file():
-        msg = f"sweep file {str(path)!r} does not exist; check the path"
-        raise ExperimentError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"sweep file {str(path)!r} is not valid TOML: {exc}"
-        raise ExperimentError(msg) from exc
+    data = read_toml(path, "sweep file", ExperimentError)
     unknown = sorted(set(data) - set(_SWEEP_KEYS))
     if unknown:
         msg = f"unknown key(s) {unknown} in sweep file {str(path)!r}; valid keys are {_SWEEP_KEYS}"
