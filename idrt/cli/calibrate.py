@@ -10,6 +10,8 @@ from pathlib import Path
 
 from idrt.cli.common import add_backend_options, format_kpi, parse_overrides, run_options
 from idrt.experiments import ExperimentError
+from idrt.experiments.calibrate import calibrate
+from idrt.scenario import Scenario
 
 __all__ = ["parse_fit_option", "parse_weight_option", "register"]
 
@@ -48,8 +50,6 @@ def parse_weight_option(text: str) -> tuple[str, float]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from idrt.experiments.calibrate import calibrate
-    from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario)
     if args.set:

@@ -6,13 +6,13 @@ import argparse
 
 from idrt.cli.common import add_set_option, parse_overrides
 from idrt.cli.output import check_output_folder
+from idrt.interop.sumo_export import to_sumo
+from idrt.scenario import Scenario
 
 __all__ = ["register"]
 
 
 def _export_sumo(args: argparse.Namespace) -> int:
-    from idrt.interop.sumo_export import to_sumo
-    from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:

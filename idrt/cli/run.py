@@ -33,7 +33,7 @@ def cost_lines(summary, cost) -> str:
 
 def _save(result, net, folder: Path, args: argparse.Namespace):
     """Everything a run writes, into ``folder``; the by-area table (or None)."""
-    from idrt.report import write_report
+    from idrt.report import write_report  # noqa: PLC0415 - CLI start-up: plotly
 
     result.save(folder)
     save_run_figures(result, net, folder)

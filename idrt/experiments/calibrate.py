@@ -54,7 +54,7 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from idrt.errors import ScenarioError
+from idrt.errors import ScenarioError, collect_warnings
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.calibration_report import CalibrationReport, advise, write_csv, write_text
 from idrt.experiments.grid import seed_list, specs_for
@@ -63,6 +63,7 @@ from idrt.experiments.stats import mean_ci, paired_difference
 from idrt.experiments.sweep import Runner, as_scenario
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
+from idrt.sim import build_network, simulate
 from idrt.sim.assembly import kpi_names as summary_kpi_names
 
 __all__ = ["CalibrationPlan", "CalibrationReport", "FitKey", "calibrate", "loss", "parse_fit"]
@@ -262,9 +263,6 @@ def kpi_names(scenario: Scenario, network: RoadNetwork | None = None) -> list[st
     network
         Its road network, when already built.
     """
-    from idrt.errors import collect_warnings
-    from idrt.sim import simulate
-
     names = summary_kpi_names(scenario)  # from the result code, no simulation
     if names is not None:
         return names
@@ -487,8 +485,6 @@ def calibrate(
 
     fits_network = any(k.key.startswith("network.") for k in keys)
     if network is None and not fits_network:
-        from idrt.sim import build_network
-
         network = build_network(scn)
     search = _search_budget(method, int(max_candidates), int(popsize), len(keys))
     budget = search + (2 * len(keys) if sensitivity else 0)
@@ -638,7 +634,7 @@ def _nelder_mead(objective, keys: list[FitKey], max_candidates: int, generation:
     (finer is below the noise of a few seeds) and its losses agree within
     1e-6, or after ``max_candidates`` scored candidates.
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     low = np.array([k.low for k in keys])
     span = np.array([k.high - k.low for k in keys])
@@ -687,7 +683,7 @@ def _differential_evolution(
     generation: list[int],
 ):
     """Differential evolution over the bounds; one generation per call of ``objective``."""
-    from scipy.optimize import differential_evolution
+    from scipy.optimize import differential_evolution  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     pop = max(5, popsize * len(keys))  # scipy's population size
     maxiter = (

@@ -142,8 +142,8 @@ class CalibrationReport:
         -------
         matplotlib.figure.Figure
         """
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib: ~1 s to import
+        from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - matplotlib: ~1 s to import
 
         h = self.history
         x = h["candidate"].to_numpy()

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Unpack
 
 import numpy as np
@@ -35,6 +36,8 @@ from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import RunStore
 from idrt.experiments.sweep import as_scenario
 from idrt.scenario import Scenario
+from idrt.sim import build_network, simulate
+from idrt.traffic import build_travel_times
 
 __all__ = ["CITS_VARIANTS", "CitsEffects", "cits_effects"]
 
@@ -120,8 +123,6 @@ class CitsEffects:
 
     def save(self, folder: str | os.PathLike[str]) -> None:
         """Write every table as CSV into ``folder``."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.kpis.to_csv(folder / "kpis.csv", index=False)
@@ -183,9 +184,6 @@ def cits_effects(
     -------
     CitsEffects
     """
-    from idrt.sim import build_network, simulate
-    from idrt.traffic import build_travel_times
-
     opts = resolve_options(options, **shortcuts)
     base = as_scenario(scenario)
     seeds = seed_list(seeds, base.seed)

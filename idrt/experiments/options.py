@@ -124,10 +124,10 @@ def progress_bar(total: int, initial: int, desc: str, enabled: bool):
     back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
     """
     try:
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
+        import ipywidgets  # noqa: F401, PLC0415 - ipywidgets is optional
+        from tqdm.auto import tqdm  # noqa: PLC0415 - only with ipywidgets
     except ImportError:
-        from tqdm import tqdm
+        from tqdm import tqdm  # noqa: PLC0415 - the fallback without it
 
     try:
         size = os.get_terminal_size(sys.stderr.fileno())

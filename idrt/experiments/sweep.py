@@ -21,6 +21,7 @@ skips the runs already there, so a crash or Ctrl-C loses nothing finished.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
@@ -43,6 +44,7 @@ from idrt.experiments.stats import interval_scope
 from idrt.experiments.store import META_COLUMNS, RunStore
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario, read_toml
+from idrt.sim import simulate
 from idrt.sim.assembly import build_network
 
 __all__ = ["Runner", "SweepFile", "as_scenario", "connect", "read_sweep_file", "sweep"]
@@ -354,7 +356,7 @@ class Runner:
             results.close()
 
     def _run_dask(self, todo: list[RunSpec], bar) -> None:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # noqa: PLC0415 - dask.distributed: ~0.6 s to import
 
         client = self._client
         try:
@@ -452,8 +454,6 @@ def execute(
     requests : pandas.DataFrame or None
         The per-request table when ``keep_requests``.
     """
-    from idrt.sim import simulate
-
     t0 = time.perf_counter()
     result = simulate(spec.scenario, spec.seed, network=network)
     summary = result.summary()
@@ -473,7 +473,6 @@ def execute(
 
 # ------------------------------------------------------------------ helpers
 def _param_columns(spec: RunSpec) -> dict[str, Any]:
-    import json
 
     out = {}
     for key, value in spec.params:
@@ -544,7 +543,7 @@ def _cpu_count() -> int:
 def connect(address: str, timeout_s: float):
     """A Dask client for a scheduler address, or one clear error."""
     try:
-        from dask.distributed import Client
+        from dask.distributed import Client  # noqa: PLC0415 - dask.distributed: ~0.6 s to import
     except ImportError as exc:  # pragma: no cover - a core dependency
         msg = "sweeps on a cluster need dask[distributed]: pip install 'dask[distributed]'"
         raise ExperimentError(msg) from exc
