@@ -8,7 +8,13 @@ import sys
 import tomllib
 from pathlib import Path
 
-from idrt.cli.common import add_backend_options, format_kpi, parse_overrides, run_options
+from idrt.cli.common import (
+    add_backend_options,
+    backend_text,
+    format_kpi,
+    parse_overrides,
+    run_options,
+)
 from idrt.experiments import ExperimentError
 from idrt.experiments.calibrate import calibrate
 from idrt.scenario import Scenario
@@ -63,9 +69,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         fit[key] = bounds
     weights = dict(parse_weight_option(t) for t in args.weight)
     out = Path(args.out) if args.out else Path("runs") / f"calibrate_{scn.name}"
-    where = args.scheduler or (
-        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
-    )
+    where = backend_text(args)
 
     def show_plan(plan) -> None:
         keys = ", ".join(

@@ -20,6 +20,7 @@ __all__ = [
     "add_backend_options",
     "add_set_option",
     "area_table",
+    "backend_text",
     "check_scheduler",
     "format_kpi",
     "grid_option",
@@ -153,6 +154,13 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         scheduler=args.scheduler,
         progress=progress_enabled(args),
         timeout_s=args.timeout,
+    )
+
+
+def backend_text(args: argparse.Namespace) -> str:
+    """Where the runs of ``--workers`` / ``--scheduler`` execute, for a plan line."""
+    return args.scheduler or (
+        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
     )
 
 

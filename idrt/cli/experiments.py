@@ -12,6 +12,7 @@ from typing import Any
 from idrt import plot
 from idrt.cli.common import (
     add_backend_options,
+    backend_text,
     check_scheduler,
     format_kpi,
     grid_option,
@@ -66,9 +67,7 @@ def _sweep(args: argparse.Namespace) -> int:
     check_scheduler(args.scheduler, args.timeout)
     before = RunStore(out).done()
     todo = sum(s.key not in before for s in specs)
-    where = args.scheduler or (
-        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
-    )
+    where = backend_text(args)
     n_seeds = len({s.seed for s in specs})
     print(
         f"sweep {name!r}: {len(specs)} runs ({len(specs) // n_seeds} grid points x {n_seeds} "
