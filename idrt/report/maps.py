@@ -17,7 +17,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from idrt import geo
-from idrt.geo import clock
 from idrt.sim.areas import scenario_areas
 from idrt.sim.trajectories import vehicle_legs
 
@@ -205,7 +204,7 @@ def service_map_figure(
         pos = vehicle_positions(legs, network, times, vehicles)
         px, py = km(pos[..., 0], pos[..., 1])
 
-        labels = clock(times)
+        labels = geo.clock(times)
         trace_index = len(fig.data)
         fig.add_trace(
             go.Scatter(
