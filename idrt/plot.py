@@ -30,6 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from idrt.experiments.stats import summarize_runs
+from idrt.sim.areas import scenario_areas
+from idrt.sim.assembly import build_network
+
 __all__ = [
     "cits_effects_figure",
     "kpi_curves",
@@ -59,7 +63,7 @@ _LABELS = {
 
 
 def _axes(ax, figsize=(6.4, 4.0)):
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -253,11 +257,8 @@ def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30)
         destinations (small orange dots), rejected requests (red crosses at
         their origins) and the depots (black squares).
     """
-    from matplotlib.collections import LineCollection
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
-
-    from idrt.sim.areas import scenario_areas
-    from idrt.sim.assembly import build_network
+    from matplotlib.collections import LineCollection  # noqa: PLC0415 - matplotlib: ~1 s to import
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     net = network if network is not None else build_network(result.scenario)
     areas = (
@@ -297,7 +298,7 @@ def service_map(result, network=None, area=None, *, ax=None, gridsize: int = 30)
     d_idx = np.asarray(net.index_of(req["destination_node"].to_numpy(np.int64)), dtype=np.int64)
     ox, oy = nx_[o_idx], ny_[o_idx]
     if len(req):
-        from matplotlib.colors import LogNorm
+        from matplotlib.colors import LogNorm  # noqa: PLC0415 - matplotlib: ~1 s to import
 
         sx = float(np.ptp(ox)) or 1.0
         sy = float(np.ptp(oy)) or 1.0
@@ -440,8 +441,6 @@ def _scale(kpi: str) -> tuple[float, str]:
 
 def _curve(ax, runs, x, y, *, by, confidence, color, linestyle, label, marker="o"):
     """Mean of ``y`` per ``x`` with its confidence band, one series per ``by`` group."""
-    from idrt.experiments.stats import summarize_runs
-
     factor, _ = _scale(y)
     groups = [((), runs)] if not by else list(runs.groupby(by, sort=True, dropna=False))
     for i, (key, group) in enumerate(groups):
@@ -636,7 +635,7 @@ def save(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     # text stays text in SVG (editable in Inkscape/Illustrator), fonts embedded in PDF
     with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
@@ -653,7 +652,7 @@ def save_run_figures(result, network, out: str | Path) -> list[Path]:
     ``wait_time_cdf.png``, ``occupancy.png`` and ``service_map.png`` /
     ``.svg`` in ``out``.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     out = Path(out)
     paths = []
@@ -685,7 +684,7 @@ def cits_effects_figure(effects, *, title: str | None = None):
         Panels: wait p50/p95 (min), in-vehicle time (min), signal delay per
         passage (s), buses needed for the targets.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     kpis = effects.kpis.set_index(["variant", "kpi"])
     variants = list(dict.fromkeys(effects.kpis["variant"]))

@@ -22,6 +22,9 @@ import re
 
 import pandas as pd
 
+from idrt.cli import build_parser
+from idrt.scenario import SECTIONS, Scenario
+
 __all__ = [
     "AREA_KPI_PREFIXES",
     "EVENT_COLUMNS",
@@ -239,8 +242,6 @@ def scenario_keys() -> pd.DataFrame:
     Defaults are those of :class:`idrt.Scenario()` (the embedded pilot),
     including section defaults that the scenario sets itself.
     """
-    from idrt.scenario import SECTIONS, Scenario
-
     scn = Scenario()
     rows = []
     for section, cls in SECTIONS.items():
@@ -262,8 +263,6 @@ def scenario_keys() -> pd.DataFrame:
 
 def cli_reference() -> pd.DataFrame:
     """Every ``idrt`` command and option: ``command``, ``option``, ``help``."""
-    from idrt.cli import build_parser
-
     rows: list[dict[str, str]] = []
 
     def walk(parser: argparse.ArgumentParser, prefix: str) -> None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from idrt.errors import ScenarioError
+from idrt.errors import IdrtError, ScenarioError
 from idrt.traffic.config import CITSConfig, TrafficConfig
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ShiftConfig",
     "TrafficConfig",
     "TransitConfig",
+    "read_toml",
     "resolve_data_path",
 ]
 
@@ -730,18 +731,11 @@ class Scenario:
 
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """A scenario file's tables, with ``extends`` resolved (merged over its base)."""
-    if not path.is_file():
-        where = f" (extended by {str(chain[-1])!r})" if chain else ""
-        msg = f"scenario file {str(path)!r}{where} does not exist; check the path"
-        raise ScenarioError(msg)
-    if path.resolve() in chain:
+    if path.is_file() and path.resolve() in chain:
         msg = f"scenario file {str(path)!r} extends itself through {[str(c) for c in chain]}"
         raise ScenarioError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"scenario file {str(path)!r} is not valid TOML: {exc}"
-        raise ScenarioError(msg) from exc
+    where = f" (extended by {str(chain[-1])!r})" if chain else ""
+    data = read_toml(path, "scenario file", ScenarioError, where=where)
     if not data:
         msg = (
             f"scenario file {str(path)!r} is empty; give at least one section (e.g. [fleet] "
@@ -757,6 +751,42 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     merged = _read_toml(path.parent / base, (*chain, path.resolve()))
     merged.pop("name", None)  # a variant is named after its own file
     return _merge(merged, data)
+
+
+def read_toml(
+    path: str | os.PathLike[str],
+    what: str,
+    error: type[IdrtError] = ScenarioError,
+    *,
+    where: str = "",
+) -> dict[str, Any]:
+    """The tables of a TOML file, or one clear ``error`` naming the file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message (``"scenario file"``, ``"sweep file"``).
+    error
+        The exception raised on a missing or unreadable file.
+    where
+        Said after the path when it does not exist (who refers to it).
+
+    Raises
+    ------
+    IdrtError
+        ``error``, when the file does not exist or is not valid UTF-8 TOML.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{what} {str(path)!r}{where} does not exist; check the path"
+        raise error(msg)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{what} {str(path)!r} is not valid TOML: {exc}"
+        raise error(msg) from exc
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,16 @@ import sys
 import tomllib
 from pathlib import Path
 
-from idrt.cli.common import add_backend_options, format_kpi, parse_overrides, progress_enabled
+from idrt.cli.common import (
+    add_backend_options,
+    backend_text,
+    format_kpi,
+    parse_overrides,
+    run_options,
+)
 from idrt.experiments import ExperimentError
+from idrt.experiments.calibrate import calibrate
+from idrt.scenario import Scenario
 
 __all__ = ["parse_fit_option", "parse_weight_option", "register"]
 
@@ -48,8 +56,6 @@ def parse_weight_option(text: str) -> tuple[str, float]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from idrt.experiments.calibrate import calibrate
-    from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario)
     if args.set:
@@ -63,9 +69,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         fit[key] = bounds
     weights = dict(parse_weight_option(t) for t in args.weight)
     out = Path(args.out) if args.out else Path("runs") / f"calibrate_{scn.name}"
-    where = args.scheduler or (
-        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
-    )
+    where = backend_text(args)
 
     def show_plan(plan) -> None:
         keys = ", ".join(
@@ -96,10 +100,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             optimizer_seed=args.optimizer_seed,
             sensitivity=not args.no_sensitivity,
             out=out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=progress_enabled(args),
-            timeout_s=args.timeout,
+            options=run_options(args),
             on_start=show_plan,
         )
     except KeyboardInterrupt:

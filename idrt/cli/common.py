@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import socket
 import sys
 import tomllib
 from collections.abc import Sequence
 from typing import Any
 
 from idrt.errors import ScenarioError
-from idrt.experiments import ExperimentError
+from idrt.experiments import ExperimentError, RunOptions
+from idrt.experiments.text import plain_number
 from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "add_backend_options",
+    "add_set_option",
     "area_table",
+    "backend_text",
     "check_scheduler",
     "format_kpi",
     "grid_option",
@@ -25,6 +29,7 @@ __all__ = [
     "parse_overrides",
     "plain_number",
     "progress_enabled",
+    "run_options",
 ]
 
 
@@ -42,23 +47,6 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, object]:
             value = text
         overrides[key.strip()] = value
     return overrides
-
-
-def plain_number(value: float, signed: bool = False, digits: int = 3) -> str:
-    """A number with about ``digits`` significant digits, never in e-notation.
-
-    Examples
-    --------
-    >>> plain_number(1983.6), plain_number(2.2841), plain_number(-0.01234, signed=True)
-    ('1,984', '2.28', '-0.0123')
-    """
-    if value != value:  # nan
-        return "-"
-    sign = "+" if signed else ""
-    if value == 0 or math.isinf(value):
-        return f"{value:{sign}.0f}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:{sign},.{decimals}f}"
 
 
 def format_kpi(key: str, value: float) -> str:
@@ -159,6 +147,23 @@ def progress_enabled(args: argparse.Namespace) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
 
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
+    return RunOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=progress_enabled(args),
+        timeout_s=args.timeout,
+    )
+
+
+def backend_text(args: argparse.Namespace) -> str:
+    """Where the runs of ``--workers`` / ``--scheduler`` execute, for a plan line."""
+    return args.scheduler or (
+        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
+    )
+
+
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--workers``, ``--scheduler``, ``--timeout``, ``--no-progress``, ``--set``."""
     parser.add_argument(
@@ -174,12 +179,17 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (10)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_option(parser, example="dispatch.mode=batch")
+
+
+def add_set_option(parser: argparse.ArgumentParser, example: str = "fleet.size=12") -> None:
+    """Add ``--set KEY=VALUE`` (repeatable scenario overrides, see :func:`parse_overrides`)."""
     parser.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set dispatch.mode=batch (repeatable)",
+        help=f"override a scenario value, e.g. --set {example} (repeatable)",
     )
 
 
@@ -214,9 +224,8 @@ def check_scheduler(address: str | None, timeout_s: float) -> None:
     """
     if not address:
         return
-    import socket
 
-    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.addressing import parse_address, parse_host_port  # noqa: PLC0415 - dask.distributed: ~0.6 s to import
 
     hint = "use tcp://HOST:8786 (start one with `dask scheduler`), or run without --scheduler"
     try:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from idrt.demand import describe_file
+from idrt.network import load_network
+
 __all__ = ["register"]
 
 
 def _demand_describe(args: argparse.Namespace) -> int:
-    from idrt.demand import describe_file
 
     net = None
     if args.network:
-        from idrt.network import load_network
-
         net = load_network(args.network)
     print(describe_file(args.file, zones=args.zones or None, net=net))
     return 0

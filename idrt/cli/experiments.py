@@ -5,27 +5,37 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
+from idrt import plot
 from idrt.cli.common import (
     add_backend_options,
+    backend_text,
     check_scheduler,
+    format_kpi,
     grid_option,
     mean_ci_text,
     parse_overrides,
     plain_number,
-    progress_enabled,
+    run_options,
 )
 from idrt.cli.output import check_output_folder
-from idrt.experiments import ExperimentError, RunOptions
+from idrt.experiments import ExperimentError
+from idrt.experiments.compare import compare
+from idrt.experiments.grid import expand_grid
+from idrt.experiments.sizing import size_fleet
+from idrt.experiments.stats import interval_scope, kpi_ci
+from idrt.experiments.store import RunStore
+from idrt.experiments.sweep import read_sweep_file, sweep
+from idrt.scenario import Scenario
 from idrt.sim.costs import MONEY_KPIS
 
 __all__ = [
     "cost_delta_lines",
     "format_comparison",
     "register",
-    "run_options",
     "sizing_cost_lines",
 ]
 
@@ -34,24 +44,7 @@ __all__ = [
 SWEEP_KPIS = ("served_share", "wait_p50_s", "wait_p95_s", "vehicle_km_per_passenger")
 
 
-def run_options(args: argparse.Namespace) -> RunOptions:
-    """The :class:`~idrt.experiments.RunOptions` of ``--workers``, ``--scheduler``, ..."""
-    return RunOptions(
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=progress_enabled(args),
-        timeout_s=args.timeout,
-    )
-
-
 def _sweep(args: argparse.Namespace) -> int:
-    import tomllib
-
-    from idrt.experiments.grid import expand_grid
-    from idrt.experiments.stats import interval_scope, kpi_ci
-    from idrt.experiments.store import RunStore
-    from idrt.experiments.sweep import read_sweep_file, sweep
-    from idrt.scenario import Scenario
 
     path = Path(args.file)
     try:
@@ -74,9 +67,7 @@ def _sweep(args: argparse.Namespace) -> int:
     check_scheduler(args.scheduler, args.timeout)
     before = RunStore(out).done()
     todo = sum(s.key not in before for s in specs)
-    where = args.scheduler or (
-        "this process" if args.workers == 0 else f"{args.workers or 'all'} local worker(s)"
-    )
+    where = backend_text(args)
     n_seeds = len({s.seed for s in specs})
     print(
         f"sweep {name!r}: {len(specs)} runs ({len(specs) // n_seeds} grid points x {n_seeds} "
@@ -145,8 +136,6 @@ def _parse_target(text: str) -> tuple[str, tuple[str, float]]:
 
 
 def _size_fleet(args: argparse.Namespace) -> int:
-    from idrt.experiments.sizing import size_fleet
-    from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario)
     if args.set:
@@ -235,8 +224,6 @@ def sizing_cost_lines(report, scn) -> list[str]:
 
 def _area_lines(at) -> list[str]:
     """Per-area means (``base_*``, ``expansion_*`` KPIs) of the runs at one size."""
-    from idrt.cli.common import format_kpi
-
     out = []
     for area in ("base", "expansion"):
         cols = [c for c in at.columns if c.startswith(f"{area}_")]
@@ -250,13 +237,10 @@ def _area_lines(at) -> list[str]:
 
 # ----------------------------------------------------------------------- plot
 def _plot(args: argparse.Namespace) -> int:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from idrt import plot
-    from idrt.experiments.store import RunStore
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: ~1 s to import
 
     folder = Path(args.runs)
     if not folder.is_dir():
@@ -294,8 +278,6 @@ def _plot(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------- compare
 def _compare(args: argparse.Namespace) -> int:
-    from idrt.experiments.compare import compare
-    from idrt.scenario import Scenario
 
     _check_compare_args(args)
     scenarios = [Scenario.from_toml(p) for p in args.scenarios]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from idrt.cli.common import parse_overrides
+from idrt.cli.common import add_set_option, parse_overrides
 from idrt.cli.output import check_output_folder
+from idrt.interop.sumo_export import to_sumo
+from idrt.scenario import Scenario
 
 __all__ = ["register"]
 
 
 def _export_sumo(args: argparse.Namespace) -> int:
-    from idrt.interop.sumo_export import to_sumo
-    from idrt.scenario import Scenario
 
     scn = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     if args.set:
@@ -74,11 +74,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     sumo.add_argument(
         "--dispatch-period", type=float, default=60.0, help="SUMO dispatch period, s (default 60)"
     )
-    sumo.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set fleet.size=12 (repeatable)",
-    )
+    add_set_option(sumo)
     sumo.set_defaults(func=_export_sumo)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from idrt.errors import NetworkError
+from idrt.network import load_network, network_from_graph, online
+
 __all__ = ["register"]
 
 
 def _network_info(args: argparse.Namespace) -> int:
-    from idrt.network import load_network
 
     net = load_network(args.network)
     info = net.info()
@@ -29,13 +31,9 @@ def _network_info(args: argparse.Namespace) -> int:
 
 
 def _network_fetch(args: argparse.Namespace) -> int:
-    import osmnx as ox
-
-    from idrt.network import network_from_graph, online
+    import osmnx as ox  # noqa: PLC0415 - osmnx: ~1.4 s to import
 
     if (args.place is None) == (args.bbox is None):
-        from idrt.errors import NetworkError
-
         msg = 'give either --place "Unseo-dong, Jung-gu, Incheon" or --bbox WEST SOUTH EAST NORTH'
         raise NetworkError(msg)
     if args.place is not None:

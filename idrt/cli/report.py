@@ -8,7 +8,7 @@ __all__ = ["register"]
 
 
 def _report(args: argparse.Namespace) -> int:
-    from idrt.report import report_kind, write_report
+    from idrt.report import report_kind, write_report  # noqa: PLC0415 - CLI start-up: plotly
 
     kind = report_kind(args.folder)
     path = write_report(args.folder, args.out, baseline=args.baseline, basemap=args.basemap)

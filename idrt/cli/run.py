@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from idrt import geo
-from idrt.cli.common import area_table, kpi_table, parse_overrides
+from idrt.cli.common import add_set_option, area_table, kpi_table, parse_overrides
 from idrt.cli.output import RunFolder, rescue_folder
 from idrt.errors import OutputError
 from idrt.plot import save_run_figures
@@ -33,7 +33,7 @@ def cost_lines(summary, cost) -> str:
 
 def _save(result, net, folder: Path, args: argparse.Namespace):
     """Everything a run writes, into ``folder``; the by-area table (or None)."""
-    from idrt.report import write_report
+    from idrt.report import write_report  # noqa: PLC0415 - CLI start-up: plotly
 
     result.save(folder)
     save_run_figures(result, net, folder)
@@ -117,11 +117,5 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="GeoJSON of zones: also print KPIs per zone (default: per base and expansion "
         "area when the scenario has one)",
     )
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set fleet.size=12 (repeatable)",
-    )
+    add_set_option(run)
     run.set_defaults(func=_run)

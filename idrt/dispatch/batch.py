@@ -66,10 +66,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import connected_components
 
 from idrt.dispatch import _batch_kernels as bk
 from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
-from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, validate_schedules
+from idrt.dispatch.schedule import (
+    _PAD,
+    STOP_FIELDS,
+    DispatchError,
+    Schedules,
+    schedule_times,
+    validate_schedules,
+)
 
 __all__ = ["Assignment", "BatchRequest", "BatchResult", "TravelTimeFn", "solve_batch"]
 
@@ -620,7 +629,7 @@ def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
 
 
 def _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish):
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     n_new, n_inv = req.n_new, prob.inv.size
     q = seq1[:, 0, 0]
@@ -647,8 +656,6 @@ def _solve_milp(
     prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle, unassigned_penalty,
     time_limit_s, finish,
 ):  # fmt: skip
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import connected_components
 
     n_inv = prob.inv.size
     n_req = len(req.ids)
@@ -787,8 +794,7 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
     if got is not None:
         return got
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import csr_array
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     sub = cover[trips]
     reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
@@ -853,8 +859,6 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
     assigned, moved = {}, []
     changed = sorted(rows)
     if changed:
-        from idrt.dispatch.schedule import schedule_times
-
         sub = Schedules(**{name: getattr(new_s, name)[changed] for name in Schedules._fields})
         times = schedule_times(sub)
         for row, v in enumerate(changed):

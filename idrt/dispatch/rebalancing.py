@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import networkx as nx
 import numpy as np
 
 from idrt.dispatch.schedule import DispatchError
@@ -441,8 +442,6 @@ def min_cost_flow(
     -------
     list of Move
     """
-    import networkx as nx
-
     d, idle, vehicle_node = _check(expected, zones, idle, vehicle_node)
     surplus, deficit, idle_zone = zone_balance(zones, d, vehicle_node[idle], arriving_node)
     sources = np.flatnonzero(surplus > 0)

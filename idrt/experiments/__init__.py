@@ -20,7 +20,7 @@ from idrt.experiments.calibrate import CalibrationReport, calibrate
 from idrt.experiments.compare import compare
 from idrt.experiments.grid import RunSpec, expand_grid, run_key, seed_list
 from idrt.experiments.inputs import input_digests
-from idrt.experiments.options import RunOptions
+from idrt.experiments.options import RunOptions, RunShortcuts
 from idrt.experiments.pool import shutdown_pool as shutdown_workers
 from idrt.experiments.sizing import SizingReport, size_fleet
 from idrt.experiments.stats import (
@@ -38,6 +38,7 @@ __all__ = [
     "CalibrationReport",
     "ExperimentError",
     "RunOptions",
+    "RunShortcuts",
     "RunSpec",
     "RunStore",
     "Runner",

@@ -49,19 +49,21 @@ import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from idrt.errors import ScenarioError
+from idrt.errors import ScenarioError, collect_warnings
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.calibration_report import CalibrationReport, advise, write_csv, write_text
 from idrt.experiments.grid import seed_list, specs_for
+from idrt.experiments.options import RunOptions, RunShortcuts, progress_bar, resolve_options
 from idrt.experiments.stats import mean_ci, paired_difference
 from idrt.experiments.sweep import Runner, as_scenario
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
+from idrt.sim import build_network, simulate
 from idrt.sim.assembly import kpi_names as summary_kpi_names
 
 __all__ = ["CalibrationPlan", "CalibrationReport", "FitKey", "calibrate", "loss", "parse_fit"]
@@ -261,9 +263,6 @@ def kpi_names(scenario: Scenario, network: RoadNetwork | None = None) -> list[st
     network
         Its road network, when already built.
     """
-    from idrt.errors import collect_warnings
-    from idrt.sim import simulate
-
     names = summary_kpi_names(scenario)  # from the result code, no simulation
     if names is not None:
         return names
@@ -365,13 +364,10 @@ def calibrate(
     optimizer_seed: int = 0,
     sensitivity: bool = True,
     out: str | os.PathLike[str] | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
+    options: RunOptions | None = None,
     network: RoadNetwork | None = None,
-    progress: bool = True,
-    timeout_s: float = 10.0,
     on_start: Callable[[CalibrationPlan], None] | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> CalibrationReport:
     """Fit scenario keys so the simulated KPI means match the ``[reference]`` table.
 
@@ -423,8 +419,10 @@ def calibrate(
         ``calibration.json`` (what was asked), ``fit.csv``,
         ``sensitivity.csv``, ``fitted.toml`` and ``convergence.png`` /
         ``.svg``. ``None``: keep everything in memory.
-    workers, client, scheduler, network, progress, timeout_s
-        As for :func:`idrt.sweep`: what runs the simulations.
+    options, network
+        As for :func:`idrt.sweep`: how the runs execute, the road network.
+    workers, client, scheduler, progress, timeout_s
+        Shortcuts for the fields of ``options``.
     on_start
         Called once with the :class:`CalibrationPlan` after every input is
         checked, before the first run (the command line prints it).
@@ -456,6 +454,7 @@ def calibrate(
     >>> report.fitted                                                 # doctest: +SKIP
     {'demand.trips_per_day': 741.3, 'fleet.size': 6}
     """
+    opts = resolve_options(options, **shortcuts)
     scn = as_scenario(scenario)
     keys = parse_fit(scn, fit)
     ref, w = _targets(scn, reference, kpis, weights)
@@ -486,8 +485,6 @@ def calibrate(
 
     fits_network = any(k.key.startswith("network.") for k in keys)
     if network is None and not fits_network:
-        from idrt.sim import build_network
-
         network = build_network(scn)
     search = _search_budget(method, int(max_candidates), int(popsize), len(keys))
     budget = search + (2 * len(keys) if sensitivity else 0)
@@ -503,13 +500,9 @@ def calibrate(
 
     runner = Runner(
         out=out,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
+        options=opts.replace(progress=False),  # one bar over all candidates instead
         network=None if fits_network else network,
-        progress=False,
         on_run=on_run,
-        timeout_s=timeout_s,
     )
     plan = CalibrationPlan(
         scenario=scn,
@@ -535,7 +528,7 @@ def calibrate(
     except BaseException:
         runner.close(cancel=True)
         raise
-    bar = _bar(budget * len(seed_values), progress, f"calibrate {scn.name}")
+    bar = progress_bar(budget * len(seed_values), 0, f"calibrate {scn.name}", opts.progress)
 
     def score(points: list[tuple]) -> list[dict[str, Any]]:
         """Loss and runs of candidate points (values in key order), run where needed."""
@@ -641,7 +634,7 @@ def _nelder_mead(objective, keys: list[FitKey], max_candidates: int, generation:
     (finer is below the noise of a few seeds) and its losses agree within
     1e-6, or after ``max_candidates`` scored candidates.
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     low = np.array([k.low for k in keys])
     span = np.array([k.high - k.low for k in keys])
@@ -690,7 +683,7 @@ def _differential_evolution(
     generation: list[int],
 ):
     """Differential evolution over the bounds; one generation per call of ``objective``."""
-    from scipy.optimize import differential_evolution
+    from scipy.optimize import differential_evolution  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 
     pop = max(5, popsize * len(keys))  # scipy's population size
     maxiter = (
@@ -715,14 +708,6 @@ def _differential_evolution(
         integrality=[k.integer for k in keys],
         x0=[k.start for k in keys],
         **{seed_kw: int(optimizer_seed)},
-    )
-
-
-def _bar(total: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="run", disable=not enabled, dynamic_ncols=True, smoothing=0.1
     )
 
 

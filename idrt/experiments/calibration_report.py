@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from idrt.experiments.text import kpi_text
 from idrt.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -141,8 +142,8 @@ class CalibrationReport:
         -------
         matplotlib.figure.Figure
         """
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib: ~1 s to import
+        from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - matplotlib: ~1 s to import
 
         h = self.history
         x = h["candidate"].to_numpy()
@@ -222,13 +223,8 @@ def _num(v: float) -> str:
 
 
 def _fmt(kpi: str, value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if kpi.endswith("_share"):
-        return f"{value:.1%}"
-    if kpi.endswith("_s"):
-        return f"{value:,.0f} s"
-    return f"{value:,.4g}"
+    """A KPI value with four significant digits (calibration reports)."""
+    return kpi_text(kpi, value, number=lambda v: f"{v:,.4g}")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -22,19 +22,22 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
 from idrt.experiments.compare import compare
 from idrt.experiments.grid import run_key, seed_list
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, resolve_options
 from idrt.experiments.sizing import SizingReport, size_fleet
 from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import RunStore
 from idrt.experiments.sweep import as_scenario
 from idrt.scenario import Scenario
+from idrt.sim import build_network, simulate
+from idrt.traffic import build_travel_times
 
 __all__ = ["CITS_VARIANTS", "CitsEffects", "cits_effects"]
 
@@ -120,8 +123,6 @@ class CitsEffects:
 
     def save(self, folder: str | os.PathLike[str]) -> None:
         """Write every table as CSV into ``folder``."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.kpis.to_csv(folder / "kpis.csv", index=False)
@@ -151,11 +152,7 @@ def cits_effects(
     out: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
     network: Any = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> CitsEffects:
     """Run the C-ITS experiment on a scenario.
 
@@ -187,17 +184,7 @@ def cits_effects(
     -------
     CitsEffects
     """
-    from idrt.sim import build_network, simulate
-    from idrt.traffic import build_travel_times
-
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     base = as_scenario(scenario)
     seeds = seed_list(seeds, base.seed)
     targets = dict({"wait_p95_s": 900.0, "reject_share": 0.05} if targets is None else targets)

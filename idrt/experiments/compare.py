@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Unpack
 
 import pandas as pd
 
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import seed_list, specs_for
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, resolve_options
 from idrt.experiments.stats import interval_scope, paired_difference
 from idrt.experiments.store import META_COLUMNS
 from idrt.experiments.sweep import TIMING_COLUMNS, Runner, as_scenario
@@ -52,11 +52,7 @@ def compare(
     out: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
     network: RoadNetwork | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> pd.DataFrame:
     """KPI differences of scenarios against a baseline, paired by seed.
 
@@ -102,14 +98,7 @@ def compare(
     ...                      "experiments/yeongjong_cits.toml", seeds=10)  # doctest: +SKIP
     >>> table.set_index("kpi").loc["wait_p95_s", ["diff", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     scenarios = [as_scenario(s) for s in (scenario_a, scenario_b, *more)]
     names = list(labels) if labels is not None else _unique([s.name for s in scenarios])
     if len(names) != len(scenarios) or len(set(names)) != len(names):

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from idrt.experiments._errors import ExperimentError
 
-__all__ = ["RunOptions", "resolve_options"]
+__all__ = ["RunOptions", "RunShortcuts", "progress_bar", "resolve_options"]
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """Where and how the runs of a sweep, comparison or fleet sizing execute.
 
-    Taken by :func:`idrt.sweep`, :func:`idrt.compare`, :func:`idrt.size_fleet`
-    and :func:`idrt.experiments.cits.cits_effects` (``options=``). The older
-    keyword arguments of those functions (``workers=``, ``client=``, ...)
-    still work and override the matching field.
+    Taken by :func:`idrt.sweep`, :func:`idrt.compare`, :func:`idrt.size_fleet`,
+    :func:`idrt.calibrate` and :func:`idrt.experiments.cits.cits_effects`
+    (``options=``). The older keyword arguments of those functions
+    (``workers=``, ``client=``, ..., see :class:`RunShortcuts`) still work
+    and override the matching field.
 
     Attributes
     ----------
@@ -68,8 +72,41 @@ class RunOptions:
         return dataclasses.replace(self, **changes)
 
 
+class RunShortcuts(TypedDict, total=False):
+    """Keyword shortcuts for the fields of :class:`RunOptions`.
+
+    Every function that runs experiments (:func:`idrt.sweep`,
+    :func:`idrt.compare`, :func:`idrt.size_fleet`, :func:`idrt.calibrate`,
+    :func:`~idrt.experiments.cits.cits_effects`, and
+    :class:`~idrt.experiments.sweep.Runner`) takes them as
+    ``**shortcuts: Unpack[RunShortcuts]``; a shortcut given (not None)
+    overrides the matching field of ``options``.
+    """
+
+    workers: int | None
+    client: Any
+    scheduler: str | None
+    progress: bool | None
+    timeout_s: float | None
+
+
 def resolve_options(options: RunOptions | None, **given: Any) -> RunOptions:
-    """``options`` (or the defaults) with the keyword arguments that were given (not None)."""
+    """``options`` (or the defaults) with the keyword arguments that were given (not None).
+
+    Raises
+    ------
+    TypeError
+        On a keyword that is not one of :class:`RunShortcuts`.
+    ExperimentError
+        When ``options`` is not a :class:`RunOptions`.
+    """
+    unknown = sorted(set(given) - set(RunShortcuts.__annotations__))
+    if unknown:
+        msg = (
+            f"unexpected keyword argument(s) {unknown}; the run options are "
+            f"{list(RunShortcuts.__annotations__)} (or options=RunOptions(...))"
+        )
+        raise TypeError(msg)
     if options is None:
         options = RunOptions()
     elif not isinstance(options, RunOptions):
@@ -77,3 +114,36 @@ def resolve_options(options: RunOptions | None, **given: Any) -> RunOptions:
         raise ExperimentError(msg)
     changes = {k: v for k, v in given.items() if v is not None}
     return options.replace(**changes) if changes else options
+
+
+def progress_bar(total: int, initial: int, desc: str, enabled: bool):
+    """A tqdm bar on stderr (a widget in Jupyter when ipywidgets is there), one style for all runs.
+
+    A pseudo-terminal can report a size of 0 x 0 (``script``, some CI
+    runners and editors); tqdm then draws nothing at all, so the size falls
+    back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
+    """
+    try:
+        import ipywidgets  # noqa: F401, PLC0415 - ipywidgets is optional
+        from tqdm.auto import tqdm  # noqa: PLC0415 - only with ipywidgets
+    except ImportError:
+        from tqdm import tqdm  # noqa: PLC0415 - the fallback without it
+
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        known = size.columns > 0 and size.lines > 0
+    except (AttributeError, OSError, ValueError):
+        known = False
+    fallback = shutil.get_terminal_size((80, 24))
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="run",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=known,
+        ncols=None if known else fallback.columns,
+        nrows=None if known else fallback.lines,
+        smoothing=0.1,
+    )

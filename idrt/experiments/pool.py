@@ -46,6 +46,8 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
+import numba
+
 __all__ = ["TaskFailed", "WorkerDied", "WorkerPool", "read_shared", "shutdown_pool", "write_shared"]
 
 IDLE_EXIT = 75
@@ -355,8 +357,6 @@ def worker_main() -> None:
     tasks = Connection(int(task_fd), writable=False)
     results = Connection(int(result_fd), readable=False)
     try:
-        import numba
-
         numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
     except Exception:
         pass

@@ -33,16 +33,17 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import pandas as pd
 
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import seed_list, specs_for
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, resolve_options
 from idrt.experiments.stats import interval_scope, kpi_ci
 from idrt.experiments.store import META_COLUMNS
 from idrt.experiments.sweep import TIMING_COLUMNS, Runner, as_scenario
+from idrt.experiments.text import kpi_text
 from idrt.network import RoadNetwork
 from idrt.scenario import Scenario
 
@@ -197,7 +198,7 @@ class SizingReport:
         return "expansion" if self.parameter == "expansion.fleet_size" else "base"
 
     def __str__(self) -> str:
-        goal = ", ".join(f"{k} {op} {_fmt(k, v)}" for k, (op, v) in self.targets.items())
+        goal = ", ".join(f"{k} {op} {kpi_text(k, v)}" for k, (op, v) in self.targets.items())
         what = (
             f"extra vehicles for the expansion area (expansion.fleet_size; existing fleet "
             f"fleet.size = {self.base_fleet} kept)"
@@ -229,14 +230,14 @@ class SizingReport:
         lines += ["", head]
         for kpi in kpis:
             tgt = self.targets.get(kpi)
-            cells = f"{kpi:<{width}}  {(tgt[0] + ' ' + _fmt(kpi, tgt[1])) if tgt else '':>12}"
+            cells = f"{kpi:<{width}}  {(tgt[0] + ' ' + kpi_text(kpi, tgt[1])) if tgt else '':>12}"
             for s in sizes:
                 r = self.table[(self.table["size"] == s) & (self.table["kpi"] == kpi)].iloc[0]
                 mark = "" if not tgt else (" ok" if r["meets"] else " NO")
                 days = "" if not tgt else f" {r['p_meet']:.0%}"
                 cell = (
-                    f"{_fmt(kpi, r['mean'])} [{_fmt(kpi, r['ci_low'])}, "
-                    f"{_fmt(kpi, r['ci_high'])}]{days}{mark}"
+                    f"{kpi_text(kpi, r['mean'])} [{kpi_text(kpi, r['ci_low'])}, "
+                    f"{kpi_text(kpi, r['ci_high'])}]{days}{mark}"
                 )
                 cells += f"  {cell:>46}"
             lines.append(cells)
@@ -249,19 +250,6 @@ class SizingReport:
             f"({self.interval_covers})" if self.interval_covers else "",
         ]
         return "\n".join(lines).rstrip()
-
-
-def _fmt(kpi: str, value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if kpi.endswith("_share"):
-        return f"{value:.1%}"
-    if kpi.endswith("_s"):
-        return f"{value:,.0f} s"
-    if value == 0 or math.isinf(value):
-        return f"{value:.0f}"
-    # about three significant digits, never e-notation ("1,980", not "1.98e+03")
-    return f"{value:,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
 
 
 def _meets(value: float, op: str, target: float) -> bool:
@@ -284,11 +272,7 @@ def size_fleet(
     out: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
     network: RoadNetwork | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> SizingReport:
     """The smallest fleet meeting every target, found with replications.
 
@@ -364,14 +348,7 @@ def size_fleet(
     if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0):
         msg = f"confidence = {confidence!r}: must be in (0, 1), e.g. 0.95"
         raise ExperimentError(msg)
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     if mode == "auto":
         mode = "expansion" if scn.expansion.area else "base"
     if mode == "expansion":

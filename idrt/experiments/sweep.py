@@ -21,16 +21,15 @@ skips the runs already there, so a crash or Ctrl-C loses nothing finished.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
-import sys
 import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -39,12 +38,13 @@ from idrt.errors import IdrtError
 from idrt.experiments._errors import ExperimentError
 from idrt.experiments.grid import RunSpec, _values, expand_grid
 from idrt.experiments.inputs import input_digests
-from idrt.experiments.options import RunOptions, resolve_options
+from idrt.experiments.options import RunOptions, RunShortcuts, progress_bar, resolve_options
 from idrt.experiments.pool import TaskFailed, WorkerDied, WorkerPool, shared_pool
 from idrt.experiments.stats import interval_scope
 from idrt.experiments.store import META_COLUMNS, RunStore
 from idrt.network import RoadNetwork
-from idrt.scenario import Scenario
+from idrt.scenario import Scenario, read_toml
+from idrt.sim import simulate
 from idrt.sim.assembly import build_network
 
 __all__ = ["Runner", "SweepFile", "as_scenario", "connect", "read_sweep_file", "sweep"]
@@ -73,11 +73,7 @@ def sweep(
     network: RoadNetwork | None = None,
     keep_requests: bool = False,
     on_run: Callable[[dict[str, Any]], None] | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    timeout_s: float | None = None,
+    **shortcuts: Unpack[RunShortcuts],
 ) -> pd.DataFrame:
     """Run every combination of grid values for every seed.
 
@@ -138,14 +134,7 @@ def sweep(
     ...                   out="runs/fleet")                        # doctest: +SKIP
     >>> idrt.plot.wait_curves(runs, x="fleet.size")                 # doctest: +SKIP
     """
-    opts = resolve_options(
-        options,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-        timeout_s=timeout_s,
-    )
+    opts = resolve_options(options, **shortcuts)
     scn = as_scenario(scenario)
     specs = expand_grid(scn, grid, seeds)
     with Runner(
@@ -196,20 +185,9 @@ class Runner:
         network: RoadNetwork | None = None,
         keep_requests: bool = False,
         on_run: Callable[[dict[str, Any]], None] | None = None,
-        workers: int | None = None,
-        client: Any = None,
-        scheduler: str | None = None,
-        progress: bool | None = None,
-        timeout_s: float | None = None,
+        **shortcuts: Unpack[RunShortcuts],
     ) -> None:
-        opts = resolve_options(
-            options,
-            workers=workers,
-            client=client,
-            scheduler=scheduler,
-            progress=progress,
-            timeout_s=timeout_s,
-        )
+        opts = resolve_options(options, **shortcuts)
         self.options = opts
         self.store = RunStore(out) if out is not None else None
         self.workers = opts.workers
@@ -271,7 +249,7 @@ class Runner:
             for scn in {s.scenario.content_hash(): s.scenario for s in todo}.values():
                 self.store.save_scenario(scn)
         if todo:
-            bar = _progress_bar(len(unique), len(unique) - len(todo), desc, self.progress)
+            bar = progress_bar(len(unique), len(unique) - len(todo), desc, self.progress)
             try:
                 if self.backend == "dask":
                     self._run_dask(todo, bar)
@@ -378,7 +356,7 @@ class Runner:
             results.close()
 
     def _run_dask(self, todo: list[RunSpec], bar) -> None:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # noqa: PLC0415 - dask.distributed: ~0.6 s to import
 
         client = self._client
         try:
@@ -476,8 +454,6 @@ def execute(
     requests : pandas.DataFrame or None
         The per-request table when ``keep_requests``.
     """
-    from idrt.sim import simulate
-
     t0 = time.perf_counter()
     result = simulate(spec.scenario, spec.seed, network=network)
     summary = result.summary()
@@ -497,7 +473,6 @@ def execute(
 
 # ------------------------------------------------------------------ helpers
 def _param_columns(spec: RunSpec) -> dict[str, Any]:
-    import json
 
     out = {}
     for key, value in spec.params:
@@ -565,43 +540,10 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
-    """A tqdm bar on stderr (a widget in Jupyter when ipywidgets is there).
-
-    A pseudo-terminal can report a size of 0 x 0 (``script``, some CI
-    runners and editors); tqdm then draws nothing at all, so the size falls
-    back to ``$COLUMNS`` x ``$LINES`` or 80 x 24.
-    """
-    try:
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm import tqdm
-
-    try:
-        size = os.get_terminal_size(sys.stderr.fileno())
-        known = size.columns > 0 and size.lines > 0
-    except (AttributeError, OSError, ValueError):
-        known = False
-    fallback = shutil.get_terminal_size((80, 24))
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit="run",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=known,
-        ncols=None if known else fallback.columns,
-        nrows=None if known else fallback.lines,
-        smoothing=0.1,
-    )
-
-
 def connect(address: str, timeout_s: float):
     """A Dask client for a scheduler address, or one clear error."""
     try:
-        from dask.distributed import Client
+        from dask.distributed import Client  # noqa: PLC0415 - dask.distributed: ~0.6 s to import
     except ImportError as exc:  # pragma: no cover - a core dependency
         msg = "sweeps on a cluster need dask[distributed]: pip install 'dask[distributed]'"
         raise ExperimentError(msg) from exc
@@ -672,17 +614,8 @@ def read_sweep_file(path: str | os.PathLike[str]) -> SweepFile:
     ScenarioError
         On a bad scenario or ``[set]`` override.
     """
-    import tomllib
-
     path = Path(path)
-    if not path.is_file():
-        msg = f"sweep file {str(path)!r} does not exist; check the path"
-        raise ExperimentError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"sweep file {str(path)!r} is not valid TOML: {exc}"
-        raise ExperimentError(msg) from exc
+    data = read_toml(path, "sweep file", ExperimentError)
     unknown = sorted(set(data) - set(_SWEEP_KEYS))
     if unknown:
         msg = f"unknown key(s) {unknown} in sweep file {str(path)!r}; valid keys are {_SWEEP_KEYS}"

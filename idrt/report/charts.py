@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-__all__ = ["compare_deltas", "occupancy", "sweep_curves", "wait_cdf"]
+from idrt.experiments.stats import summarize_runs
+from idrt.plot import occupancy_series
+
+__all__ = ["HEADLINE", "compare_deltas", "occupancy", "sweep_curves", "wait_cdf"]
+
+HEADLINE = (
+    "served_share",
+    "wait_mean_s",
+    "wait_p95_s",
+    "in_vehicle_mean_s",
+    "passengers",
+    "vehicle_km_per_passenger",
+    "passengers_per_vehicle_hour",
+    "mean_occupancy",
+    "cost_per_rider",
+    "subsidy_per_rider",
+    "drt_time_saved_mean_s",
+    "faster_than_transit_share",
+)
+"""KPIs of the sweep tables and comparison chart (the transit ones with ``[transit] gtfs``)."""
 
 
 def wait_cdf(result):
     """Cumulative share of served riders by wait (minutes), with the maximum-wait rule."""
-    import plotly.graph_objects as go
-
     req = result.requests
     wait = np.sort(req.loc[req["status"].astype(str) == "served", "wait_s"].to_numpy(float)) / 60
     fig = go.Figure()
@@ -35,10 +53,6 @@ def wait_cdf(result):
 
 def occupancy(result, bin_s: float = 300.0):
     """Riders on board (left axis) and vehicles carrying riders (right axis) over the day."""
-    import plotly.graph_objects as go
-
-    from idrt.plot import occupancy_series
-
     t, riders, busy = occupancy_series(result, bin_s=bin_s)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=t / 3600, y=riders, name="riders on board", yaxis="y"))
@@ -57,10 +71,6 @@ def occupancy(result, bin_s: float = 300.0):
 
 def sweep_curves(rows: pd.DataFrame, x: str, by: list[str], what: str):
     """Means with 95 % bands over seeds against ``x``: ``what`` = ``"wait"`` or a KPI."""
-    import plotly.graph_objects as go
-
-    from idrt.experiments.stats import summarize_runs
-
     kpis = ["wait_p50_s", "wait_p95_s"] if what == "wait" else [what]
     fig = go.Figure()
     groups = [((), rows)] if not by else list(rows.groupby(by, sort=True))
@@ -96,10 +106,6 @@ def sweep_curves(rows: pd.DataFrame, x: str, by: list[str], what: str):
 
 def compare_deltas(group: pd.DataFrame):
     """Relative change B vs A of each KPI with its 95 % interval (horizontal bars)."""
-    import plotly.graph_objects as go
-
-    from idrt.report.reports import HEADLINE
-
     g = group[group["kpi"].isin(HEADLINE)].copy()
     g = g[np.isfinite(g["mean_a"]) & (g["mean_a"] != 0)]
     rel = g["diff"] / g["mean_a"].abs() * 100

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+
+from idrt import geo
+from idrt.sim.areas import scenario_areas
+from idrt.sim.trajectories import vehicle_legs
 
 __all__ = ["basemap_figure", "service_map_figure", "vehicle_positions"]
 
@@ -97,12 +102,6 @@ def service_map_figure(
     -------
     plotly.graph_objects.Figure
     """
-    import plotly.graph_objects as go
-
-    from idrt import geo
-    from idrt.sim.areas import scenario_areas
-    from idrt.sim.trajectories import vehicle_legs
-
     x_off, y_off = float(network.x_m.min()), float(network.y_m.min())
 
     def km(x, y):
@@ -204,9 +203,8 @@ def service_map_figure(
         times = np.arange(start, stop + step_s, step_s)
         pos = vehicle_positions(legs, network, times, vehicles)
         px, py = km(pos[..., 0], pos[..., 1])
-        from idrt.geo import clock
 
-        labels = clock(times)
+        labels = geo.clock(times)
         trace_index = len(fig.data)
         fig.add_trace(
             go.Scatter(
@@ -264,11 +262,6 @@ def basemap_figure(result, network, *, intersections: pd.DataFrame | None = None
     Layers: service and expansion areas, rejected requests, intersections
     coloured by mean delay.
     """
-    import plotly.graph_objects as go
-
-    from idrt import geo
-    from idrt.sim.areas import scenario_areas
-
     fig = go.Figure()
     for name, geom in scenario_areas(result.scenario, network):
         for i, poly in enumerate(getattr(geom, "geoms", [geom])):

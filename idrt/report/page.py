@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from plotly.offline import get_plotlyjs
+
 from idrt.sim.costs import MONEY_KPIS
 
 __all__ = ["Page", "format_value"]
@@ -134,8 +136,6 @@ class Page:
 
     def write(self, path: str | Path) -> Path:
         """Write the page with plotly.js inlined; returns the path."""
-        from plotly.offline import get_plotlyjs
-
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = (

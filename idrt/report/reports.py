@@ -12,26 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idrt import geo
 from idrt.errors import IdrtError
+from idrt.experiments.stats import mean_ci
+from idrt.experiments.store import RunStore
+from idrt.plot import split_grids
+from idrt.report import charts
+from idrt.report.charts import HEADLINE
+from idrt.report.maps import basemap_figure, service_map_figure
 from idrt.report.page import Page, format_value
+from idrt.scenario import Scenario
+from idrt.sim.assembly import build_network
+from idrt.sim.results import PASSAGE_COLUMNS, Result
 
 __all__ = ["HEADLINE", "ReportError", "load_run", "report_kind", "run_intervals", "write_report"]
-
-HEADLINE = (
-    "served_share",
-    "wait_mean_s",
-    "wait_p95_s",
-    "in_vehicle_mean_s",
-    "passengers",
-    "vehicle_km_per_passenger",
-    "passengers_per_vehicle_hour",
-    "mean_occupancy",
-    "cost_per_rider",
-    "subsidy_per_rider",
-    "drt_time_saved_mean_s",
-    "faster_than_transit_share",
-)
-"""KPIs of the sweep tables and comparison chart (the transit ones with ``[transit] gtfs``)."""
 
 
 class ReportError(IdrtError, ValueError):
@@ -102,9 +96,6 @@ def write_report(
 # ------------------------------------------------------------------- one run
 def load_run(folder: str | os.PathLike[str]):
     """A :class:`idrt.Result` read back from the folder ``Result.save`` wrote."""
-    from idrt.scenario import Scenario
-    from idrt.sim.results import PASSAGE_COLUMNS, Result
-
     folder = Path(folder)
     scn = Scenario.from_toml(folder / "scenario.toml")
     meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
@@ -172,10 +163,6 @@ def run_intervals(requests: pd.DataFrame) -> dict[str, tuple[float, float]]:
 
 
 def _run_page(folder: Path, baseline, basemap: bool = False) -> Page:
-    from idrt import geo
-    from idrt.report import charts
-    from idrt.report.maps import service_map_figure
-    from idrt.sim.assembly import build_network
 
     result = load_run(folder)
     scn = result.scenario
@@ -208,8 +195,6 @@ def _run_page(folder: Path, baseline, basemap: bool = False) -> Page:
     )  # fmt: skip
     page.chart(service_map_figure(result, net, intersections=inter, delay_saved=saved), height=760)
     if basemap:
-        from idrt.report.maps import basemap_figure
-
         page.heading("On OpenStreetMap (online only)")
         page.text("Map tiles © OpenStreetMap contributors; they load only when online.")
         page.chart(basemap_figure(result, net, intersections=inter), height=640)
@@ -275,10 +260,6 @@ def _run_page(folder: Path, baseline, basemap: bool = False) -> Page:
 
 # --------------------------------------------------------------------- sweep
 def _sweep_page(folder: Path) -> Page:
-    from idrt.experiments.stats import mean_ci
-    from idrt.experiments.store import RunStore
-    from idrt.plot import split_grids
-    from idrt.report import charts
 
     runs = RunStore(folder).load()
     page = Page(f"idrt report: sweep {folder.name}")
@@ -312,7 +293,6 @@ def _sweep_page(folder: Path) -> Page:
 
 # ------------------------------------------------------------------- compare
 def _compare_page(folder: Path) -> Page:
-    from idrt.report import charts
 
     table = pd.read_csv(folder / "compare.csv")
     cost = _baseline_cost(folder, table)
@@ -365,9 +345,6 @@ def _signed(kpi: str, value: float, cur: str) -> str:
 
 def _baseline_cost(folder: Path, table: pd.DataFrame):
     """The ``[cost]`` of the comparison's baseline (from the stored scenarios)."""
-    from idrt.experiments.store import RunStore
-    from idrt.scenario import Scenario
-
     try:
         runs = RunStore(folder).load()
         base = table["baseline"].iloc[0]

@@ -28,8 +28,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
+from idrt.demand import ServiceArea
 from idrt.errors import IdrtWarning, ScenarioError
+from idrt.sim.assembly import build_network
+from idrt.sim.results import cost_summary, summarize
+from idrt.sim.trajectories import vehicle_legs
 
 __all__ = [
     "AREA_COLUMNS",
@@ -76,8 +81,6 @@ def scenario_areas(scenario, network) -> list[tuple[str, Any]]:
     ``expansion`` first (when the scenario has one), then ``base``
     (``demand.area``, or the network's hull when none is given).
     """
-    from idrt.demand import ServiceArea
-
     out = []
     if scenario.expansion.area:
         extra = ServiceArea.from_geojson(scenario.data_path(scenario.expansion.area))
@@ -104,7 +107,7 @@ def read_zones(source: str | os.PathLike[str] | Any, name_column: str | None = N
     ScenarioError
         On a missing file, no polygons, or an unknown ``name_column``.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # noqa: PLC0415 - geopandas: ~0.2 s to import
 
     if isinstance(source, gpd.GeoDataFrame):
         gdf = source
@@ -132,8 +135,6 @@ def read_zones(source: str | os.PathLike[str] | Any, name_column: str | None = N
 
 def assign_areas(lon: Any, lat: Any, areas: list[tuple[str, Any]]) -> np.ndarray:
     """Name of the first area containing each point; ``"outside"`` for none."""
-    import shapely
-
     lon = np.asarray(lon, float)
     lat = np.asarray(lat, float)
     out = np.full(lon.shape, "outside", dtype=object)
@@ -146,7 +147,6 @@ def assign_areas(lon: Any, lat: Any, areas: list[tuple[str, Any]]) -> np.ndarray
 
 
 def _network(scenario):
-    from idrt.sim.assembly import build_network
 
     key = (scenario.network.source, scenario.base_dir, repr(scenario.network.speeds_kmh))
     if key not in _NETWORKS:
@@ -211,8 +211,6 @@ def summary_by_area(result, *, network=None, zones=None) -> pd.DataFrame:
         Index ``area`` (each area with requests or driving, then
         ``"outside"`` when anything falls outside); :data:`AREA_COLUMNS`.
     """
-    from idrt.sim.trajectories import vehicle_legs
-
     net = network if network is not None else _network(result.scenario)
     areas = read_zones(zones) if zones is not None else scenario_areas(result.scenario, net)
     names = [n for n, _ in areas]
@@ -264,8 +262,6 @@ def summary_by_area(result, *, network=None, zones=None) -> pd.DataFrame:
         km = dict.fromkeys(km, float("nan"))
         empty = dict.fromkeys(km, float("nan"))
         pax = dict.fromkeys(km, float("nan"))
-
-    from idrt.sim.results import cost_summary, summarize
 
     head = summarize(result.requests, veh, result.service_hours, result.signal_passages)
     whole = cost_summary(result, head)

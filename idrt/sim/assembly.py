@@ -8,14 +8,19 @@ they see exactly the network, requests and depots a run sees.
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 import pandas as pd
 
+from idrt import demand as dm
+from idrt.demand import read_gtfs, transit_door_to_door
 from idrt.demand.trips import check_trip_nodes
 from idrt.errors import IdrtError, ScenarioError, warn
 from idrt.network import RoadNetwork, load_network
 from idrt.scenario import Scenario
+from idrt.sim.results import Result
+from idrt.traffic import build_travel_times
 
 __all__ = [
     "TRIP_COLUMNS",
@@ -66,8 +71,6 @@ def service_area(scenario: Scenario, network: RoadNetwork):
     With an ``[expansion]`` area it is the union of ``demand.area`` and
     ``expansion.area``.
     """
-    from idrt import demand as dm
-
     if scenario.demand.area:
         area = dm.ServiceArea.from_geojson(scenario.data_path(scenario.demand.area))
     else:
@@ -86,8 +89,6 @@ def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataF
     base requests of a seed are the same with and without the expansion) are
     appended with request ids after the base ones.
     """
-    from idrt import demand as dm
-
     check_run_size(scenario)
     d = scenario.demand
     if d.trips:
@@ -127,8 +128,6 @@ def build_trips(scenario: Scenario, network: RoadNetwork, seed: int) -> pd.DataF
 
 def _poisson_trips(scenario, network, area, trips_per_day, profile, attractors, seed):
     """Poisson requests in one area with the scenario's demand settings."""
-    from idrt import demand as dm
-
     d = scenario.demand
     demand = dm.poisson(
         network,
@@ -171,8 +170,6 @@ def run_travel_times(scenario: Scenario, network: RoadNetwork, seed: int):
         run's own traffic stream ``default_rng([seed, 5])``, the same for
         every C-ITS variant of a seed (common random numbers).
     """
-    from idrt.traffic import build_travel_times as build
-
     base_dir = scenario.base_dir
     key = (
         id(network),
@@ -183,14 +180,12 @@ def run_travel_times(scenario: Scenario, network: RoadNetwork, seed: int):
     )
     expected = _TT_CACHE.get(key)
     if expected is None or expected[0]() is not network:
-        import weakref
-
-        tables = build(network, scenario.traffic, scenario.cits, base_dir=base_dir)
+        tables = build_travel_times(network, scenario.traffic, scenario.cits, base_dir=base_dir)
         _TT_CACHE.clear()  # one configuration at a time: tables are m x 24 floats
         _TT_CACHE[key] = (weakref.ref(network), tables)
     else:
         tables = expected[1]
-    realised = build(
+    realised = build_travel_times(
         network,
         scenario.traffic,
         scenario.cits,
@@ -222,8 +217,6 @@ def kpi_names(scenario: Scenario) -> list[str] | None:
     Found by summarising an empty run, so it follows the result code; None if
     that is not possible (then names are checked after the run).
     """
-    from idrt.sim.results import Result
-
     requests = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _REQUEST_KPI_COLUMNS.items()})
     vehicles = pd.DataFrame({c: pd.Series(dtype=float) for c in _VEHICLE_KPI_COLUMNS})
     try:
@@ -363,8 +356,6 @@ def _resolve_depots(entries: list, net: RoadNetwork, key: str) -> list[int]:
 
 def stop_options(scenario, net, origin_idx, dest_idx, k: int = 3):
     """Up to ``k`` nearest virtual stops (walking) at each end of each trip, and all stops."""
-    from idrt import demand as dm
-
     svc = scenario.service
     area = service_area(scenario, net)
     stops = dm.virtual_stops(net, area, spacing_m=svc.stop_spacing_m, max_walk_m=svc.max_walk_m)
@@ -399,8 +390,6 @@ def transit_for(scenario: Scenario):
     DemandError
         An unreadable feed or a day without service (before anything runs).
     """
-    from idrt.demand import read_gtfs
-
     t = scenario.transit
     if not t.gtfs:
         return None
@@ -415,8 +404,6 @@ def transit_for(scenario: Scenario):
 
 def transit_times(scenario: Scenario, net: RoadNetwork, feed, requests: pd.DataFrame) -> np.ndarray:
     """Door-to-door time by today's transit for every request, leaving at its request time, s."""
-    from idrt.demand import transit_door_to_door
-
     t = scenario.transit
     o = net.index_of(requests["origin_node"].to_numpy(np.int64))
     d = net.index_of(requests["destination_node"].to_numpy(np.int64))

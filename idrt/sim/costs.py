@@ -28,19 +28,6 @@ import pandas as pd
 
 __all__ = ["COST_KPIS", "MONEY_KPIS", "annual", "cost_kpis"]
 
-MONEY_KPIS = (
-    "operating_cost_per_day",
-    "cits_cost_per_day",
-    "cost_per_day",
-    "cost_per_rider",
-    "cost_per_vehicle_hour",
-    "cost_per_vehicle_km",
-    "fare_revenue_per_day",
-    "subsidy_per_rider",
-    "subsidy_per_day",
-)
-"""KPIs in money (the scenario's ``cost.currency``)."""
-
 COST_KPIS = (
     "vehicle_hours",
     "operating_cost_per_day",
@@ -55,6 +42,9 @@ COST_KPIS = (
     "subsidy_per_rider",
 )
 """Names of the KPIs :func:`cost_kpis` returns, in order."""
+
+MONEY_KPIS = tuple(k for k in COST_KPIS if k not in {"vehicle_hours", "farebox_recovery_share"})
+"""KPIs in money (the scenario's ``cost.currency``): :data:`COST_KPIS` but hours and shares."""
 
 
 def cost_kpis(

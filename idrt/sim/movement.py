@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from idrt.sim._kernels import leg_profile
 from idrt.sim.results import PASSAGE_COLUMNS
@@ -132,8 +133,6 @@ class Movement:
 
     def passage_table(self):
         """The signal passages as a tidy table (:data:`PASSAGE_COLUMNS`)."""
-        import pandas as pd
-
         self.flush()
         rows = np.concatenate(self.passages) if self.passages else np.empty((0, 6))
         frame = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from idrt import demand as dm
 from idrt.dispatch.rebalancing import (
     DemandForecast,
     demand_anticipating,
@@ -61,8 +62,6 @@ def demand_forecast(
     -------
     DemandForecast
     """
-    from idrt import demand as dm
-
     d = scenario.demand
     svc = scenario.service
     hours = (svc.start_h, svc.end_h)

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idrt.scenario import CostConfig
+from idrt.sim.costs import cost_kpis
+
 __all__ = ["Result", "behaviour_kpis", "cost_summary", "summarize"]
 
 EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
@@ -89,14 +92,15 @@ class Result:
             when omitted).
         """
         if by is not None:
-            from idrt.sim.areas import summary_by_area
+            # cycle: idrt.sim.areas builds on summarize() and cost_summary() here
+            from idrt.sim.areas import summary_by_area  # noqa: PLC0415 - import cycle
 
             if by != "area":
                 msg = f"summary(by={by!r}): only by='area' is supported"
                 raise ValueError(msg)
             return summary_by_area(self, zones=zones, network=network)
         kpis = summarize(self.requests, self.vehicles, self.service_hours, self.signal_passages)
-        from idrt.sim.areas import area_kpis
+        from idrt.sim.areas import area_kpis  # noqa: PLC0415 - import cycle, as above
 
         parts = [kpis, cost_summary(self, kpis), area_kpis(self)]
         return pd.concat([p for p in parts if len(p)]).rename("kpi")
@@ -304,12 +308,8 @@ def _transit_kpis(served: pd.DataFrame) -> dict[str, float]:
 
 def cost_summary(result: Result, kpis: pd.Series) -> pd.Series:
     """The money KPIs of a run (:func:`idrt.sim.costs.cost_kpis`) from its KPIs."""
-    from idrt.sim.costs import cost_kpis
-
     cost = getattr(result.scenario, "cost", None)
     if cost is None:
-        from idrt.scenario import CostConfig
-
         cost = CostConfig()
     return pd.Series(
         cost_kpis(

@@ -29,6 +29,7 @@ from idrt.sim.assembly import (
     validate_trips,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
+from idrt.sim.movement import Movement
 from idrt.sim.oracle import TimeDependentOracle, oracle_for, time_dependent_kind
 from idrt.sim.policies import attach_policies
 from idrt.sim.results import EVENT_COLUMNS, Result
@@ -141,8 +142,6 @@ def simulate(
     t0 = time.perf_counter()
     movement = None
     if traffic_active(scenario):
-        from idrt.sim.movement import Movement
-
         expected, realised = run_travel_times(scenario, net, seed)
         planning = realised if scenario.cits.realtime_info else expected
         kind = oracle
