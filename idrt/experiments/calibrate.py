@@ -421,11 +421,13 @@ def calibrate(
         ``.svg``. ``None``: keep everything in memory.
     options, network
         As for :func:`idrt.sweep`: how the runs execute, the road network.
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options``.
     on_start
         Called once with the :class:`CalibrationPlan` after every input is
         checked, before the first run (the command line prints it).
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
 
     Returns
     -------

@@ -177,8 +177,10 @@ def cits_effects(
         Folder for the runs (resumable); ``None`` keeps them in memory.
     options, network
         As for :func:`idrt.sweep`: how the runs execute, the road network.
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options``.
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
 
     Returns
     -------

@@ -74,8 +74,10 @@ def compare(
         Coverage of the intervals of the differences.
     out, options, network
         As for :func:`idrt.sweep` (runs are stored and resumed alike).
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options``.
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
 
     Returns
     -------

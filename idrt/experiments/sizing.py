@@ -307,8 +307,10 @@ def size_fleet(
     out, options, network
         As for :func:`idrt.sweep`: where runs are stored (and resumed
         from), how they execute, the road network.
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options``.
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
 
     Returns
     -------

@@ -102,8 +102,10 @@ def sweep(
         Also store each run's per-request table (``out/requests``).
     on_run
         Called in this process with each new row once it is stored.
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options`` (they override it when given).
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
 
     Returns
     -------
@@ -173,8 +175,10 @@ class Runner:
         As for :func:`sweep`.
     options
         :class:`~idrt.experiments.RunOptions`.
-    workers, client, scheduler, progress, timeout_s
-        Shortcuts for the fields of ``options``.
+    **shortcuts
+        ``workers``, ``client``, ``scheduler``, ``progress``, ``timeout_s``:
+        shortcuts for the fields of ``options`` that override it when given
+        (:class:`~idrt.experiments.options.RunShortcuts`).
     """
 
     def __init__(
