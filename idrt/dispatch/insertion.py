@@ -347,7 +347,9 @@ def find_best_insertion(
     Every vehicle and every pair of positions is tried; a candidate
     is feasible when the whole new schedule is: every stop served by its
     ``latest_s``, the load within capacity, the pickup in its window (waiting
-    allowed) and the ride time within ``max_ride_s``.
+    allowed), the drop-off in its window (if any), the ride time within
+    ``max_ride_s`` and, with ``limits``, the plan plus the drive home ended by
+    the vehicle's ``end_by_s``.
 
     Parameters
     ----------

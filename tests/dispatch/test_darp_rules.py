@@ -226,3 +226,28 @@ def test_fleet_fields_are_the_schedules_fields_by_position():
 
     fields = Schedules._fields
     assert (*fields[:4], fields[5], *fields[7:]) == _kernels.FLEET_FIELDS
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_batch_plan_cost_carries_w_drive(seed):
+    """One request: the batch cost (plan cost C, with w_drive) is its insertion cost."""
+    import dataclasses
+
+    from idrt.dispatch import solve_batch
+    from tests.dispatch.test_batch import _random_instance
+    from tests.dispatch.test_batch import _times as batch_times
+
+    s, start, groups, _, travel, w = _random_instance(seed)
+    w = dataclasses.replace(w, w_drive=0.7)
+    br = groups[0][0]
+    r = br.request
+    found = find_best_insertion(
+        s, r, batch_times(s, start, r.pickup_node, r.dropoff_node, travel), w
+    )
+    for k in (1, 2):  # k = 2: the trip kernels' plan cost
+        res = solve_batch(s, [br], travel, w, start_node=start, max_trip_size=k)
+        if found is None:
+            assert not res.assigned
+        else:
+            assert res.assigned[r.request_id].vehicle == found.vehicle
+            assert math.isclose(res.cost, found.cost, rel_tol=1e-9, abs_tol=1e-6)
