@@ -500,3 +500,240 @@ def trip_plan(
         _copy_plan(n, b_i, b_f, a_i, a_f)
     _copy_plan(n, a_i, a_f, ints_out, floats_out)
     return n
+
+
+# ----------------------------------------------------------------- problem layout
+# These replace chains of small numpy operations per batch (a batch of the
+# default day holds one or two requests: there the fixed cost per call is the
+# whole cost); they compute exactly what the numpy versions did.
+
+
+@JIT
+def load_plans(
+    inv,
+    n_stops,
+    stop_node,
+    stop_kind,
+    stop_request,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    movable_sorted,
+    width,
+):
+    """The involved vehicles' plans in the module layout.
+
+    Columns below ``min(s_max, width)`` are copied from the fleet's arrays
+    (padding included), ``I_LOC`` numbers columns from 1, ``I_FLEX`` marks the
+    stops of movable riders (``movable_sorted``: their ids, ascending); the
+    rest is zero.
+
+    Returns
+    -------
+    ints : ndarray of int64, shape (n_inv, N_INT, width)
+    floats : ndarray of float64, shape (n_inv, N_FLOAT, width)
+    """
+    n_inv = inv.shape[0]
+    ints = np.zeros((n_inv, N_INT, width), dtype=np.int64)
+    floats = np.zeros((n_inv, N_FLOAT, width))
+    w = min(stop_node.shape[1], width)
+    n_mov = movable_sorted.shape[0]
+    for u in range(n_inv):
+        v = inv[u]
+        for k in range(width):
+            ints[u, I_LOC, k] = k + 1
+        for k in range(w):
+            ints[u, I_NODE, k] = stop_node[v, k]
+            ints[u, I_KIND, k] = stop_kind[v, k]
+            rid = stop_request[v, k]
+            ints[u, I_REQ, k] = rid
+            ints[u, I_PAX, k] = stop_pax[v, k]
+            if n_mov > 0:
+                at = np.searchsorted(movable_sorted, rid)
+                if at < n_mov and movable_sorted[at] == rid:
+                    ints[u, I_FLEX, k] = 1
+            floats[u, F_EARLY, k] = earliest_s[v, k]
+            floats[u, F_LATE, k] = latest_s[v, k]
+            floats[u, F_LEG, k] = leg_s[v, k]
+            floats[u, F_DWELL, k] = dwell_s[v, k]
+    return ints, floats
+
+
+@JIT
+def layout_points(inv, n_stops_inv, start_node, stop_node, cand_ptr, cand_req, var_ptr, var_ints):
+    """Local points of every involved vehicle (see ``_Problem.layout``).
+
+    Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
+    candidate request (pickup, drop-off), candidates in the order given.
+
+    Returns
+    -------
+    cand_loc : ndarray of int64, shape (n_entries,)
+        Local point of each candidate's first variant's pickup.
+    mat_size, mat_ptr, node_ptr : ndarray of int64
+        Points per vehicle, offsets of the vehicles' matrices (``n_inv + 1``)
+        and of their point lists (``n_inv + 1``).
+    nodes : ndarray of int64
+        The network node of every local point, vehicle after vehicle.
+    var_vehicle, var_local : ndarray of int64
+        Each variant point pair's vehicle and local pickup point.
+    """
+    n_inv = inv.shape[0]
+    n_entries = cand_req.shape[0]
+    cand_loc = np.empty(n_entries, dtype=np.int64)
+    mat_size = np.empty(n_inv, dtype=np.int64)
+    mat_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    node_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    n_pairs = 0
+    for u in range(n_inv):
+        loc = 1 + n_stops_inv[u]
+        for e in range(cand_ptr[u], cand_ptr[u + 1]):
+            r = cand_req[e]
+            cand_loc[e] = loc
+            n_var = var_ptr[r + 1] - var_ptr[r]
+            loc += 2 * n_var
+            n_pairs += n_var
+        mat_size[u] = loc
+        mat_ptr[u + 1] = mat_ptr[u] + loc * loc
+        node_ptr[u + 1] = node_ptr[u] + loc
+    nodes = np.empty(node_ptr[n_inv], dtype=np.int64)
+    var_vehicle = np.empty(n_pairs, dtype=np.int64)
+    var_local = np.empty(n_pairs, dtype=np.int64)
+    p = 0
+    for u in range(n_inv):
+        base = node_ptr[u]
+        v = inv[u]
+        nodes[base] = start_node[v]
+        for k in range(n_stops_inv[u]):
+            nodes[base + 1 + k] = stop_node[v, k]
+        for e in range(cand_ptr[u], cand_ptr[u + 1]):
+            r = cand_req[e]
+            for t in range(var_ptr[r + 1] - var_ptr[r]):
+                row = var_ptr[r] + t
+                at = cand_loc[e] + 2 * t
+                nodes[base + at] = var_ints[row, V_PNODE]
+                nodes[base + at + 1] = var_ints[row, V_DNODE]
+                var_vehicle[p] = u
+                var_local[p] = at
+                p += 1
+    return cand_loc, mat_size, mat_ptr, node_ptr, nodes, var_vehicle, var_local
+
+
+@JIT
+def _block_count(u, a0, a_len, b0, b_len, count_only, at, mat_ptr, mat_size, node_ptr, nodes,
+                 idx, a_nodes, b_nodes):  # fmt: skip
+    for a in range(a0, a0 + a_len):
+        for b in range(b0, b0 + b_len):
+            if not count_only:
+                idx[at] = mat_ptr[u] + a * mat_size[u] + b
+                a_nodes[at] = nodes[node_ptr[u] + a]
+                b_nodes[at] = nodes[node_ptr[u] + b]
+            at += 1
+    return at
+
+
+@JIT
+def matrix_pairs(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, var_local,
+                 points, pairs):  # fmt: skip
+    """The entries of the local matrices a batch needs, and their network nodes.
+
+    Per vehicle, in this order: start and stops to candidate points, candidate
+    points to start and stops, with ``points`` stops to stops, with ``pairs``
+    candidate points to candidate points; without ``pairs`` each variant's
+    pickup to its drop-off (after all vehicles).
+
+    Returns
+    -------
+    idx : ndarray of int64
+        Positions in the flat ``mat``.
+    a_nodes, b_nodes : ndarray of int64
+        From and to network node of each.
+    """
+    n_inv = n_stops_inv.shape[0]
+    dummy_i = np.empty(0, dtype=np.int64)
+    idx = dummy_i
+    a_nodes = dummy_i
+    b_nodes = dummy_i
+    for count_only in (True, False):
+        at = 0
+        for blk in range(4):
+            if blk == 2 and not points:
+                continue
+            if blk == 3 and not pairs:
+                continue
+            for u in range(n_inv):
+                n_pts = 1 + n_stops_inv[u]
+                n_cps = mat_size[u] - n_pts
+                if blk == 0:
+                    at = _block_count(u, 0, n_pts, n_pts, n_cps, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                elif blk == 1:
+                    at = _block_count(u, n_pts, n_cps, 0, n_pts, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                elif blk == 2:
+                    at = _block_count(u, 0, n_pts, 0, n_pts, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                else:
+                    at = _block_count(u, n_pts, n_cps, n_pts, n_cps, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+        if not pairs:
+            for p in range(var_vehicle.shape[0]):
+                u = var_vehicle[p]
+                a = var_local[p]
+                if not count_only:
+                    idx[at] = mat_ptr[u] + a * mat_size[u] + a + 1
+                    a_nodes[at] = nodes[node_ptr[u] + a]
+                    b_nodes[at] = nodes[node_ptr[u] + a + 1]
+                at += 1
+        if count_only:
+            idx = np.empty(at, dtype=np.int64)
+            a_nodes = np.empty(at, dtype=np.int64)
+            b_nodes = np.empty(at, dtype=np.int64)
+    return idx, a_nodes, b_nodes
+
+
+@JIT
+def kept_slots(out_ptr, counts):
+    """Indices of the written output slots, root after root."""
+    n = 0
+    for i in range(counts.shape[0]):
+        n += counts[i]
+    keep = np.empty(n, dtype=np.int64)
+    at = 0
+    for i in range(counts.shape[0]):
+        for s in range(counts[i]):
+            keep[at] = out_ptr[i] + s
+            at += 1
+    return keep
+
+
+@JIT
+def cost_range(vehicle_of_trip, costs, n_inv):
+    """Per vehicle: the largest and smallest finite trip cost, each bounded by 0."""
+    hi = np.zeros(n_inv)
+    lo = np.zeros(n_inv)
+    for t in range(costs.shape[0]):
+        c = costs[t]
+        if abs(c) < np.inf:
+            v = vehicle_of_trip[t]
+            if c > hi[v]:
+                hi[v] = c
+            if c < lo[v]:
+                lo[v] = c
+    return hi, lo
+
+
+@JIT
+def service_times(start_time_s, n, floats):
+    """Service start at each stop of one plan (module layout), s."""
+    width = floats.shape[1]
+    arrival = np.empty(width)
+    service = np.empty(width)
+    departure = np.empty(width)
+    vehicle_times(
+        start_time_s, n, floats[F_EARLY], floats[F_LEG], floats[F_DWELL], arrival, service,
+        departure,
+    )  # fmt: skip
+    return service[:n].copy()

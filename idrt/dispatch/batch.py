@@ -243,27 +243,15 @@ class _Problem:
         self.per_vehicle = per_vehicle
         n_max = int(s.n_stops[inv].max()) if inv.size else 0
         self.width = n_max + 2 * depth + 2
-        n_inv = inv.size
-        self.start_time_s = s.start_time_s[inv].copy()
-        self.start_load = s.start_load[inv].copy()
-        self.capacity = s.capacity[inv].copy()
-        self.n_stops = s.n_stops[inv].copy()
-        ints = np.zeros((n_inv, bk.N_INT, self.width), dtype=np.int64)
-        floats = np.zeros((n_inv, bk.N_FLOAT, self.width))
-        sm = s.max_stops
-        w = min(sm, self.width)
-        ints[:, bk.I_NODE, :w] = s.stop_node[inv, :w]
-        ints[:, bk.I_KIND, :w] = s.stop_kind[inv, :w]
-        ints[:, bk.I_REQ, :w] = s.stop_request[inv, :w]
-        ints[:, bk.I_PAX, :w] = s.stop_pax[inv, :w]
-        ints[:, bk.I_LOC, :] = np.arange(1, self.width + 1)[None, :]
-        movable_ids = np.array(req.ids[req.n_new :], dtype=np.int64)
-        ints[:, bk.I_FLEX, :w] = np.isin(s.stop_request[inv, :w], movable_ids)
-        floats[:, bk.F_EARLY, :w] = s.earliest_s[inv, :w]
-        floats[:, bk.F_LATE, :w] = s.latest_s[inv, :w]
-        floats[:, bk.F_LEG, :w] = s.leg_s[inv, :w]
-        floats[:, bk.F_DWELL, :w] = s.dwell_s[inv, :w]
-        self.ints0, self.floats0 = ints, floats
+        self.start_time_s = s.start_time_s[inv]
+        self.start_load = s.start_load[inv]
+        self.capacity = s.capacity[inv]
+        self.n_stops = s.n_stops[inv]
+        movable_ids = np.sort(np.array(req.ids[req.n_new :], dtype=np.int64))
+        self.ints0, self.floats0 = bk.load_plans(
+            inv, s.n_stops, s.stop_node, s.stop_kind, s.stop_request, s.stop_pax,
+            s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, movable_ids, self.width,
+        )  # fmt: skip
 
     def layout(self, cand: list[list[int]]) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
@@ -271,47 +259,21 @@ class _Problem:
         Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
         candidate request (pickup, drop-off), candidates in the order given.
         """
-        vp = self.req.var_ptr
-        lengths = np.array([len(rs) for rs in cand], dtype=np.int64)
         self.cand = cand
-        self.cand_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        creq = np.array([r for rs in cand for r in rs], dtype=np.int64)
-        self.cand_req = creq
-        entry_vehicle = np.repeat(np.arange(len(cand)), lengths)
-        n_var = (vp[creq + 1] - vp[creq]).astype(np.int64)
-        cum = np.concatenate([[0], np.cumsum(2 * n_var)]).astype(np.int64)
-        before = cum[:-1]  # candidate points before each entry, all vehicles
-        first = cum[self.cand_ptr[:-1]]  # ... before each vehicle's first entry
-        pts = 1 + self.n_stops
-        self.cand_loc = (pts[entry_vehicle] + before - first[entry_vehicle]).astype(np.int64)
-        per_vehicle = np.bincount(entry_vehicle, weights=2 * n_var, minlength=len(cand))
-        self.mat_size = (pts + per_vehicle).astype(np.int64)
-        self.mat_ptr = np.concatenate([[0], np.cumsum(self.mat_size**2)]).astype(np.int64)
+        lengths = [len(rs) for rs in cand]
+        self.cand_ptr = np.zeros(len(cand) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.cand_ptr[1:])
+        self.cand_req = np.fromiter(
+            (r for rs in cand for r in rs), dtype=np.int64, count=int(self.cand_ptr[-1])
+        )
+        (
+            self.cand_loc, self.mat_size, self.mat_ptr, self.node_ptr, self.nodes,
+            self.var_vehicle, self.var_local,
+        ) = bk.layout_points(
+            self.inv, self.n_stops, self.start_node, self.s.stop_node, self.cand_ptr,
+            self.cand_req, self.req.var_ptr, self.req.var_ints,
+        )  # fmt: skip
         self.mat = np.full(int(self.mat_ptr[-1]), np.nan)
-        # the network node of every local point, vehicle after vehicle
-        self.node_ptr = np.concatenate([[0], np.cumsum(self.mat_size)]).astype(np.int64)
-        nodes = np.empty(int(self.node_ptr[-1]), dtype=np.int64)
-        nodes[self.node_ptr[:-1]] = self.start_node[self.inv]
-        used = np.arange(self.s.max_stops)[None, :] < self.n_stops[:, None]
-        u_of, k_of = np.nonzero(used)
-        nodes[self.node_ptr[u_of] + 1 + k_of] = self.s.stop_node[self.inv[u_of], k_of]
-        entry_of_var = np.repeat(np.arange(creq.size), n_var)
-        t = np.arange(entry_of_var.size) - np.repeat(np.cumsum(n_var) - n_var, n_var)
-        rows = vp[creq[entry_of_var]] + t
-        p_at = self.node_ptr[entry_vehicle[entry_of_var]] + self.cand_loc[entry_of_var] + 2 * t
-        nodes[p_at] = self.req.var_ints[rows, 1]
-        nodes[p_at + 1] = self.req.var_ints[rows, 2]
-        self.nodes = nodes
-        self.var_vehicle = entry_vehicle[entry_of_var]  # each variant point pair's vehicle
-        self.var_local = self.cand_loc[entry_of_var] + 2 * t  # and its local pickup point
-
-    def _block(self, a0, a_len, b0, b_len):
-        """All pairs (vehicle, a, b) with ``a0 <= a < a0 + a_len``, likewise b, per vehicle."""
-        sizes = a_len * b_len
-        u = np.repeat(np.arange(self.inv.size), sizes)
-        k = np.arange(u.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        bl = np.maximum(b_len[u], 1)
-        return u, a0[u] + k // bl, b0[u] + k % bl
 
     def fill(self, travel: TravelTimeFn, *, points: bool, pairs: bool):
         """Compute the needed blocks of every local matrix with one call of ``travel``.
@@ -320,23 +282,12 @@ class _Problem:
         pickup to its drop-off. ``points``: stops to stops (removing riders).
         ``pairs``: between all candidate points (trips of several requests).
         """
-        n_pts = 1 + self.n_stops
-        n_cps = self.mat_size - n_pts
-        zero = np.zeros_like(n_pts)
-        blocks = [self._block(zero, n_pts, n_pts, n_cps), self._block(n_pts, n_cps, zero, n_pts)]
-        if points:
-            blocks.append(self._block(zero, n_pts, zero, n_pts))
-        if pairs:
-            blocks.append(self._block(n_pts, n_cps, n_pts, n_cps))
-        else:  # pickup -> its own drop-off
-            blocks.append((self.var_vehicle, self.var_local, self.var_local + 1))
-        u = np.concatenate([b[0] for b in blocks]).astype(np.int64)
-        a = np.concatenate([b[1] for b in blocks]).astype(np.int64)
-        b = np.concatenate([b[2] for b in blocks]).astype(np.int64)
-        if u.size == 0:
+        idx, a_nodes, b_nodes = bk.matrix_pairs(
+            self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
+            self.var_vehicle, self.var_local, points, pairs,
+        )  # fmt: skip
+        if idx.size == 0:
             return
-        a_nodes = self.nodes[self.node_ptr[u] + a]
-        b_nodes = self.nodes[self.node_ptr[u] + b]
         times = np.asarray(travel(a_nodes, b_nodes), dtype=np.float64)
         if times.shape != a_nodes.shape:
             msg = (
@@ -344,9 +295,7 @@ class _Problem:
                 f"{a_nodes.shape}, got {times.shape}"
             )
             raise DispatchError(msg)
-        self.mat[self.mat_ptr[u] + a * self.mat_size[u] + b] = np.where(
-            a_nodes == b_nodes, 0.0, times
-        )
+        self.mat[idx] = np.where(a_nodes == b_nodes, 0.0, times)
 
     def enumerate(self, roots_vehicle, roots_removed, roots_depth, weights):
         n_cand = np.diff(self.cand_ptr)
@@ -370,15 +319,12 @@ class _Problem:
             roots_vehicle, roots_removed, roots_depth, out_ptr, depth, weights,
             out_mask, out_cost, out_seq,
         )  # fmt: skip
-        keep = np.concatenate(
-            [np.arange(out_ptr[i], out_ptr[i] + counts[i]) for i in range(len(counts))]
-            or [np.empty(0, np.int64)]
-        ).astype(np.int64)
+        keep = bk.kept_slots(out_ptr, counts)
         root_of = np.repeat(np.arange(len(counts)), counts)
         return root_of, out_cost[keep], out_seq[keep]
 
     def plan(self, u: int, removed: int, seq: np.ndarray):
-        """The stop rows of one trip: (STOP_FIELDS arrays, n)."""
+        """The stop rows of one trip: ``(ints, floats, n)`` in the kernels' layout."""
         width = int(self.n_stops[u]) + 2 * seq.shape[0] + 2
         ints = np.empty((bk.N_INT, width), dtype=np.int64)
         floats = np.empty((bk.N_FLOAT, width))
@@ -392,17 +338,7 @@ class _Problem:
         if n < 0:  # pragma: no cover - the enumeration built it
             msg = "internal error: a chosen trip could not be rebuilt"
             raise DispatchError(msg)
-        rows = {
-            "stop_node": ints[bk.I_NODE, :n],
-            "stop_kind": ints[bk.I_KIND, :n],
-            "stop_request": ints[bk.I_REQ, :n],
-            "stop_pax": ints[bk.I_PAX, :n],
-            "earliest_s": floats[bk.F_EARLY, :n],
-            "latest_s": floats[bk.F_LATE, :n],
-            "leg_s": floats[bk.F_LEG, :n],
-            "dwell_s": floats[bk.F_DWELL, :n],
-        }
-        return rows, n
+        return ints, floats, n
 
 
 def _candidate_sets(
@@ -609,13 +545,9 @@ def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
             msg = f"unassigned_penalty must be finite and >= 0, got {unassigned_penalty!r}"
             raise DispatchError(msg)
         return p
-    finite = np.isfinite(costs)
-    if not finite.any():
+    if not np.isfinite(costs).any():
         return 1.0
-    hi = np.full(n_inv, 0.0)
-    lo = np.full(n_inv, 0.0)
-    np.maximum.at(hi, root_vehicle_of_trip[finite], costs[finite])
-    np.minimum.at(lo, root_vehicle_of_trip[finite], costs[finite])
+    hi, lo = bk.cost_range(root_vehicle_of_trip, costs, n_inv)
     return 1.0 + float(np.sum(hi - lo))
 
 
@@ -824,71 +756,83 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     return trips[np.round(res.x[: trips.size]).astype(bool)].tolist()
 
 
+_FIELD_ROW = {
+    "stop_node": (True, bk.I_NODE),
+    "stop_kind": (True, bk.I_KIND),
+    "stop_request": (True, bk.I_REQ),
+    "stop_pax": (True, bk.I_PAX),
+    "earliest_s": (False, bk.F_EARLY),
+    "latest_s": (False, bk.F_LATE),
+    "leg_s": (False, bk.F_LEG),
+    "dwell_s": (False, bk.F_DWELL),
+}
+"""Where each per-stop field of :class:`Schedules` sits in the kernels' plan layout."""
+
+
 def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
     """Write the chosen trips' plans into a copy of the schedules and report."""
     s = prob.s
-    rows = {}
+    plans = {}
     width = s.max_stops
     for u, removed, seq in trips:
-        plan, n = prob.plan(u, removed, seq)
-        rows[int(prob.inv[u])] = (plan, n)
+        ints, floats, n = prob.plan(u, removed, seq)
+        plans[int(prob.inv[u])] = (u, ints, floats, n)
         width = max(width, n)
     fields = {
-        name: np.copy(getattr(s, name)) for name in ("start_time_s", "start_load", "capacity")
+        name: np.copy(getattr(s, name))
+        for name in ("start_time_s", "start_load", "capacity", "n_stops")
     }
-    fields["n_stops"] = s.n_stops.copy()
     for name in STOP_FIELDS:
         old = getattr(s, name)
-        new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
-        new[:, : s.max_stops] = old
-        fields[name] = new
-    for v, (plan, n) in rows.items():
+        if width == s.max_stops:
+            fields[name] = np.copy(old)
+        else:
+            new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
+            new[:, : s.max_stops] = old
+            fields[name] = new
+    for v, (_, ints, floats, n) in plans.items():
         for name in STOP_FIELDS:
-            fields[name][v, :n] = plan[name]
+            is_int, row = _FIELD_ROW[name]
+            fields[name][v, :n] = ints[row, :n] if is_int else floats[row, :n]
             fields[name][v, n:] = _PAD[name]
         fields["n_stops"][v] = n
     new_s = Schedules(**fields)
     # where every rider of the batch is now planned
     index_of = {rid: r for r, rid in enumerate(req.ids)}
     assigned, moved = {}, []
-    changed = sorted(rows)
-    if changed:
-        from idrt.dispatch.schedule import schedule_times
-
-        sub = Schedules(**{name: getattr(new_s, name)[changed] for name in Schedules._fields})
-        times = schedule_times(sub)
-        for row, v in enumerate(changed):
-            n = int(sub.n_stops[row])
-            pick = {}
-            for kk in range(n):
-                rid = int(sub.stop_request[row, kk])
-                r = index_of.get(rid)
-                if r is None:
-                    continue
-                if sub.stop_kind[row, kk] > 0:
-                    pick[rid] = float(times.service_s[row, kk])
-                    continue
-                option = _option_of(req, r, sub, row, kk)
-                assigned[rid] = Assignment(
-                    rid, v, option, pick[rid], float(times.service_s[row, kk])
-                )
-                if r >= req.n_new and mov_vehicle[rid] != v:
-                    moved.append(rid)
+    changed = sorted(plans)
+    for v in changed:
+        u, ints, floats, n = plans[v]
+        service = bk.service_times(float(prob.start_time_s[u]), n, floats).tolist()
+        pick = {}
+        kinds = ints[bk.I_KIND, :n].tolist()
+        for kk, rid in enumerate(ints[bk.I_REQ, :n].tolist()):
+            r = index_of.get(rid)
+            if r is None:
+                continue
+            if kinds[kk] > 0:
+                pick[rid] = service[kk]
+                continue
+            option = _option_of(req, r, fields["stop_request"], fields["stop_kind"],
+                                fields["stop_node"], v, kk)  # fmt: skip
+            assigned[rid] = Assignment(rid, v, option, pick[rid], service[kk])
+            if r >= req.n_new and mov_vehicle[rid] != v:
+                moved.append(rid)
     unassigned = [rid for rid in req.ids[: req.n_new] if rid not in assigned]
     return finish(new_s, assigned, sorted(moved), unassigned, changed, total, method, n_trips)
 
 
-def _option_of(req: _Requests, r: int, sub: Schedules, row: int, k: int) -> int:
-    """Index of the option of request ``r`` whose stops plan ``row`` uses (drop-off at ``k``)."""
+def _option_of(req: _Requests, r: int, stop_request, stop_kind, stop_node, v: int, k: int) -> int:
+    """Index of the option of request ``r`` whose stops plan ``v`` uses (drop-off at ``k``)."""
     lo, hi = int(req.var_ptr[r]), int(req.var_ptr[r + 1])
     if hi - lo == 1:
         return 0
     rid = req.ids[r]
-    dropoff_node = int(sub.stop_node[row, k])
+    dropoff_node = int(stop_node[v, k])
     p_node = -1
     for kk in range(k):
-        if int(sub.stop_request[row, kk]) == rid and sub.stop_kind[row, kk] > 0:
-            p_node = int(sub.stop_node[row, kk])
+        if int(stop_request[v, kk]) == rid and stop_kind[v, kk] > 0:
+            p_node = int(stop_node[v, kk])
     for t in range(lo, hi):
         if req.var_ints[t, 1] == p_node and req.var_ints[t, 2] == dropoff_node:
             return int(req.option_of_row[t])
