@@ -737,3 +737,78 @@ def service_times(start_time_s, n, floats):
         departure,
     )  # fmt: skip
     return service[:n].copy()
+
+
+@JIT
+def trips_of_roots(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    ints0,
+    floats0,
+    mat,
+    mat_ptr,
+    mat_size,
+    cand_ptr,
+    cand_req,
+    cand_loc,
+    var_ptr,
+    var_ints,
+    var_floats,
+    root_vehicle,
+    root_removed,
+    root_depth,
+    weights,
+):
+    """:func:`enumerate_trips` with its output sized and compacted here.
+
+    Each root gets ``sum over d <= depth of C(n_cand, d)`` slots (the distinct
+    request sets it can reach).
+
+    Returns
+    -------
+    root_of : ndarray of int64, shape (n_trips,)
+        The root of each trip written.
+    cost : ndarray of float64, shape (n_trips,)
+    seq : ndarray of int64, shape (n_trips, max_depth, 4)
+    """
+    n_roots = root_vehicle.shape[0]
+    depth = 0
+    for rho in range(n_roots):
+        depth = max(depth, root_depth[rho])
+    out_ptr = np.zeros(n_roots + 1, dtype=np.int64)
+    for rho in range(n_roots):
+        u = root_vehicle[rho]
+        n = cand_ptr[u + 1] - cand_ptr[u]
+        slots = 0
+        term = 1  # C(n, d), d = 0, 1, ...
+        for d in range(depth + 1):
+            if d <= root_depth[rho]:
+                slots += term
+            term = term * max(n - d, 0) // (d + 1)
+        out_ptr[rho + 1] = out_ptr[rho] + slots
+    n_out = out_ptr[n_roots]
+    out_mask = np.zeros(n_out, dtype=np.int64)
+    out_cost = np.full(n_out, np.inf)
+    out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
+    counts = enumerate_trips(
+        start_time_s, start_load, capacity, n_stops, ints0, floats0, mat, mat_ptr, mat_size,
+        cand_ptr, cand_req, cand_loc, var_ptr, var_ints, var_floats, root_vehicle, root_removed,
+        root_depth, out_ptr, depth, weights, out_mask, out_cost, out_seq,
+    )  # fmt: skip
+    keep = kept_slots(out_ptr, counts)
+    root_of = np.empty(keep.shape[0], dtype=np.int64)
+    at = 0
+    for rho in range(n_roots):
+        for _ in range(counts[rho]):
+            root_of[at] = rho
+            at += 1
+    cost = np.empty(keep.shape[0])
+    seq = np.empty((keep.shape[0], depth, 4), dtype=np.int64)
+    for i in range(keep.shape[0]):
+        cost[i] = out_cost[keep[i]]
+        for s in range(depth):
+            for f in range(4):
+                seq[i, s, f] = out_seq[keep[i], s, f]
+    return root_of, cost, seq

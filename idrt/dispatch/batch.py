@@ -298,30 +298,14 @@ class _Problem:
         self.mat[idx] = np.where(a_nodes == b_nodes, 0.0, times)
 
     def enumerate(self, roots_vehicle, roots_removed, roots_depth, weights):
-        n_cand = np.diff(self.cand_ptr)
-        depth = int(roots_depth.max())
-        n = n_cand[roots_vehicle]
-        slots = np.zeros(roots_vehicle.size, dtype=np.int64)
-        term = np.ones(roots_vehicle.size, dtype=np.int64)  # C(n, d), d = 0, 1, ...
-        for d in range(depth + 1):
-            slots += np.where(d <= roots_depth, term, 0)
-            term = term * np.maximum(n - d, 0) // (d + 1)
-        out_ptr = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
-        n_out = int(out_ptr[-1])
-        out_mask = np.zeros(n_out, dtype=np.int64)
-        out_cost = np.full(n_out, np.inf)
-        out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
-        counts = bk.enumerate_trips(
+        """Every trip of every root: ``(root_of, cost, seq)`` (see ``bk.trips_of_roots``)."""
+        return bk.trips_of_roots(
             self.start_time_s, self.start_load, self.capacity, self.n_stops,
             self.ints0, self.floats0, self.mat, self.mat_ptr, self.mat_size,
             self.cand_ptr, self.cand_req, self.cand_loc,
             self.req.var_ptr, self.req.var_ints, self.req.var_floats,
-            roots_vehicle, roots_removed, roots_depth, out_ptr, depth, weights,
-            out_mask, out_cost, out_seq,
+            roots_vehicle, roots_removed, roots_depth, weights,
         )  # fmt: skip
-        keep = bk.kept_slots(out_ptr, counts)
-        root_of = np.repeat(np.arange(len(counts)), counts)
-        return root_of, out_cost[keep], out_seq[keep]
 
     def plan(self, u: int, removed: int, seq: np.ndarray):
         """The stop rows of one trip: ``(ints, floats, n)`` in the kernels' layout."""
