@@ -812,3 +812,80 @@ def trips_of_roots(
             for f in range(4):
                 seq[i, s, f] = out_seq[keep[i], s, f]
     return root_of, cost, seq
+
+
+@JIT
+def best_combination(order, group_ptr, mask, trip_cost, n_new_of_trip, required, n_new, penalty,
+                     max_combinations):  # fmt: skip
+    """Every feasible choice of one trip per vehicle of a small part, by enumeration.
+
+    ``order[group_ptr[g]:group_ptr[g + 1]]`` are the trips (positions) of the
+    part's ``g``-th vehicle, ascending; ``mask`` each trip's requests as bits,
+    ``required`` the bits that must be covered (movable riders). Partial
+    combinations are extended vehicle after vehicle (in the order given, each
+    combination by each compatible trip in turn); the value of a full one is
+    its cost plus ``penalty`` per new request left out, and the first of the
+    least is chosen.
+
+    Returns
+    -------
+    ndarray of int64
+        The chosen trip (position) of each vehicle in turn; empty when a step
+        has no or more than ``max_combinations`` combinations, or none covers
+        ``required`` (the caller's LP / MIP then decides).
+    """
+    n_groups = group_ptr.shape[0] - 1
+    none = np.empty(0, dtype=np.int64)
+    c_mask = np.zeros(1, dtype=np.int64)
+    c_cost = np.zeros(1)
+    c_new = np.zeros(1, dtype=np.int64)
+    parents = []
+    chosen = []
+    for g in range(n_groups):
+        lo = group_ptr[g]
+        hi = group_ptr[g + 1]
+        count = 0
+        for a in range(c_mask.shape[0]):
+            for i in range(lo, hi):
+                if (c_mask[a] & mask[order[i]]) == 0:
+                    count += 1
+            if count > max_combinations:
+                return none
+        if count == 0:
+            return none
+        n_mask = np.empty(count, dtype=np.int64)
+        n_cost = np.empty(count)
+        n_new_c = np.empty(count, dtype=np.int64)
+        parent = np.empty(count, dtype=np.int64)
+        trip = np.empty(count, dtype=np.int64)
+        at = 0
+        for a in range(c_mask.shape[0]):
+            for i in range(lo, hi):
+                t = order[i]
+                if (c_mask[a] & mask[t]) == 0:
+                    n_mask[at] = c_mask[a] | mask[t]
+                    n_cost[at] = c_cost[a] + trip_cost[t]
+                    n_new_c[at] = c_new[a] + n_new_of_trip[t]
+                    parent[at] = a
+                    trip[at] = t
+                    at += 1
+        c_mask = n_mask
+        c_cost = n_cost
+        c_new = n_new_c
+        parents.append(parent)
+        chosen.append(trip)
+    best = -1
+    best_val = np.inf
+    for a in range(c_mask.shape[0]):
+        if (c_mask[a] & required) == required:
+            val = c_cost[a] + penalty * (n_new - c_new[a])
+            if val < best_val:
+                best_val = val
+                best = a
+    if best < 0:
+        return none
+    picked = np.empty(n_groups, dtype=np.int64)
+    for g in range(n_groups - 1, -1, -1):
+        picked[g] = chosen[g][best]
+        best = parents[g][best]
+    return picked

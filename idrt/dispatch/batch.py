@@ -660,30 +660,17 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     required = np.int64(0)
     for i in np.flatnonzero(reqs >= n_new).tolist():
         required |= np.int64(1) << np.int64(i)
-    c_mask = np.zeros(1, dtype=np.int64)
-    c_cost = np.zeros(1)
-    c_new = np.zeros(1, dtype=np.int64)
-    steps = []  # per vehicle: (parent combination, trip) of each combination
     owner = tv[trips]
-    trip_cost = cost[trips]
-    for u in np.unique(owner).tolist():
-        mine = np.flatnonzero(owner == u)
-        a, b = np.nonzero((c_mask[:, None] & mask[mine][None, :]) == 0)
-        if a.size == 0 or a.size > MAX_COMBINATIONS:
-            return None
-        c_mask = c_mask[a] | mask[mine][b]
-        c_cost = c_cost[a] + trip_cost[mine][b]
-        c_new = c_new[a] + n_covered_new[mine][b]
-        steps.append((a, mine[b]))
-    val = np.where((c_mask & required) == required, c_cost + penalty * (new.size - c_new), np.inf)
-    best = int(np.argmin(val))
-    if not np.isfinite(val[best]):
+    order = np.argsort(owner, kind="stable")
+    group_ptr = np.flatnonzero(np.diff(owner[order], prepend=-1, append=-1) != 0)
+    picked = bk.best_combination(
+        order, group_ptr.astype(np.int64), mask, cost[trips].astype(np.float64),
+        n_covered_new.astype(np.int64), required, int(new.size), float(penalty),
+        MAX_COMBINATIONS,
+    )  # fmt: skip
+    if picked.size == 0:
         return None
-    picked = []
-    for parent, trip in reversed(steps):
-        picked.append(int(trips[trip[best]]))
-        best = int(parent[best])
-    return picked[::-1]
+    return trips[picked].tolist()
 
 
 def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s):
