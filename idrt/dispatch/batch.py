@@ -233,14 +233,17 @@ class _Problem:
         self.s = s
         self.req = req
         self.start_node = start_node
-        inv = np.array(sorted({v for c in cand_sets for v in c}), dtype=np.int64)
-        self.inv = inv
-        self.row_of = {int(v): u for u, v in enumerate(inv.tolist())}
-        per_vehicle: list[list[int]] = [[] for _ in inv]
-        for r, vehicles in enumerate(cand_sets):
-            for v in vehicles:
-                per_vehicle[self.row_of[v]].append(r)
-        self.per_vehicle = per_vehicle
+        lengths = [len(c) for c in cand_sets]
+        flat = np.fromiter((v for c in cand_sets for v in c), dtype=np.int64, count=sum(lengths))
+        inv, row = np.unique(flat, return_inverse=True)
+        self.inv = inv.astype(np.int64)
+        self.row_of = {v: u for u, v in enumerate(inv.tolist())}
+        # each involved vehicle's candidate requests, ascending (cand_sets are by request)
+        order = np.argsort(row, kind="stable")
+        self.all_cand_req = np.repeat(np.arange(len(cand_sets), dtype=np.int64), lengths)[order]
+        self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
+        inv = self.inv
         n_max = int(s.n_stops[inv].max()) if inv.size else 0
         self.width = n_max + 2 * depth + 2
         self.start_time_s = s.start_time_s[inv]
@@ -253,19 +256,23 @@ class _Problem:
             s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, movable_ids, self.width,
         )  # fmt: skip
 
-    def layout(self, cand: list[list[int]]) -> None:
+    def layout(self, cand: list[list[int]] | None) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
+
+        ``None``: all the vehicle's candidate requests, ascending.
 
         Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
         candidate request (pickup, drop-off), candidates in the order given.
         """
-        self.cand = cand
-        lengths = [len(rs) for rs in cand]
-        self.cand_ptr = np.zeros(len(cand) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=self.cand_ptr[1:])
-        self.cand_req = np.fromiter(
-            (r for rs in cand for r in rs), dtype=np.int64, count=int(self.cand_ptr[-1])
-        )
+        if cand is None:  # every candidate request of every vehicle
+            self.cand_ptr, self.cand_req = self.all_cand_ptr, self.all_cand_req
+        else:
+            lengths = [len(rs) for rs in cand]
+            self.cand_ptr = np.zeros(len(cand) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=self.cand_ptr[1:])
+            self.cand_req = np.fromiter(
+                (r for rs in cand for r in rs), dtype=np.int64, count=int(self.cand_ptr[-1])
+            )
         (
             self.cand_loc, self.mat_size, self.mat_ptr, self.node_ptr, self.nodes,
             self.var_vehicle, self.var_local,
@@ -476,8 +483,7 @@ def solve_batch(
     if prob.inv.size == 0:
         return finish(s, {}, [], list(req.ids[: req.n_new]), [], 0.0, "none", 0)
     reopt = bool(mov_ids)
-    all_cand = [list(rs) for rs in prob.per_vehicle]
-    prob.layout(all_cand)
+    prob.layout(None)
     prob.fill(travel, points=reopt, pairs=False)
 
     # request-vehicle screening: each request alone into each current plan
