@@ -889,3 +889,41 @@ def best_combination(order, group_ptr, mask, trip_cost, n_new_of_trip, required,
         picked[g] = chosen[g][best]
         best = parents[g][best]
     return picked
+
+
+@JIT
+def _root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@JIT
+def part_labels(trip_vehicle, cover, n_inv, n_req):
+    """Connected parts of the graph of vehicles and the requests their trips cover.
+
+    Nodes ``0 .. n_inv - 1`` are vehicles, ``n_inv + r`` request ``r``; trip
+    ``t`` links vehicle ``trip_vehicle[t]`` to every ``cover[t, :] >= 0``.
+    Returns a label per node (equal labels: the same part; the numbering is
+    arbitrary).
+    """
+    n = n_inv + n_req
+    parent = np.arange(n)
+    for t in range(cover.shape[0]):
+        a = _root(parent, trip_vehicle[t])
+        for s in range(cover.shape[1]):
+            r = cover[t, s]
+            if r >= 0:
+                b = _root(parent, n_inv + r)
+                if a != b:
+                    if a < b:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+                        a = b
+    label = np.empty(n, dtype=np.int64)
+    for x in range(n):
+        label[x] = _root(parent, x)
+    return label
+

@@ -256,16 +256,19 @@ class _Problem:
             s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, movable_ids, self.width,
         )  # fmt: skip
 
-    def layout(self, cand: list[list[int]] | None) -> None:
+    def layout(self, cand) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
 
-        ``None``: all the vehicle's candidate requests, ascending.
+        ``None``: all the vehicle's candidate requests, ascending; a tuple:
+        ``(cand_ptr, cand_req)`` arrays; else a list of lists.
 
         Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
         candidate request (pickup, drop-off), candidates in the order given.
         """
         if cand is None:  # every candidate request of every vehicle
             self.cand_ptr, self.cand_req = self.all_cand_ptr, self.all_cand_req
+        elif isinstance(cand, tuple):  # (cand_ptr, cand_req) arrays
+            self.cand_ptr, self.cand_req = cand
         else:
             lengths = [len(rs) for rs in cand]
             self.cand_ptr = np.zeros(len(cand) + 1, dtype=np.int64)
@@ -495,21 +498,7 @@ def solve_batch(
         return _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish)
 
     # keep each vehicle's cheapest requests (and its own movable riders)
-    own: list[set[int]] = [set() for _ in range(prob.inv.size)]
-    for r in range(req.n_new, len(req.ids)):
-        own[prob.row_of[mov_vehicle[req.ids[r]]]].add(r)
-    best: list[list[tuple[float, int]]] = [[] for _ in range(prob.inv.size)]
-    for root, c, sq in zip(root_of.tolist(), cost1.tolist(), seq1, strict=True):
-        q = int(sq[0, 0])
-        if q >= 0:
-            best[root].append((c, int(prob.cand_req[prob.cand_ptr[root] + q])))
-    pruned = []
-    for u in range(prob.inv.size):
-        mine = sorted(own[u])[: bk.MAX_CANDIDATES]
-        room = min(limit, bk.MAX_CANDIDATES - len(mine))
-        others = [r for _, r in sorted(best[u]) if r not in own[u]][:room]
-        pruned.append(sorted(set(mine) | set(others)))
-    prob.layout(pruned)
+    prob.layout(_pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit))
     prob.fill(travel, points=reopt, pairs=k > 1 or reopt)
     # roots: every current plan grows by up to k requests; a plan less one movable
     # rider by at most one (moving that rider, or trading it for another)
@@ -526,6 +515,45 @@ def solve_batch(
         prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle,
         unassigned_penalty, time_limit_s, finish,
     )  # fmt: skip
+
+
+def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
+    """Each vehicle's own movable riders and its ``limit`` cheapest other requests.
+
+    Own riders: the first :data:`~idrt.dispatch._batch_kernels.MAX_CANDIDATES`
+    by index; others by screening cost, ties by index, as many as fit beside
+    them. Returns ``(cand_ptr, cand_req)``, each vehicle's requests ascending.
+    """
+    n_inv, n_new, n_req = prob.inv.size, req.n_new, len(req.ids)
+    own_u = np.array([prob.row_of[mov_vehicle[rid]] for rid in req.ids[n_new:]], dtype=np.int64)
+    own_r = np.arange(n_new, n_req, dtype=np.int64)
+    q = seq1[:, 0, 0]
+    ok = q >= 0
+    b_u = root_of[ok]
+    b_c = cost1[ok]
+    b_r = prob.cand_req[prob.cand_ptr[b_u] + q[ok]]
+    mine = b_r >= n_new
+    mine[mine] = own_u[b_r[mine] - n_new] == b_u[mine]
+    b_u, b_c, b_r = b_u[~mine], b_c[~mine], b_r[~mine]
+    order = np.lexsort((b_r, b_c, b_u))  # by vehicle, then cost, then request
+    b_u, b_r = b_u[order], b_r[order]
+    starts = np.zeros(n_inv + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b_u, minlength=n_inv), out=starts[1:])
+    rank = np.arange(b_u.size) - starts[b_u]
+    by_u = np.argsort(own_u, kind="stable")  # own riders by vehicle, index ascending
+    own_u, own_r = own_u[by_u], own_r[by_u]
+    own_starts = np.zeros(n_inv + 1, dtype=np.int64)
+    n_own = np.bincount(own_u, minlength=n_inv)
+    np.cumsum(n_own, out=own_starts[1:])
+    own_keep = (np.arange(own_u.size) - own_starts[own_u]) < bk.MAX_CANDIDATES
+    room = np.minimum(limit, bk.MAX_CANDIDATES - np.minimum(n_own, bk.MAX_CANDIDATES))
+    keep = rank < room[b_u]
+    u = np.concatenate([own_u[own_keep], b_u[keep]])
+    r = np.concatenate([own_r[own_keep], b_r[keep]])
+    key = np.unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key // max(n_req, 1), minlength=n_inv), out=ptr[1:])
+    return ptr, (key % max(n_req, 1)).astype(np.int64)
 
 
 def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
@@ -569,9 +597,6 @@ def _solve_milp(
     prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle, unassigned_penalty,
     time_limit_s, finish,
 ):  # fmt: skip
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import connected_components
-
     n_inv = prob.inv.size
     n_req = len(req.ids)
     n_new = req.n_new
@@ -614,12 +639,7 @@ def _solve_milp(
     n_ins = (ins >= 0).sum(axis=1)
     penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
     # independent parts: vehicles linked by requests they could both take
-    t_idx, slot = np.nonzero(cover >= 0)
-    graph = coo_array(
-        (np.ones(t_idx.size), (tv[t_idx], n_inv + cover[t_idx, slot])),
-        shape=(n_inv + n_req, n_inv + n_req),
-    )
-    _, label = connected_components(graph, directed=False)
+    label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
     chosen: list[int] = []
     part_of_trip = label[tv]
     new_label = label[n_inv : n_inv + n_new]

@@ -112,3 +112,24 @@ def test_kept_slots_lists_written_slots_root_after_root():
     out_ptr = np.array([0, 3, 3, 7])
     counts = np.array([2, 0, 4])
     assert bk.kept_slots(out_ptr, counts).tolist() == [0, 1, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_part_labels_are_the_connected_components(seed):
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(seed)
+    n_inv, n_req, n_trips = 12, 15, 30
+    tv = rng.integers(0, n_inv, n_trips)
+    cover = rng.integers(-8, n_req, (n_trips, 3))  # -1 and below: no request
+    cover[cover < 0] = -1
+    t_idx, slot = np.nonzero(cover >= 0)
+    graph = coo_array(
+        (np.ones(t_idx.size), (tv[t_idx], n_inv + cover[t_idx, slot])),
+        shape=(n_inv + n_req, n_inv + n_req),
+    )
+    _, ref = connected_components(graph, directed=False)
+    got = bk.part_labels(tv, cover, n_inv, n_req)
+    # the same partition: equal labels exactly where scipy's are equal
+    np.testing.assert_array_equal(got[:, None] == got[None, :], ref[:, None] == ref[None, :])
