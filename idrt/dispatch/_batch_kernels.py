@@ -926,4 +926,3 @@ def part_labels(trip_vehicle, cover, n_inv, n_req):
     for x in range(n):
         label[x] = _root(parent, x)
     return label
-
