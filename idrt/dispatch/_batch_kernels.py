@@ -505,3 +505,429 @@ def trip_plan(
         _copy_plan(n, b_i, b_f, a_i, a_f)
     _copy_plan(n, a_i, a_f, ints_out, floats_out)
     return n
+
+
+# ----------------------------------------------------------------- problem layout
+# These replace chains of small numpy operations per batch (a batch of the
+# default day holds one or two requests: there the fixed cost per call is the
+# whole cost); they compute exactly what the numpy versions did.
+
+
+@JIT
+def load_plans(
+    inv,
+    n_stops,
+    stop_node,
+    stop_kind,
+    stop_request,
+    stop_pax,
+    earliest_s,
+    latest_s,
+    leg_s,
+    dwell_s,
+    movable_sorted,
+    width,
+):
+    """The involved vehicles' plans in the module layout.
+
+    Columns below ``min(s_max, width)`` are copied from the fleet's arrays
+    (padding included), ``I_LOC`` numbers columns from 1, ``I_FLEX`` marks the
+    stops of movable riders (``movable_sorted``: their ids, ascending); the
+    rest is zero.
+
+    Returns
+    -------
+    ints : ndarray of int64, shape (n_inv, N_INT, width)
+    floats : ndarray of float64, shape (n_inv, N_FLOAT, width)
+    """
+    n_inv = inv.shape[0]
+    ints = np.zeros((n_inv, N_INT, width), dtype=np.int64)
+    floats = np.zeros((n_inv, N_FLOAT, width))
+    w = min(stop_node.shape[1], width)
+    n_mov = movable_sorted.shape[0]
+    for u in range(n_inv):
+        v = inv[u]
+        for k in range(width):
+            ints[u, I_LOC, k] = k + 1
+        for k in range(w):
+            ints[u, I_NODE, k] = stop_node[v, k]
+            ints[u, I_KIND, k] = stop_kind[v, k]
+            rid = stop_request[v, k]
+            ints[u, I_REQ, k] = rid
+            ints[u, I_PAX, k] = stop_pax[v, k]
+            if n_mov > 0:
+                at = np.searchsorted(movable_sorted, rid)
+                if at < n_mov and movable_sorted[at] == rid:
+                    ints[u, I_FLEX, k] = 1
+            floats[u, F_EARLY, k] = earliest_s[v, k]
+            floats[u, F_LATE, k] = latest_s[v, k]
+            floats[u, F_LEG, k] = leg_s[v, k]
+            floats[u, F_DWELL, k] = dwell_s[v, k]
+    return ints, floats
+
+
+@JIT
+def layout_points(inv, n_stops_inv, start_node, stop_node, cand_ptr, cand_req, var_ptr, var_ints):
+    """Local points of every involved vehicle (see ``_Problem.layout``).
+
+    Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
+    candidate request (pickup, drop-off), candidates in the order given.
+
+    Returns
+    -------
+    cand_loc : ndarray of int64, shape (n_entries,)
+        Local point of each candidate's first variant's pickup.
+    mat_size, mat_ptr, node_ptr : ndarray of int64
+        Points per vehicle, offsets of the vehicles' matrices (``n_inv + 1``)
+        and of their point lists (``n_inv + 1``).
+    nodes : ndarray of int64
+        The network node of every local point, vehicle after vehicle.
+    var_vehicle, var_local : ndarray of int64
+        Each variant point pair's vehicle and local pickup point.
+    """
+    n_inv = inv.shape[0]
+    n_entries = cand_req.shape[0]
+    cand_loc = np.empty(n_entries, dtype=np.int64)
+    mat_size = np.empty(n_inv, dtype=np.int64)
+    mat_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    node_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    n_pairs = 0
+    for u in range(n_inv):
+        loc = 1 + n_stops_inv[u]
+        for e in range(cand_ptr[u], cand_ptr[u + 1]):
+            r = cand_req[e]
+            cand_loc[e] = loc
+            n_var = var_ptr[r + 1] - var_ptr[r]
+            loc += 2 * n_var
+            n_pairs += n_var
+        mat_size[u] = loc
+        mat_ptr[u + 1] = mat_ptr[u] + loc * loc
+        node_ptr[u + 1] = node_ptr[u] + loc
+    nodes = np.empty(node_ptr[n_inv], dtype=np.int64)
+    var_vehicle = np.empty(n_pairs, dtype=np.int64)
+    var_local = np.empty(n_pairs, dtype=np.int64)
+    p = 0
+    for u in range(n_inv):
+        base = node_ptr[u]
+        v = inv[u]
+        nodes[base] = start_node[v]
+        for k in range(n_stops_inv[u]):
+            nodes[base + 1 + k] = stop_node[v, k]
+        for e in range(cand_ptr[u], cand_ptr[u + 1]):
+            r = cand_req[e]
+            for t in range(var_ptr[r + 1] - var_ptr[r]):
+                row = var_ptr[r] + t
+                at = cand_loc[e] + 2 * t
+                nodes[base + at] = var_ints[row, V_PNODE]
+                nodes[base + at + 1] = var_ints[row, V_DNODE]
+                var_vehicle[p] = u
+                var_local[p] = at
+                p += 1
+    return cand_loc, mat_size, mat_ptr, node_ptr, nodes, var_vehicle, var_local
+
+
+@JIT
+def _block_count(u, a0, a_len, b0, b_len, count_only, at, mat_ptr, mat_size, node_ptr, nodes,
+                 idx, a_nodes, b_nodes):  # fmt: skip
+    for a in range(a0, a0 + a_len):
+        for b in range(b0, b0 + b_len):
+            if not count_only:
+                idx[at] = mat_ptr[u] + a * mat_size[u] + b
+                a_nodes[at] = nodes[node_ptr[u] + a]
+                b_nodes[at] = nodes[node_ptr[u] + b]
+            at += 1
+    return at
+
+
+@JIT
+def matrix_pairs(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, var_local,
+                 points, pairs):  # fmt: skip
+    """The entries of the local matrices a batch needs, and their network nodes.
+
+    Per vehicle, in this order: start and stops to candidate points, candidate
+    points to start and stops, with ``points`` stops to stops, with ``pairs``
+    candidate points to candidate points; without ``pairs`` each variant's
+    pickup to its drop-off (after all vehicles).
+
+    Returns
+    -------
+    idx : ndarray of int64
+        Positions in the flat ``mat``.
+    a_nodes, b_nodes : ndarray of int64
+        From and to network node of each.
+    """
+    n_inv = n_stops_inv.shape[0]
+    dummy_i = np.empty(0, dtype=np.int64)
+    idx = dummy_i
+    a_nodes = dummy_i
+    b_nodes = dummy_i
+    for count_only in (True, False):
+        at = 0
+        for blk in range(4):
+            if blk == 2 and not points:
+                continue
+            if blk == 3 and not pairs:
+                continue
+            for u in range(n_inv):
+                n_pts = 1 + n_stops_inv[u]
+                n_cps = mat_size[u] - n_pts
+                if blk == 0:
+                    at = _block_count(u, 0, n_pts, n_pts, n_cps, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                elif blk == 1:
+                    at = _block_count(u, n_pts, n_cps, 0, n_pts, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                elif blk == 2:
+                    at = _block_count(u, 0, n_pts, 0, n_pts, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+                else:
+                    at = _block_count(u, n_pts, n_cps, n_pts, n_cps, count_only, at, mat_ptr,
+                                      mat_size, node_ptr, nodes, idx, a_nodes, b_nodes)  # fmt: skip
+        if not pairs:
+            for p in range(var_vehicle.shape[0]):
+                u = var_vehicle[p]
+                a = var_local[p]
+                if not count_only:
+                    idx[at] = mat_ptr[u] + a * mat_size[u] + a + 1
+                    a_nodes[at] = nodes[node_ptr[u] + a]
+                    b_nodes[at] = nodes[node_ptr[u] + a + 1]
+                at += 1
+        if count_only:
+            idx = np.empty(at, dtype=np.int64)
+            a_nodes = np.empty(at, dtype=np.int64)
+            b_nodes = np.empty(at, dtype=np.int64)
+    return idx, a_nodes, b_nodes
+
+
+@JIT
+def kept_slots(out_ptr, counts):
+    """Indices of the written output slots, root after root."""
+    n = 0
+    for i in range(counts.shape[0]):
+        n += counts[i]
+    keep = np.empty(n, dtype=np.int64)
+    at = 0
+    for i in range(counts.shape[0]):
+        for s in range(counts[i]):
+            keep[at] = out_ptr[i] + s
+            at += 1
+    return keep
+
+
+@JIT
+def cost_range(vehicle_of_trip, costs, n_inv):
+    """Per vehicle: the largest and smallest finite trip cost, each bounded by 0."""
+    hi = np.zeros(n_inv)
+    lo = np.zeros(n_inv)
+    for t in range(costs.shape[0]):
+        c = costs[t]
+        if abs(c) < np.inf:
+            v = vehicle_of_trip[t]
+            if c > hi[v]:
+                hi[v] = c
+            if c < lo[v]:
+                lo[v] = c
+    return hi, lo
+
+
+@JIT
+def service_times(start_time_s, n, floats):
+    """Service start at each stop of one plan (module layout), s."""
+    width = floats.shape[1]
+    arrival = np.empty(width)
+    service = np.empty(width)
+    departure = np.empty(width)
+    vehicle_times(
+        start_time_s, n, floats[F_EARLY], floats[F_LEG], floats[F_DWELL], arrival, service,
+        departure,
+    )  # fmt: skip
+    return service[:n].copy()
+
+
+@JIT
+def trips_of_roots(
+    start_time_s,
+    start_load,
+    capacity,
+    n_stops,
+    ints0,
+    floats0,
+    mat,
+    mat_ptr,
+    mat_size,
+    cand_ptr,
+    cand_req,
+    cand_loc,
+    var_ptr,
+    var_ints,
+    var_floats,
+    root_vehicle,
+    root_removed,
+    root_depth,
+    weights,
+):
+    """:func:`enumerate_trips` with its output sized and compacted here.
+
+    Each root gets ``sum over d <= depth of C(n_cand, d)`` slots (the distinct
+    request sets it can reach).
+
+    Returns
+    -------
+    root_of : ndarray of int64, shape (n_trips,)
+        The root of each trip written.
+    cost : ndarray of float64, shape (n_trips,)
+    seq : ndarray of int64, shape (n_trips, max_depth, 4)
+    """
+    n_roots = root_vehicle.shape[0]
+    depth = 0
+    for rho in range(n_roots):
+        depth = max(depth, root_depth[rho])
+    out_ptr = np.zeros(n_roots + 1, dtype=np.int64)
+    for rho in range(n_roots):
+        u = root_vehicle[rho]
+        n = cand_ptr[u + 1] - cand_ptr[u]
+        slots = 0
+        term = 1  # C(n, d), d = 0, 1, ...
+        for d in range(depth + 1):
+            if d <= root_depth[rho]:
+                slots += term
+            term = term * max(n - d, 0) // (d + 1)
+        out_ptr[rho + 1] = out_ptr[rho] + slots
+    n_out = out_ptr[n_roots]
+    out_mask = np.zeros(n_out, dtype=np.int64)
+    out_cost = np.full(n_out, np.inf)
+    out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
+    counts = enumerate_trips(
+        start_time_s, start_load, capacity, n_stops, ints0, floats0, mat, mat_ptr, mat_size,
+        cand_ptr, cand_req, cand_loc, var_ptr, var_ints, var_floats, root_vehicle, root_removed,
+        root_depth, out_ptr, depth, weights, out_mask, out_cost, out_seq,
+    )  # fmt: skip
+    keep = kept_slots(out_ptr, counts)
+    root_of = np.empty(keep.shape[0], dtype=np.int64)
+    at = 0
+    for rho in range(n_roots):
+        for _ in range(counts[rho]):
+            root_of[at] = rho
+            at += 1
+    cost = np.empty(keep.shape[0])
+    seq = np.empty((keep.shape[0], depth, 4), dtype=np.int64)
+    for i in range(keep.shape[0]):
+        cost[i] = out_cost[keep[i]]
+        for s in range(depth):
+            for f in range(4):
+                seq[i, s, f] = out_seq[keep[i], s, f]
+    return root_of, cost, seq
+
+
+@JIT
+def best_combination(order, group_ptr, mask, trip_cost, n_new_of_trip, required, n_new, penalty,
+                     max_combinations):  # fmt: skip
+    """Every feasible choice of one trip per vehicle of a small part, by enumeration.
+
+    ``order[group_ptr[g]:group_ptr[g + 1]]`` are the trips (positions) of the
+    part's ``g``-th vehicle, ascending; ``mask`` each trip's requests as bits,
+    ``required`` the bits that must be covered (movable riders). Partial
+    combinations are extended vehicle after vehicle (in the order given, each
+    combination by each compatible trip in turn); the value of a full one is
+    its cost plus ``penalty`` per new request left out, and the first of the
+    least is chosen.
+
+    Returns
+    -------
+    ndarray of int64
+        The chosen trip (position) of each vehicle in turn; empty when a step
+        has no or more than ``max_combinations`` combinations, or none covers
+        ``required`` (the caller's LP / MIP then decides).
+    """
+    n_groups = group_ptr.shape[0] - 1
+    none = np.empty(0, dtype=np.int64)
+    c_mask = np.zeros(1, dtype=np.int64)
+    c_cost = np.zeros(1)
+    c_new = np.zeros(1, dtype=np.int64)
+    parents = []
+    chosen = []
+    for g in range(n_groups):
+        lo = group_ptr[g]
+        hi = group_ptr[g + 1]
+        count = 0
+        for a in range(c_mask.shape[0]):
+            for i in range(lo, hi):
+                if (c_mask[a] & mask[order[i]]) == 0:
+                    count += 1
+            if count > max_combinations:
+                return none
+        if count == 0:
+            return none
+        n_mask = np.empty(count, dtype=np.int64)
+        n_cost = np.empty(count)
+        n_new_c = np.empty(count, dtype=np.int64)
+        parent = np.empty(count, dtype=np.int64)
+        trip = np.empty(count, dtype=np.int64)
+        at = 0
+        for a in range(c_mask.shape[0]):
+            for i in range(lo, hi):
+                t = order[i]
+                if (c_mask[a] & mask[t]) == 0:
+                    n_mask[at] = c_mask[a] | mask[t]
+                    n_cost[at] = c_cost[a] + trip_cost[t]
+                    n_new_c[at] = c_new[a] + n_new_of_trip[t]
+                    parent[at] = a
+                    trip[at] = t
+                    at += 1
+        c_mask = n_mask
+        c_cost = n_cost
+        c_new = n_new_c
+        parents.append(parent)
+        chosen.append(trip)
+    best = -1
+    best_val = np.inf
+    for a in range(c_mask.shape[0]):
+        if (c_mask[a] & required) == required:
+            val = c_cost[a] + penalty * (n_new - c_new[a])
+            if val < best_val:
+                best_val = val
+                best = a
+    if best < 0:
+        return none
+    picked = np.empty(n_groups, dtype=np.int64)
+    for g in range(n_groups - 1, -1, -1):
+        picked[g] = chosen[g][best]
+        best = parents[g][best]
+    return picked
+
+
+@JIT
+def _root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@JIT
+def part_labels(trip_vehicle, cover, n_inv, n_req):
+    """Connected parts of the graph of vehicles and the requests their trips cover.
+
+    Nodes ``0 .. n_inv - 1`` are vehicles, ``n_inv + r`` request ``r``; trip
+    ``t`` links vehicle ``trip_vehicle[t]`` to every ``cover[t, :] >= 0``.
+    Returns a label per node (equal labels: the same part; the numbering is
+    arbitrary).
+    """
+    n = n_inv + n_req
+    parent = np.arange(n)
+    for t in range(cover.shape[0]):
+        a = _root(parent, trip_vehicle[t])
+        for s in range(cover.shape[1]):
+            r = cover[t, s]
+            if r >= 0:
+                b = _root(parent, n_inv + r)
+                if a != b:
+                    if a < b:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+                        a = b
+    label = np.empty(n, dtype=np.int64)
+    for x in range(n):
+        label[x] = _root(parent, x)
+    return label

@@ -66,19 +66,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import coo_array, csr_array
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csr_array
 
 from idrt.dispatch import _batch_kernels as bk
 from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
-from idrt.dispatch.schedule import (
-    _PAD,
-    STOP_FIELDS,
-    DispatchError,
-    Schedules,
-    schedule_times,
-    validate_schedules,
-)
+from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, validate_schedules
 
 __all__ = ["Assignment", "BatchRequest", "BatchResult", "TravelTimeFn", "solve_batch"]
 
@@ -242,85 +234,57 @@ class _Problem:
         self.s = s
         self.req = req
         self.start_node = start_node
-        inv = np.array(sorted({v for c in cand_sets for v in c}), dtype=np.int64)
-        self.inv = inv
-        self.row_of = {int(v): u for u, v in enumerate(inv.tolist())}
-        per_vehicle: list[list[int]] = [[] for _ in inv]
-        for r, vehicles in enumerate(cand_sets):
-            for v in vehicles:
-                per_vehicle[self.row_of[v]].append(r)
-        self.per_vehicle = per_vehicle
+        lengths = [len(c) for c in cand_sets]
+        flat = np.fromiter((v for c in cand_sets for v in c), dtype=np.int64, count=sum(lengths))
+        inv, row = np.unique(flat, return_inverse=True)
+        self.inv = inv.astype(np.int64)
+        self.row_of = {v: u for u, v in enumerate(inv.tolist())}
+        # each involved vehicle's candidate requests, ascending (cand_sets are by request)
+        order = np.argsort(row, kind="stable")
+        self.all_cand_req = np.repeat(np.arange(len(cand_sets), dtype=np.int64), lengths)[order]
+        self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
+        inv = self.inv
         n_max = int(s.n_stops[inv].max()) if inv.size else 0
         self.width = n_max + 2 * depth + 2
-        n_inv = inv.size
-        self.start_time_s = s.start_time_s[inv].copy()
-        self.start_load = s.start_load[inv].copy()
-        self.capacity = s.capacity[inv].copy()
-        self.n_stops = s.n_stops[inv].copy()
-        ints = np.zeros((n_inv, bk.N_INT, self.width), dtype=np.int64)
-        floats = np.zeros((n_inv, bk.N_FLOAT, self.width))
-        sm = s.max_stops
-        w = min(sm, self.width)
-        ints[:, bk.I_NODE, :w] = s.stop_node[inv, :w]
-        ints[:, bk.I_KIND, :w] = s.stop_kind[inv, :w]
-        ints[:, bk.I_REQ, :w] = s.stop_request[inv, :w]
-        ints[:, bk.I_PAX, :w] = s.stop_pax[inv, :w]
-        ints[:, bk.I_LOC, :] = np.arange(1, self.width + 1)[None, :]
-        movable_ids = np.array(req.ids[req.n_new :], dtype=np.int64)
-        ints[:, bk.I_FLEX, :w] = np.isin(s.stop_request[inv, :w], movable_ids)
-        floats[:, bk.F_EARLY, :w] = s.earliest_s[inv, :w]
-        floats[:, bk.F_LATE, :w] = s.latest_s[inv, :w]
-        floats[:, bk.F_LEG, :w] = s.leg_s[inv, :w]
-        floats[:, bk.F_DWELL, :w] = s.dwell_s[inv, :w]
-        self.ints0, self.floats0 = ints, floats
+        self.start_time_s = s.start_time_s[inv]
+        self.start_load = s.start_load[inv]
+        self.capacity = s.capacity[inv]
+        self.n_stops = s.n_stops[inv]
+        movable_ids = np.sort(np.array(req.ids[req.n_new :], dtype=np.int64))
+        self.ints0, self.floats0 = bk.load_plans(
+            inv, s.n_stops, s.stop_node, s.stop_kind, s.stop_request, s.stop_pax,
+            s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, movable_ids, self.width,
+        )  # fmt: skip
 
-    def layout(self, cand: list[list[int]]) -> None:
+    def layout(self, cand) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
+
+        ``None``: all the vehicle's candidate requests, ascending; a tuple:
+        ``(cand_ptr, cand_req)`` arrays; else a list of lists.
 
         Point 0 is the start, ``1 + k`` stop ``k``, then two per variant of each
         candidate request (pickup, drop-off), candidates in the order given.
         """
-        vp = self.req.var_ptr
-        lengths = np.array([len(rs) for rs in cand], dtype=np.int64)
-        self.cand = cand
-        self.cand_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        creq = np.array([r for rs in cand for r in rs], dtype=np.int64)
-        self.cand_req = creq
-        entry_vehicle = np.repeat(np.arange(len(cand)), lengths)
-        n_var = (vp[creq + 1] - vp[creq]).astype(np.int64)
-        cum = np.concatenate([[0], np.cumsum(2 * n_var)]).astype(np.int64)
-        before = cum[:-1]  # candidate points before each entry, all vehicles
-        first = cum[self.cand_ptr[:-1]]  # ... before each vehicle's first entry
-        pts = 1 + self.n_stops
-        self.cand_loc = (pts[entry_vehicle] + before - first[entry_vehicle]).astype(np.int64)
-        per_vehicle = np.bincount(entry_vehicle, weights=2 * n_var, minlength=len(cand))
-        self.mat_size = (pts + per_vehicle).astype(np.int64)
-        self.mat_ptr = np.concatenate([[0], np.cumsum(self.mat_size**2)]).astype(np.int64)
+        if cand is None:  # every candidate request of every vehicle
+            self.cand_ptr, self.cand_req = self.all_cand_ptr, self.all_cand_req
+        elif isinstance(cand, tuple):  # (cand_ptr, cand_req) arrays
+            self.cand_ptr, self.cand_req = cand
+        else:
+            lengths = [len(rs) for rs in cand]
+            self.cand_ptr = np.zeros(len(cand) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=self.cand_ptr[1:])
+            self.cand_req = np.fromiter(
+                (r for rs in cand for r in rs), dtype=np.int64, count=int(self.cand_ptr[-1])
+            )
+        (
+            self.cand_loc, self.mat_size, self.mat_ptr, self.node_ptr, self.nodes,
+            self.var_vehicle, self.var_local,
+        ) = bk.layout_points(
+            self.inv, self.n_stops, self.start_node, self.s.stop_node, self.cand_ptr,
+            self.cand_req, self.req.var_ptr, self.req.var_ints,
+        )  # fmt: skip
         self.mat = np.full(int(self.mat_ptr[-1]), np.nan)
-        # the network node of every local point, vehicle after vehicle
-        self.node_ptr = np.concatenate([[0], np.cumsum(self.mat_size)]).astype(np.int64)
-        nodes = np.empty(int(self.node_ptr[-1]), dtype=np.int64)
-        nodes[self.node_ptr[:-1]] = self.start_node[self.inv]
-        used = np.arange(self.s.max_stops)[None, :] < self.n_stops[:, None]
-        u_of, k_of = np.nonzero(used)
-        nodes[self.node_ptr[u_of] + 1 + k_of] = self.s.stop_node[self.inv[u_of], k_of]
-        entry_of_var = np.repeat(np.arange(creq.size), n_var)
-        t = np.arange(entry_of_var.size) - np.repeat(np.cumsum(n_var) - n_var, n_var)
-        rows = vp[creq[entry_of_var]] + t
-        p_at = self.node_ptr[entry_vehicle[entry_of_var]] + self.cand_loc[entry_of_var] + 2 * t
-        nodes[p_at] = self.req.var_ints[rows, 1]
-        nodes[p_at + 1] = self.req.var_ints[rows, 2]
-        self.nodes = nodes
-        self.var_vehicle = entry_vehicle[entry_of_var]  # each variant point pair's vehicle
-        self.var_local = self.cand_loc[entry_of_var] + 2 * t  # and its local pickup point
-
-    def _block(self, a0, a_len, b0, b_len):
-        """All pairs (vehicle, a, b) with ``a0 <= a < a0 + a_len``, likewise b, per vehicle."""
-        sizes = a_len * b_len
-        u = np.repeat(np.arange(self.inv.size), sizes)
-        k = np.arange(u.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        bl = np.maximum(b_len[u], 1)
-        return u, a0[u] + k // bl, b0[u] + k % bl
 
     def fill(self, travel: TravelTimeFn, *, points: bool, pairs: bool):
         """Compute the needed blocks of every local matrix with one call of ``travel``.
@@ -329,23 +293,12 @@ class _Problem:
         pickup to its drop-off. ``points``: stops to stops (removing riders).
         ``pairs``: between all candidate points (trips of several requests).
         """
-        n_pts = 1 + self.n_stops
-        n_cps = self.mat_size - n_pts
-        zero = np.zeros_like(n_pts)
-        blocks = [self._block(zero, n_pts, n_pts, n_cps), self._block(n_pts, n_cps, zero, n_pts)]
-        if points:
-            blocks.append(self._block(zero, n_pts, zero, n_pts))
-        if pairs:
-            blocks.append(self._block(n_pts, n_cps, n_pts, n_cps))
-        else:  # pickup -> its own drop-off
-            blocks.append((self.var_vehicle, self.var_local, self.var_local + 1))
-        u = np.concatenate([b[0] for b in blocks]).astype(np.int64)
-        a = np.concatenate([b[1] for b in blocks]).astype(np.int64)
-        b = np.concatenate([b[2] for b in blocks]).astype(np.int64)
-        if u.size == 0:
+        idx, a_nodes, b_nodes = bk.matrix_pairs(
+            self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
+            self.var_vehicle, self.var_local, points, pairs,
+        )  # fmt: skip
+        if idx.size == 0:
             return
-        a_nodes = self.nodes[self.node_ptr[u] + a]
-        b_nodes = self.nodes[self.node_ptr[u] + b]
         times = np.asarray(travel(a_nodes, b_nodes), dtype=np.float64)
         if times.shape != a_nodes.shape:
             msg = (
@@ -353,41 +306,20 @@ class _Problem:
                 f"{a_nodes.shape}, got {times.shape}"
             )
             raise DispatchError(msg)
-        self.mat[self.mat_ptr[u] + a * self.mat_size[u] + b] = np.where(
-            a_nodes == b_nodes, 0.0, times
-        )
+        self.mat[idx] = np.where(a_nodes == b_nodes, 0.0, times)
 
     def enumerate(self, roots_vehicle, roots_removed, roots_depth, weights):
-        n_cand = np.diff(self.cand_ptr)
-        depth = int(roots_depth.max())
-        n = n_cand[roots_vehicle]
-        slots = np.zeros(roots_vehicle.size, dtype=np.int64)
-        term = np.ones(roots_vehicle.size, dtype=np.int64)  # C(n, d), d = 0, 1, ...
-        for d in range(depth + 1):
-            slots += np.where(d <= roots_depth, term, 0)
-            term = term * np.maximum(n - d, 0) // (d + 1)
-        out_ptr = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
-        n_out = int(out_ptr[-1])
-        out_mask = np.zeros(n_out, dtype=np.int64)
-        out_cost = np.full(n_out, np.inf)
-        out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
-        counts = bk.enumerate_trips(
+        """Every trip of every root: ``(root_of, cost, seq)`` (see ``bk.trips_of_roots``)."""
+        return bk.trips_of_roots(
             self.start_time_s, self.start_load, self.capacity, self.n_stops,
             self.ints0, self.floats0, self.mat, self.mat_ptr, self.mat_size,
             self.cand_ptr, self.cand_req, self.cand_loc,
             self.req.var_ptr, self.req.var_ints, self.req.var_floats,
-            roots_vehicle, roots_removed, roots_depth, out_ptr, depth, weights,
-            out_mask, out_cost, out_seq,
+            roots_vehicle, roots_removed, roots_depth, weights,
         )  # fmt: skip
-        keep = np.concatenate(
-            [np.arange(out_ptr[i], out_ptr[i] + counts[i]) for i in range(len(counts))]
-            or [np.empty(0, np.int64)]
-        ).astype(np.int64)
-        root_of = np.repeat(np.arange(len(counts)), counts)
-        return root_of, out_cost[keep], out_seq[keep]
 
     def plan(self, u: int, removed: int, seq: np.ndarray):
-        """The stop rows of one trip: (STOP_FIELDS arrays, n)."""
+        """The stop rows of one trip: ``(ints, floats, n)`` in the kernels' layout."""
         width = int(self.n_stops[u]) + 2 * seq.shape[0] + 2
         ints = np.empty((bk.N_INT, width), dtype=np.int64)
         floats = np.empty((bk.N_FLOAT, width))
@@ -401,17 +333,7 @@ class _Problem:
         if n < 0:  # pragma: no cover - the enumeration built it
             msg = "internal error: a chosen trip could not be rebuilt"
             raise DispatchError(msg)
-        rows = {
-            "stop_node": ints[bk.I_NODE, :n],
-            "stop_kind": ints[bk.I_KIND, :n],
-            "stop_request": ints[bk.I_REQ, :n],
-            "stop_pax": ints[bk.I_PAX, :n],
-            "earliest_s": floats[bk.F_EARLY, :n],
-            "latest_s": floats[bk.F_LATE, :n],
-            "leg_s": floats[bk.F_LEG, :n],
-            "dwell_s": floats[bk.F_DWELL, :n],
-        }
-        return rows, n
+        return ints, floats, n
 
 
 def _candidate_sets(
@@ -565,8 +487,7 @@ def solve_batch(
     if prob.inv.size == 0:
         return finish(s, {}, [], list(req.ids[: req.n_new]), [], 0.0, "none", 0)
     reopt = bool(mov_ids)
-    all_cand = [list(rs) for rs in prob.per_vehicle]
-    prob.layout(all_cand)
+    prob.layout(None)
     prob.fill(travel, points=reopt, pairs=False)
 
     # request-vehicle screening: each request alone into each current plan
@@ -578,21 +499,7 @@ def solve_batch(
         return _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish)
 
     # keep each vehicle's cheapest requests (and its own movable riders)
-    own: list[set[int]] = [set() for _ in range(prob.inv.size)]
-    for r in range(req.n_new, len(req.ids)):
-        own[prob.row_of[mov_vehicle[req.ids[r]]]].add(r)
-    best: list[list[tuple[float, int]]] = [[] for _ in range(prob.inv.size)]
-    for root, c, sq in zip(root_of.tolist(), cost1.tolist(), seq1, strict=True):
-        q = int(sq[0, 0])
-        if q >= 0:
-            best[root].append((c, int(prob.cand_req[prob.cand_ptr[root] + q])))
-    pruned = []
-    for u in range(prob.inv.size):
-        mine = sorted(own[u])[: bk.MAX_CANDIDATES]
-        room = min(limit, bk.MAX_CANDIDATES - len(mine))
-        others = [r for _, r in sorted(best[u]) if r not in own[u]][:room]
-        pruned.append(sorted(set(mine) | set(others)))
-    prob.layout(pruned)
+    prob.layout(_pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit))
     prob.fill(travel, points=reopt, pairs=k > 1 or reopt)
     # roots: every current plan grows by up to k requests; a plan less one movable
     # rider by at most one (moving that rider, or trading it for another)
@@ -611,6 +518,45 @@ def solve_batch(
     )  # fmt: skip
 
 
+def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
+    """Each vehicle's own movable riders and its ``limit`` cheapest other requests.
+
+    Own riders: the first :data:`~idrt.dispatch._batch_kernels.MAX_CANDIDATES`
+    by index; others by screening cost, ties by index, as many as fit beside
+    them. Returns ``(cand_ptr, cand_req)``, each vehicle's requests ascending.
+    """
+    n_inv, n_new, n_req = prob.inv.size, req.n_new, len(req.ids)
+    own_u = np.array([prob.row_of[mov_vehicle[rid]] for rid in req.ids[n_new:]], dtype=np.int64)
+    own_r = np.arange(n_new, n_req, dtype=np.int64)
+    q = seq1[:, 0, 0]
+    ok = q >= 0
+    b_u = root_of[ok]
+    b_c = cost1[ok]
+    b_r = prob.cand_req[prob.cand_ptr[b_u] + q[ok]]
+    mine = b_r >= n_new
+    mine[mine] = own_u[b_r[mine] - n_new] == b_u[mine]
+    b_u, b_c, b_r = b_u[~mine], b_c[~mine], b_r[~mine]
+    order = np.lexsort((b_r, b_c, b_u))  # by vehicle, then cost, then request
+    b_u, b_r = b_u[order], b_r[order]
+    starts = np.zeros(n_inv + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b_u, minlength=n_inv), out=starts[1:])
+    rank = np.arange(b_u.size) - starts[b_u]
+    by_u = np.argsort(own_u, kind="stable")  # own riders by vehicle, index ascending
+    own_u, own_r = own_u[by_u], own_r[by_u]
+    own_starts = np.zeros(n_inv + 1, dtype=np.int64)
+    n_own = np.bincount(own_u, minlength=n_inv)
+    np.cumsum(n_own, out=own_starts[1:])
+    own_keep = (np.arange(own_u.size) - own_starts[own_u]) < bk.MAX_CANDIDATES
+    room = np.minimum(limit, bk.MAX_CANDIDATES - np.minimum(n_own, bk.MAX_CANDIDATES))
+    keep = rank < room[b_u]
+    u = np.concatenate([own_u[own_keep], b_u[keep]])
+    r = np.concatenate([own_r[own_keep], b_r[keep]])
+    key = np.unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key // max(n_req, 1), minlength=n_inv), out=ptr[1:])
+    return ptr, (key % max(n_req, 1)).astype(np.int64)
+
+
 def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
     if unassigned_penalty is not None:
         p = float(unassigned_penalty)
@@ -618,13 +564,9 @@ def _penalty(unassigned_penalty, root_vehicle_of_trip, costs, n_inv) -> float:
             msg = f"unassigned_penalty must be finite and >= 0, got {unassigned_penalty!r}"
             raise DispatchError(msg)
         return p
-    finite = np.isfinite(costs)
-    if not finite.any():
+    if not np.isfinite(costs).any():
         return 1.0
-    hi = np.full(n_inv, 0.0)
-    lo = np.full(n_inv, 0.0)
-    np.maximum.at(hi, root_vehicle_of_trip[finite], costs[finite])
-    np.minimum.at(lo, root_vehicle_of_trip[finite], costs[finite])
+    hi, lo = bk.cost_range(root_vehicle_of_trip, costs, n_inv)
     return 1.0 + float(np.sum(hi - lo))
 
 
@@ -656,7 +598,6 @@ def _solve_milp(
     prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle, unassigned_penalty,
     time_limit_s, finish,
 ):  # fmt: skip
-
     n_inv = prob.inv.size
     n_req = len(req.ids)
     n_new = req.n_new
@@ -699,12 +640,7 @@ def _solve_milp(
     n_ins = (ins >= 0).sum(axis=1)
     penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
     # independent parts: vehicles linked by requests they could both take
-    t_idx, slot = np.nonzero(cover >= 0)
-    graph = coo_array(
-        (np.ones(t_idx.size), (tv[t_idx], n_inv + cover[t_idx, slot])),
-        shape=(n_inv + n_req, n_inv + n_req),
-    )
-    _, label = connected_components(graph, directed=False)
+    label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
     chosen: list[int] = []
     part_of_trip = label[tv]
     new_label = label[n_inv : n_inv + n_new]
@@ -751,30 +687,17 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     required = np.int64(0)
     for i in np.flatnonzero(reqs >= n_new).tolist():
         required |= np.int64(1) << np.int64(i)
-    c_mask = np.zeros(1, dtype=np.int64)
-    c_cost = np.zeros(1)
-    c_new = np.zeros(1, dtype=np.int64)
-    steps = []  # per vehicle: (parent combination, trip) of each combination
     owner = tv[trips]
-    trip_cost = cost[trips]
-    for u in np.unique(owner).tolist():
-        mine = np.flatnonzero(owner == u)
-        a, b = np.nonzero((c_mask[:, None] & mask[mine][None, :]) == 0)
-        if a.size == 0 or a.size > MAX_COMBINATIONS:
-            return None
-        c_mask = c_mask[a] | mask[mine][b]
-        c_cost = c_cost[a] + trip_cost[mine][b]
-        c_new = c_new[a] + n_covered_new[mine][b]
-        steps.append((a, mine[b]))
-    val = np.where((c_mask & required) == required, c_cost + penalty * (new.size - c_new), np.inf)
-    best = int(np.argmin(val))
-    if not np.isfinite(val[best]):
+    order = np.argsort(owner, kind="stable")
+    group_ptr = np.flatnonzero(np.diff(owner[order], prepend=-1, append=-1) != 0)
+    picked = bk.best_combination(
+        order, group_ptr.astype(np.int64), mask, cost[trips].astype(np.float64),
+        n_covered_new.astype(np.int64), required, int(new.size), float(penalty),
+        MAX_COMBINATIONS,
+    )  # fmt: skip
+    if picked.size == 0:
         return None
-    picked = []
-    for parent, trip in reversed(steps):
-        picked.append(int(trips[trip[best]]))
-        best = int(parent[best])
-    return picked[::-1]
+    return trips[picked].tolist()
 
 
 def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s):
@@ -830,69 +753,83 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     return trips[np.round(res.x[: trips.size]).astype(bool)].tolist()
 
 
+_FIELD_ROW = {
+    "stop_node": (True, bk.I_NODE),
+    "stop_kind": (True, bk.I_KIND),
+    "stop_request": (True, bk.I_REQ),
+    "stop_pax": (True, bk.I_PAX),
+    "earliest_s": (False, bk.F_EARLY),
+    "latest_s": (False, bk.F_LATE),
+    "leg_s": (False, bk.F_LEG),
+    "dwell_s": (False, bk.F_DWELL),
+}
+"""Where each per-stop field of :class:`Schedules` sits in the kernels' plan layout."""
+
+
 def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
     """Write the chosen trips' plans into a copy of the schedules and report."""
     s = prob.s
-    rows = {}
+    plans = {}
     width = s.max_stops
     for u, removed, seq in trips:
-        plan, n = prob.plan(u, removed, seq)
-        rows[int(prob.inv[u])] = (plan, n)
+        ints, floats, n = prob.plan(u, removed, seq)
+        plans[int(prob.inv[u])] = (u, ints, floats, n)
         width = max(width, n)
     fields = {
-        name: np.copy(getattr(s, name)) for name in ("start_time_s", "start_load", "capacity")
+        name: np.copy(getattr(s, name))
+        for name in ("start_time_s", "start_load", "capacity", "n_stops")
     }
-    fields["n_stops"] = s.n_stops.copy()
     for name in STOP_FIELDS:
         old = getattr(s, name)
-        new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
-        new[:, : s.max_stops] = old
-        fields[name] = new
-    for v, (plan, n) in rows.items():
+        if width == s.max_stops:
+            fields[name] = np.copy(old)
+        else:
+            new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
+            new[:, : s.max_stops] = old
+            fields[name] = new
+    for v, (_, ints, floats, n) in plans.items():
         for name in STOP_FIELDS:
-            fields[name][v, :n] = plan[name]
+            is_int, row = _FIELD_ROW[name]
+            fields[name][v, :n] = ints[row, :n] if is_int else floats[row, :n]
             fields[name][v, n:] = _PAD[name]
         fields["n_stops"][v] = n
     new_s = Schedules(**fields)
     # where every rider of the batch is now planned
     index_of = {rid: r for r, rid in enumerate(req.ids)}
     assigned, moved = {}, []
-    changed = sorted(rows)
-    if changed:
-        sub = Schedules(**{name: getattr(new_s, name)[changed] for name in Schedules._fields})
-        times = schedule_times(sub)
-        for row, v in enumerate(changed):
-            n = int(sub.n_stops[row])
-            pick = {}
-            for kk in range(n):
-                rid = int(sub.stop_request[row, kk])
-                r = index_of.get(rid)
-                if r is None:
-                    continue
-                if sub.stop_kind[row, kk] > 0:
-                    pick[rid] = float(times.service_s[row, kk])
-                    continue
-                option = _option_of(req, r, sub, row, kk)
-                assigned[rid] = Assignment(
-                    rid, v, option, pick[rid], float(times.service_s[row, kk])
-                )
-                if r >= req.n_new and mov_vehicle[rid] != v:
-                    moved.append(rid)
+    changed = sorted(plans)
+    for v in changed:
+        u, ints, floats, n = plans[v]
+        service = bk.service_times(float(prob.start_time_s[u]), n, floats).tolist()
+        pick = {}
+        kinds = ints[bk.I_KIND, :n].tolist()
+        for kk, rid in enumerate(ints[bk.I_REQ, :n].tolist()):
+            r = index_of.get(rid)
+            if r is None:
+                continue
+            if kinds[kk] > 0:
+                pick[rid] = service[kk]
+                continue
+            option = _option_of(req, r, fields["stop_request"], fields["stop_kind"],
+                                fields["stop_node"], v, kk)  # fmt: skip
+            assigned[rid] = Assignment(rid, v, option, pick[rid], service[kk])
+            if r >= req.n_new and mov_vehicle[rid] != v:
+                moved.append(rid)
     unassigned = [rid for rid in req.ids[: req.n_new] if rid not in assigned]
     return finish(new_s, assigned, sorted(moved), unassigned, changed, total, method, n_trips)
 
 
-def _option_of(req: _Requests, r: int, sub: Schedules, row: int, k: int) -> int:
-    """Index of the option of request ``r`` whose stops plan ``row`` uses (drop-off at ``k``)."""
+def _option_of(req: _Requests, r: int, stop_request, stop_kind, stop_node, v: int, k: int) -> int:
+    """Index of the option of request ``r`` whose stops plan ``v`` uses (drop-off at ``k``)."""
     lo, hi = int(req.var_ptr[r]), int(req.var_ptr[r + 1])
     if hi - lo == 1:
         return 0
     rid = req.ids[r]
-    dropoff_node = int(sub.stop_node[row, k])
+    dropoff_node = int(stop_node[v, k])
     p_node = -1
     for kk in range(k):
-        if int(sub.stop_request[row, kk]) == rid and sub.stop_kind[row, kk] > 0:
-            p_node = int(sub.stop_node[row, kk])
+        if int(stop_request[v, kk]) == rid and stop_kind[v, kk] > 0:
+            p_node = int(stop_node[v, kk])
     for t in range(lo, hi):
         if req.var_ints[t, 1] == p_node and req.var_ints[t, 2] == dropoff_node:
             return int(req.option_of_row[t])

@@ -308,7 +308,8 @@ class BatchDispatcher:
         self.batches += 1
         self.solve_s += result.solve_s
         self._apply(result, row_of_id, requests)
-        self._last = self._signature()
+        if self.reoptimise:  # (only re-optimisation skips batches by it)
+            self._last = self._signature()
         # wait for the next batch while the window still allows a pickup after it
         for rid in result.unassigned:
             row = row_of_id[rid]
