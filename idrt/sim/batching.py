@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from functools import partial
 
 import numpy as np
 
@@ -279,32 +280,23 @@ class BatchDispatcher:
         mov_vehicles = np.asarray(e.req["vehicle"][mov_rows], dtype=np.int64)
         involved = np.union1d(involved, mov_vehicles).astype(np.int64)
         e._refresh_start_points(involved)
-        result = solve_batch(
+        solve = partial(
+            solve_batch,
             e.sched,
             requests,
             oracle_pairs(orc),
             e.rules.weights,
             start_node=e.start_node,
-            movable=movable,
-            candidates=candidates,
             max_trip_size=self.max_trip_size,
             max_requests_per_vehicle=self.max_requests_per_vehicle,
         )
+        result = solve(movable=movable, candidates=candidates)
         if movable and self._lengthens_rides(result):
             # a rider kept in a re-optimised plan keeps its absolute drop-off
             # deadline, set from its first pickup time; moving that pickup
             # earlier can stretch its ride past the limit: keep the plans then
             new_only = {b.request.request_id: candidates[b.request.request_id] for b in requests}
-            result = solve_batch(
-                e.sched,
-                requests,
-                oracle_pairs(orc),
-                e.rules.weights,
-                start_node=e.start_node,
-                candidates=new_only,
-                max_trip_size=self.max_trip_size,
-                max_requests_per_vehicle=self.max_requests_per_vehicle,
-            )
+            result = solve(candidates=new_only)
         self.batches += 1
         self.solve_s += result.solve_s
         self._apply(result, row_of_id, requests)
