@@ -15,6 +15,8 @@ Cases:
 - ``metropolis``: 1,000,000 requests and 10,000 vehicles on a synthetic
   metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``. Run
   it with ``--until-h`` for part of the day; the row says how far it got.
+- ``metropolis_100k``: the metropolis' network with a tenth of its demand and
+  fleet (100,000 requests, 1,000 vehicles): the step before the full day.
 - ``metropolis_probe``: the metropolis' network and virtual stops, and 200
   sampled rows of its stop table, timed: the setup a full run needs, projected.
 
@@ -262,6 +264,9 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     elif name == "metropolis":
         scn, net = _city(nodes=200_000, requests=1_000_000, vehicles=10_000)
         scn = scn.with_overrides({"output.events": False})
+    elif name == "metropolis_100k":  # a tenth of the metropolis' demand and fleet
+        scn, net = _city(nodes=200_000, requests=100_000, vehicles=1000)
+        scn = scn.with_overrides({"output.events": False})
     else:
         scn = _yeongjong(traffic=name != "yeongjong_free")
         net = build_network(scn)
@@ -276,6 +281,16 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     t0 = time.perf_counter()
     idrt.simulate(scn, network=net, trips=trips.head(200), seed=1)
     warmup_s = time.perf_counter() - t0
+    tables = {}
+    from idrt.sim import oracle as oracle_module
+
+    for orc in getattr(oracle_module, "_CACHE", {}).get(net, {}).values():
+        for key in ("hierarchy_build_s", "table_build_s"):
+            if hasattr(orc, key):
+                tables[key] = getattr(orc, key)
+        if hasattr(orc, "table_s"):
+            tables["table_nodes"] = int(orc.table_s.shape[0])
+            tables["oracle"] = type(orc).__name__
     t0 = time.perf_counter()
     result = idrt.simulate(scn, network=net, trips=trips, seed=1)
     total_s = time.perf_counter() - t0
@@ -288,6 +303,8 @@ def run_case(name: str, until_h: float | None = None) -> dict:
         "requests_in_day": day_requests,
         "mode": scn.service.mode,
         "setup_s": {"network": network_s, "demand": demand_s, "warmup_and_tables": warmup_s},
+        "tables": tables,
+        "load_average": os.getloadavg(),
         "simulate_s": result.wall_s,
         "simulate_with_tables_s": total_s,
         "events": len(result.events),
