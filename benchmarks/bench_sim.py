@@ -184,22 +184,28 @@ def scaling(scales) -> dict:
             scn = _default(traffic=traffic).with_overrides(
                 {"fleet.size": 8 * k, "demand.trips_per_day": 735 * k}
             )
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = idrt.simulate(scn, 1, network=net)
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             n = len(r.requests)
             rows.append(
                 {"scale": k, "traffic": traffic, "requests": n, "vehicles": 8 * k,
-                 "simulate_s": dt, "ms_per_request": 1000 * dt / n}
+                 "simulate_s": dt, "ms_per_request": 1000 * dt / n,
+                 "cpu_s": cpu, "cpu_ms_per_request": 1000 * cpu / n,
+                 "load_average": os.getloadavg()}
             )  # fmt: skip
             print(
                 f"scale {k:>3}x {'traffic on' if traffic else 'free flow ':>10}: {n:>6} requests, "
-                f"{8 * k:>4} buses: {dt:7.2f} s ({1000 * dt / n:.2f} ms/request)",
+                f"{8 * k:>4} buses: {dt:7.2f} s ({1000 * dt / n:.2f} ms/request; "
+                f"CPU {1000 * cpu / n:.2f} ms/request)",
                 flush=True,
             )
     base = {r["traffic"]: r["ms_per_request"] for r in rows if r["scale"] == scales[0]}
+    base_cpu = {r["traffic"]: r["cpu_ms_per_request"] for r in rows if r["scale"] == scales[0]}
     for r in rows:
         r["per_request_vs_smallest"] = r["ms_per_request"] / base[r["traffic"]]
+        # CPU time of this process: what other jobs on a shared machine change least
+        r["cpu_per_request_vs_smallest"] = r["cpu_ms_per_request"] / base_cpu[r["traffic"]]
     return {"case": "scaling", "rows": rows}
 
 
