@@ -297,9 +297,9 @@ def run_case(name: str, until_h: float | None = None) -> dict:
         if hasattr(orc, "table_s"):
             tables["table_nodes"] = int(orc.table_s.shape[0])
             tables["oracle"] = type(orc).__name__
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = idrt.simulate(scn, network=net, trips=trips, seed=1)
-    total_s = time.perf_counter() - t0
+    total_s, total_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     summary = result.summary()
     row = {
         "case": name if until_h is None else f"{name}_until_{until_h:g}h",
@@ -313,6 +313,10 @@ def run_case(name: str, until_h: float | None = None) -> dict:
         "load_average": os.getloadavg(),
         "simulate_s": result.wall_s,
         "simulate_with_tables_s": total_s,
+        # CPU time of the process over the same call (the simulation is one
+        # thread): close to the wall time on a quiet machine, and what other
+        # jobs on a shared one change least
+        "simulate_with_tables_cpu_s": total_cpu_s,
         "events": len(result.events),
         "events_per_s": len(result.events) / result.wall_s,
         "requests_per_s": len(trips) / result.wall_s,

@@ -212,3 +212,52 @@ def refresh_starts(
                 leg_s[v, 0] = leg_expected_s[v] - leg_cum_expected_s[v, k]
             else:
                 leg_s[v, 0] = leg_total_s[v] - leg_cum_s[v, k]
+
+
+@JIT
+def nearest_k(pos_x, pos_y, x, y, k):
+    """The ``k`` vehicles nearest to ``(x, y)`` (squared distances), when unambiguous.
+
+    Parameters
+    ----------
+    pos_x, pos_y : ndarray of float64, shape (n,)
+        Vehicle coordinates, m.
+    x, y : float
+        The point, m.
+    k : int
+        How many, ``1 <= k < n``.
+
+    Returns
+    -------
+    d2 : ndarray of float64, shape (n,)
+        Squared distances, computed as numpy computes ``(pos_x - x) ** 2 +
+        (pos_y - y) ** 2``.
+    nearest : ndarray of int64
+        The indices of the ``k`` smallest distances in ascending index order,
+        or an empty array when ties at the ``k``-th distance make the choice
+        ambiguous (the caller then asks ``numpy.argpartition``, whose choice
+        among ties it keeps).
+    """
+    n = pos_x.shape[0]
+    d2 = np.empty(n)
+    for i in range(n):
+        dx = pos_x[i] - x
+        dy = pos_y[i] - y
+        d2[i] = dx * dx + dy * dy
+    kth = np.partition(d2, k - 1)[k - 1]
+    below = 0
+    equal = 0
+    for i in range(n):
+        if d2[i] < kth:
+            below += 1
+        elif d2[i] == kth:
+            equal += 1
+    if below + equal != k:
+        return d2, np.empty(0, dtype=np.int64)
+    out = np.empty(k, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        if d2[i] <= kth:
+            out[j] = i
+            j += 1
+    return d2, out

@@ -37,7 +37,13 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
-from idrt.sim._kernels import can_reach, plan_times, pop_first_stop, refresh_starts
+from idrt.sim._kernels import (
+    can_reach,
+    nearest_k,
+    plan_times,
+    pop_first_stop,
+    refresh_starts,
+)
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
@@ -393,8 +399,10 @@ class Engine:
         if k <= 0 or k >= n_veh:
             return np.arange(n_veh)
         x, y = self.xy_m[node]
-        d2 = (self.pos_x - x) ** 2 + (self.pos_y - y) ** 2
-        return np.sort(np.argpartition(d2, k - 1)[:k])
+        d2, nearest = nearest_k(self.pos_x, self.pos_y, float(x), float(y), k)
+        if nearest.size:  # the k nearest, unambiguous: the set argpartition picks
+            return nearest
+        return np.sort(np.argpartition(d2, k - 1)[:k])  # ties at the k-th: numpy's choice
 
     def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
         """Drop the candidates that cannot reach any pickup by ``latest_s``.

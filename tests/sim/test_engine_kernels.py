@@ -1,9 +1,11 @@
-"""The compiled start-point refresh against the per-vehicle loop it replaced.
+"""The engine's compiled helpers against the numpy and Python code they replaced.
 
 ``refresh_starts`` brings every candidate's start point to now; the
 reference below is the engine's former Python loop (numpy ``searchsorted``),
 written out independently. Random states, legs and plans must give the same
 start nodes, times, first legs and divert indices, bit for bit.
+``nearest_k`` picks the candidate vehicles: the same set as numpy's
+``argpartition`` wherever the choice is unambiguous, and says when it is not.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from idrt.sim._kernels import refresh_starts
+from idrt.sim._kernels import nearest_k, refresh_starts
 from idrt.sim.engine import DRIVING, IDLE, WAITING
 
 
@@ -80,3 +82,24 @@ def test_refresh_starts_equals_the_per_vehicle_loop(diversion, seed):
     for a, b in zip(ref, got, strict=True):
         assert np.array_equal(a, b)
     assert not np.array_equal(ref[1], plans[1])  # it did change something
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_nearest_k_picks_the_set_numpy_picks(ties):
+    rng = np.random.default_rng(4)
+    px, py = rng.uniform(0, 4e4, 2000), rng.uniform(0, 4e4, 2000)
+    if ties:  # vehicles on a 2 km grid: many at the same distance
+        px, py = np.round(px / 2000) * 2000, np.round(py / 2000) * 2000
+    ambiguous = 0
+    for _ in range(200):
+        x, y = rng.uniform(0, 4e4, 2)
+        d2_np = (px - x) ** 2 + (py - y) ** 2
+        want = np.sort(np.argpartition(d2_np, 29)[:30])
+        d2, got = nearest_k(px, py, float(x), float(y), 30)
+        assert np.array_equal(d2, d2_np)  # bit for bit
+        if got.size == 0:
+            ambiguous += 1
+            continue
+        assert np.array_equal(got, want)
+        assert d2[got].max() < np.delete(d2, got).min()  # strictly the nearest
+    assert (ambiguous > 0) == ties
