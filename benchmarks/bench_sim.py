@@ -13,12 +13,16 @@ Cases:
   no en-route diversion (a vehicle reaches its current target before turning).
 
 - ``metropolis``: 1,000,000 requests and 10,000 vehicles on a synthetic
-  metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``. Run
-  it with ``--until-h`` for part of the day; the row says how far it got.
+  metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``; its
+  stop table comes from a contraction hierarchy (automatic from 100,000
+  nodes, :class:`idrt.sim.oracle.HierarchySubsetOracle`). Run it under
+  ``/usr/bin/time -v`` for the whole process's CPU time and peak memory, or
+  with ``--until-h`` for part of the day; the row says how far it got.
 - ``metropolis_100k``: the metropolis' network with a tenth of its demand and
   fleet (100,000 requests, 1,000 vehicles): the step before the full day.
 - ``metropolis_probe``: the metropolis' network and virtual stops, and 200
-  sampled rows of its stop table, timed: the setup a full run needs, projected.
+  sampled rows of a Dijkstra stop table, timed (what the table would cost
+  without the hierarchy, projected).
 
 Each case reports the wall time of the simulation proper (after a JIT
 warm-up), the one-off setup (network, demand, travel-time tables), events
