@@ -13,10 +13,16 @@ Cases:
   no en-route diversion (a vehicle reaches its current target before turning).
 
 - ``metropolis``: 1,000,000 requests and 10,000 vehicles on a synthetic
-  metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``. Run
-  it with ``--until-h`` for part of the day; the row says how far it got.
+  metropolis of 200,000 nodes (``city:200000``), otherwise as ``city``; its
+  stop table comes from a contraction hierarchy (automatic from 100,000
+  nodes, :class:`idrt.sim.oracle.HierarchySubsetOracle`). Run it under
+  ``/usr/bin/time -v`` for the whole process's CPU time and peak memory, or
+  with ``--until-h`` for part of the day; the row says how far it got.
+- ``metropolis_100k``: the metropolis' network with a tenth of its demand and
+  fleet (100,000 requests, 1,000 vehicles): the step before the full day.
 - ``metropolis_probe``: the metropolis' network and virtual stops, and 200
-  sampled rows of its stop table, timed: the setup a full run needs, projected.
+  sampled rows of a Dijkstra stop table, timed (what the table would cost
+  without the hierarchy, projected).
 
 Each case reports the wall time of the simulation proper (after a JIT
 warm-up), the one-off setup (network, demand, travel-time tables), events
@@ -182,22 +188,28 @@ def scaling(scales) -> dict:
             scn = _default(traffic=traffic).with_overrides(
                 {"fleet.size": 8 * k, "demand.trips_per_day": 735 * k}
             )
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = idrt.simulate(scn, 1, network=net)
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             n = len(r.requests)
             rows.append(
                 {"scale": k, "traffic": traffic, "requests": n, "vehicles": 8 * k,
-                 "simulate_s": dt, "ms_per_request": 1000 * dt / n}
+                 "simulate_s": dt, "ms_per_request": 1000 * dt / n,
+                 "cpu_s": cpu, "cpu_ms_per_request": 1000 * cpu / n,
+                 "load_average": os.getloadavg()}
             )  # fmt: skip
             print(
                 f"scale {k:>3}x {'traffic on' if traffic else 'free flow ':>10}: {n:>6} requests, "
-                f"{8 * k:>4} buses: {dt:7.2f} s ({1000 * dt / n:.2f} ms/request)",
+                f"{8 * k:>4} buses: {dt:7.2f} s ({1000 * dt / n:.2f} ms/request; "
+                f"CPU {1000 * cpu / n:.2f} ms/request)",
                 flush=True,
             )
     base = {r["traffic"]: r["ms_per_request"] for r in rows if r["scale"] == scales[0]}
+    base_cpu = {r["traffic"]: r["cpu_ms_per_request"] for r in rows if r["scale"] == scales[0]}
     for r in rows:
         r["per_request_vs_smallest"] = r["ms_per_request"] / base[r["traffic"]]
+        # CPU time of this process: what other jobs on a shared machine change least
+        r["cpu_per_request_vs_smallest"] = r["cpu_ms_per_request"] / base_cpu[r["traffic"]]
     return {"case": "scaling", "rows": rows}
 
 
@@ -262,6 +274,9 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     elif name == "metropolis":
         scn, net = _city(nodes=200_000, requests=1_000_000, vehicles=10_000)
         scn = scn.with_overrides({"output.events": False})
+    elif name == "metropolis_100k":  # a tenth of the metropolis' demand and fleet
+        scn, net = _city(nodes=200_000, requests=100_000, vehicles=1000)
+        scn = scn.with_overrides({"output.events": False})
     else:
         scn = _yeongjong(traffic=name != "yeongjong_free")
         net = build_network(scn)
@@ -276,9 +291,19 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     t0 = time.perf_counter()
     idrt.simulate(scn, network=net, trips=trips.head(200), seed=1)
     warmup_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    tables = {}
+    from idrt.sim import oracle as oracle_module
+
+    for orc in getattr(oracle_module, "_CACHE", {}).get(net, {}).values():
+        for key in ("hierarchy_build_s", "table_build_s"):
+            if hasattr(orc, key):
+                tables[key] = getattr(orc, key)
+        if hasattr(orc, "table_s"):
+            tables["table_nodes"] = int(orc.table_s.shape[0])
+            tables["oracle"] = type(orc).__name__
+    t0, c0 = time.perf_counter(), time.process_time()
     result = idrt.simulate(scn, network=net, trips=trips, seed=1)
-    total_s = time.perf_counter() - t0
+    total_s, total_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     summary = result.summary()
     row = {
         "case": name if until_h is None else f"{name}_until_{until_h:g}h",
@@ -288,8 +313,14 @@ def run_case(name: str, until_h: float | None = None) -> dict:
         "requests_in_day": day_requests,
         "mode": scn.service.mode,
         "setup_s": {"network": network_s, "demand": demand_s, "warmup_and_tables": warmup_s},
+        "tables": tables,
+        "load_average": os.getloadavg(),
         "simulate_s": result.wall_s,
         "simulate_with_tables_s": total_s,
+        # CPU time of the process over the same call (the simulation is one
+        # thread): close to the wall time on a quiet machine, and what other
+        # jobs on a shared one change least
+        "simulate_with_tables_cpu_s": total_cpu_s,
         "events": len(result.events),
         "events_per_s": len(result.events) / result.wall_s,
         "requests_per_s": len(trips) / result.wall_s,

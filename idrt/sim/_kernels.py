@@ -139,3 +139,125 @@ def can_reach(candidates, start_node, start_time_s, n_stops, stop_node, leg_s, t
                     reach = via
         keep[q] = reach <= latest_s
     return keep
+
+
+@JIT
+def refresh_starts(
+    candidates, now, diversion, state, node, leg_target, leg_start_s, leg_expected_s,
+    leg_total_s, moving, leg_len, leg_nodes, leg_cum_s, leg_cum_expected_s,
+    start_node, start_time_s, n_stops, stop_node, leg_s, divert_index,
+):  # fmt: skip
+    """Bring the candidates' start points (next divert node, time) to ``now``, in place.
+
+    The same arithmetic as the engine's per-vehicle loop it replaces (see
+    ``Engine._refresh_start_points``): an idle or waiting vehicle starts
+    where it is, now; a driving one, without diversion, where its leg ends
+    when it was due to; with diversion, at the first node of its leg it has
+    not passed (``searchsorted(cum_s, now - leg_start_s, "left")``), planned
+    from there with the leg's expected times. Other states keep their start.
+
+    Parameters
+    ----------
+    candidates : ndarray of int64
+        Vehicles to refresh.
+    now : float
+        Simulation time, s.
+    diversion : bool
+        Whether vehicles can turn at the next node of their leg.
+    state, node, leg_target : ndarray of int64, shape (n_veh,)
+        Per vehicle: its state code (0 idle, 1 driving, 3 waiting), its node,
+        the end node of its current leg.
+    leg_start_s, leg_expected_s, leg_total_s : ndarray of float64, shape (n_veh,)
+        Per vehicle: when the leg began, its planned and its realised time, s.
+    moving : ndarray of bool, shape (n_veh,)
+        Whether the leg has realised times (traffic model) apart from planned ones.
+    leg_len : ndarray of int64, shape (n_veh,)
+        Nodes of the leg path held in the next three arrays (rows per vehicle).
+    leg_nodes, leg_cum_s, leg_cum_expected_s : ndarray, shape (n_veh, width)
+        The leg's nodes after each edge, cumulative realised and expected times, s.
+    start_node, start_time_s, n_stops, stop_node, leg_s, divert_index : ndarray
+        The plans' start points, stops and legs (written), and per vehicle the
+        index along its leg where it would divert (written).
+    """
+    for q in range(candidates.shape[0]):
+        v = candidates[q]
+        st = state[v]
+        if st == 0 or st == 3:
+            start_time_s[v] = now
+            start_node[v] = node[v]
+            if st == 3:
+                leg_s[v, 0] = 0.0
+        elif st == 1:
+            if not diversion:
+                start_node[v] = leg_target[v]
+                start_time_s[v] = leg_start_s[v] + leg_expected_s[v]
+                if n_stops[v] == 0 or stop_node[v, 0] == leg_target[v]:
+                    leg_s[v, 0] = 0.0
+                continue
+            n = leg_len[v]
+            x = now - leg_start_s[v]
+            lo = 0
+            hi = n
+            while lo < hi:  # first index with cum_s >= x ("left")
+                mid = (lo + hi) >> 1
+                if leg_cum_s[v, mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = min(lo, n - 1)
+            divert_index[v] = k
+            start_node[v] = leg_nodes[v, k]
+            start_time_s[v] = leg_start_s[v] + leg_cum_s[v, k]
+            if moving[v]:
+                leg_s[v, 0] = leg_expected_s[v] - leg_cum_expected_s[v, k]
+            else:
+                leg_s[v, 0] = leg_total_s[v] - leg_cum_s[v, k]
+
+
+@JIT
+def nearest_k(pos_x, pos_y, x, y, k):
+    """The ``k`` vehicles nearest to ``(x, y)`` (squared distances), when unambiguous.
+
+    Parameters
+    ----------
+    pos_x, pos_y : ndarray of float64, shape (n,)
+        Vehicle coordinates, m.
+    x, y : float
+        The point, m.
+    k : int
+        How many, ``1 <= k < n``.
+
+    Returns
+    -------
+    d2 : ndarray of float64, shape (n,)
+        Squared distances, computed as numpy computes ``(pos_x - x) ** 2 +
+        (pos_y - y) ** 2``.
+    nearest : ndarray of int64
+        The indices of the ``k`` smallest distances in ascending index order,
+        or an empty array when ties at the ``k``-th distance make the choice
+        ambiguous (the caller then asks ``numpy.argpartition``, whose choice
+        among ties it keeps).
+    """
+    n = pos_x.shape[0]
+    d2 = np.empty(n)
+    for i in range(n):
+        dx = pos_x[i] - x
+        dy = pos_y[i] - y
+        d2[i] = dx * dx + dy * dy
+    kth = np.partition(d2, k - 1)[k - 1]
+    below = 0
+    equal = 0
+    for i in range(n):
+        if d2[i] < kth:
+            below += 1
+        elif d2[i] == kth:
+            equal += 1
+    if below + equal != k:
+        return d2, np.empty(0, dtype=np.int64)
+    out = np.empty(k, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        if d2[i] <= kth:
+            out[j] = i
+            j += 1
+    return d2, out

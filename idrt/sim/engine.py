@@ -38,7 +38,13 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
-from idrt.sim._kernels import can_reach, plan_times, pop_first_stop
+from idrt.sim._kernels import (
+    can_reach,
+    nearest_k,
+    plan_times,
+    pop_first_stop,
+    refresh_starts,
+)
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
@@ -111,7 +117,7 @@ class _Vehicle:
     leg_total_s: float = 0.0
     leg_expected_s: float = 0.0
     leg: Any = None
-    divert_index: int = -1
+    divert: Any = None  # the engine's divert index per vehicle (see divert_index)
     load: int = 0
     onboard: set = field(default_factory=set)
     km: float = 0.0
@@ -124,6 +130,11 @@ class _Vehicle:
     rebalancing_km: float = 0.0
     rebalance_to: int = -1  # node of a pending rebalancing move (-1: none)
     rebalancing: bool = False  # driving a rebalancing move
+
+    @property
+    def divert_index(self) -> int:
+        """Index along the current leg where the vehicle would divert (-1: none yet)."""
+        return int(self.divert[self.index])
 
 
 class Engine:
@@ -173,9 +184,25 @@ class Engine:
         self.progress = progress
         self.env = simpy.Environment(initial_time=rules.start_s)
         n_veh = len(depots)
-        self.vehicles = [_Vehicle(index=v, node=int(d)) for v, d in enumerate(depots)]
         self.start_node = np.asarray(depots, dtype=np.int64).copy()
         self.depot_node = self.start_node.copy()
+        # the vehicles' state as arrays (mirrored where _Vehicle changes), so
+        # that start points are brought to now in one compiled pass
+        self.v_state = np.full(n_veh, IDLE, dtype=np.int64)
+        self.v_node = self.start_node.copy()
+        self.v_leg_target = np.zeros(n_veh, dtype=np.int64)
+        self.v_leg_start_s = np.zeros(n_veh)
+        self.v_leg_expected_s = np.zeros(n_veh)
+        self.v_leg_total_s = np.zeros(n_veh)
+        self.v_moving = np.zeros(n_veh, dtype=np.bool_)
+        self.v_divert = np.full(n_veh, -1, dtype=np.int64)
+        self.v_leg_len = np.full(n_veh, -1, dtype=np.int64)  # -1: leg path not loaded
+        self.v_leg_nodes = np.zeros((n_veh, 16), dtype=np.int64)
+        self.v_leg_cum_s = np.zeros((n_veh, 16))
+        self.v_leg_cum_expected_s = np.zeros((n_veh, 16))
+        self.vehicles = [
+            _Vehicle(index=v, node=int(d), divert=self.v_divert) for v, d in enumerate(depots)
+        ]
         # where each vehicle is or is heading, as coordinates (to pick candidates)
         self.pos_x = xy_m[self.start_node, 0].copy()
         self.pos_y = xy_m[self.start_node, 1].copy()
@@ -393,7 +420,7 @@ class Engine:
         elif first_changed and (
             vehicle.state == WAITING or (vehicle.state == DRIVING and self.rules.diversion)
         ):
-            vehicle.state = REPLAN
+            self._set_state(vehicle, REPLAN)
             vehicle.process.interrupt("replan")
 
     # ------------------------------------------------ dial-a-ride limits
@@ -447,8 +474,10 @@ class Engine:
         if k <= 0 or k >= n_veh:
             return np.arange(n_veh)
         x, y = self.xy_m[node]
-        d2 = (self.pos_x - x) ** 2 + (self.pos_y - y) ** 2
-        return np.sort(np.argpartition(d2, k - 1)[:k])
+        d2, nearest = nearest_k(self.pos_x, self.pos_y, float(x), float(y), k)
+        if nearest.size:  # the k nearest, unambiguous: the set argpartition picks
+            return nearest
+        return np.sort(np.argpartition(d2, k - 1)[:k])  # ties at the k-th: numpy's choice
 
     def _prune(self, candidates: np.ndarray, pickups: list[int], latest_s: float) -> np.ndarray:
         """Drop the candidates that cannot reach any pickup by ``latest_s``.
@@ -489,52 +518,65 @@ class Engine:
             vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m = nodes, cum_s, cum_m
         return vehicle.leg_nodes, vehicle.leg_cum_s, vehicle.leg_cum_m
 
+    def _set_state(self, vehicle: _Vehicle, state: int) -> None:
+        vehicle.state = state
+        self.v_state[vehicle.index] = state
+
+    def _set_node(self, vehicle: _Vehicle, node: int) -> None:
+        vehicle.node = node
+        self.v_node[vehicle.index] = node
+
+    def _load_leg(self, vehicle: _Vehicle) -> None:
+        """Copy the current leg's path into the per-vehicle leg arrays."""
+        nodes, cum_s, _ = self._leg_path(vehicle)
+        v, n = vehicle.index, len(nodes)
+        width = self.v_leg_nodes.shape[1]
+        if n > width:
+            width = max(n, 2 * width)
+            for name in ("v_leg_nodes", "v_leg_cum_s", "v_leg_cum_expected_s"):
+                old = getattr(self, name)
+                new = np.zeros((old.shape[0], width), dtype=old.dtype)
+                new[:, : old.shape[1]] = old
+                setattr(self, name, new)
+        self.v_leg_nodes[v, :n] = nodes
+        self.v_leg_cum_s[v, :n] = cum_s
+        if vehicle.leg is not None:
+            self.v_leg_cum_expected_s[v, :n] = vehicle.leg.cum_expected_s
+        self.v_leg_len[v] = n
+
     def _refresh_start_points(self, candidates: np.ndarray) -> None:
-        """Bring the candidates' start points (next divert node, time) to now."""
-        now = self.env.now
+        """Bring the candidates' start points (next divert node, time) to now.
+
+        Idle and waiting vehicles start where they are, now. A driving one
+        without diversion starts where its leg ends, when it was due to end
+        (the dispatcher knows when the leg was due to end, not when it will;
+        the same without a traffic model); with diversion at the next node of
+        its leg (where it is is known, AVL: the time it reaches that node),
+        the rest of the leg planned with expected times. One compiled pass
+        (:func:`idrt.sim._kernels.refresh_starts`) over the candidates, after
+        the paths of legs not yet looked at are loaded.
+        """
+        candidates = np.asarray(candidates, dtype=np.int64)
         s = self.sched
-        for v in candidates.tolist():
-            vehicle = self.vehicles[v]
-            state = vehicle.state
-            if state == IDLE or state == WAITING:
-                s.start_time_s[v] = now
-                self.start_node[v] = vehicle.node
-                if state == WAITING:
-                    s.leg_s[v, 0] = 0.0
-            elif state == DRIVING:
-                if not self.rules.diversion:
-                    # the dispatcher knows when the leg was due to end, not
-                    # when it will (the same without a traffic model)
-                    self.start_node[v] = vehicle.leg_target
-                    s.start_time_s[v] = vehicle.leg_start_s + vehicle.leg_expected_s
-                    if not s.n_stops[v] or s.stop_node[v, 0] == vehicle.leg_target:
-                        s.leg_s[v, 0] = 0.0  # (else: a new first stop, timed from there)
-                    continue
-                nodes, cum_s, _ = self._leg_path(vehicle)
-                k = int(np.searchsorted(cum_s, now - vehicle.leg_start_s, "left"))
-                k = min(k, len(nodes) - 1)
-                vehicle.divert_index = k
-                self.start_node[v] = nodes[k]
-                # where the vehicle is (AVL) is known: the time it reaches the
-                # next node; the rest of the leg is planned with expected times
-                s.start_time_s[v] = vehicle.leg_start_s + cum_s[k]
-                if vehicle.leg is None:
-                    s.leg_s[v, 0] = vehicle.leg_total_s - cum_s[k]
-                else:
-                    exp = vehicle.leg.cum_expected_s
-                    s.leg_s[v, 0] = vehicle.leg_expected_s - exp[k]
+        if self.rules.diversion:
+            sel = candidates[(self.v_state[candidates] == DRIVING)]
+            for v in sel[self.v_leg_len[sel] < 0].tolist():
+                self._load_leg(self.vehicles[v])
+        refresh_starts(
+            candidates, float(self.env.now), self.rules.diversion, self.v_state, self.v_node,
+            self.v_leg_target, self.v_leg_start_s, self.v_leg_expected_s, self.v_leg_total_s,
+            self.v_moving, self.v_leg_len, self.v_leg_nodes, self.v_leg_cum_s,
+            self.v_leg_cum_expected_s, self.start_node, s.start_time_s, s.n_stops, s.stop_node,
+            s.leg_s, self.v_divert,
+        )  # fmt: skip
 
     def _plan_points(self, rows: np.ndarray):
-        """The candidates' start points and stops, as masks over (rows, s_max + 1)."""
+        """The candidates' start points and stops: ``(rows, points)``, points (rows, s_max + 1)."""
         s = self.sched
-        s_max = s.max_stops
-        points = np.empty((rows.size, s_max + 1), dtype=np.int64)
+        points = np.empty((rows.size, s.max_stops + 1), dtype=np.int64)
         points[:, 0] = self.start_node[rows]
         points[:, 1:] = s.stop_node[rows]
-        valid = np.arange(s_max + 1)[None, :] <= s.n_stops[rows][:, None]
-        stops_valid = valid.copy()
-        stops_valid[:, 0] = False
-        return rows, points, valid, stops_valid
+        return rows, points
 
     def _times_at(
         self, orc, geometry, node: int, bound_to: float, bound_from: float, *, start: bool
@@ -546,7 +588,7 @@ class Engine:
         stop ``i``. For a drop-off the start point is never the point before it
         (that leg is pickup -> drop-off), so it is left out (``start=False``).
         """
-        rows, points, valid, stops_valid = geometry
+        rows, points = geometry
         lookup = getattr(orc, "lookup", None)
         if lookup is not None:  # a table: one pass, searches only where it lacks a time
             to, from_ = plan_times(points, self.sched.n_stops[rows], start, *lookup, node)
@@ -559,6 +601,9 @@ class Engine:
                 from_[q, i] = orc.search_times_from(node, points[q, i + 1], bound_from)
             return to, from_
         width = points.shape[1]
+        valid = np.arange(width)[None, :] <= self.sched.n_stops[rows][:, None]
+        stops_valid = valid.copy()
+        stops_valid[:, 0] = False
         into = valid if start else stops_valid
         to = np.full((rows.size, width), np.inf)
         to[into] = orc.times_to(points[into], node, bound_to)
@@ -597,7 +642,7 @@ class Engine:
                     continue
                 if vehicle.state != IDLE:
                     vehicle.busy_s += env.now - vehicle.busy_since
-                vehicle.state = IDLE
+                self._set_state(vehicle, IDLE)
                 self.start_node[v] = vehicle.node
                 self._set_position(v, vehicle.node)
                 s.start_time_s[v] = env.now
@@ -614,7 +659,7 @@ class Engine:
             if s.stop_kind[v, 0] > 0:
                 earliest = self._hold_for_ride_limit(v, max(earliest, env.now))
             if earliest > env.now:
-                vehicle.state = WAITING
+                self._set_state(vehicle, WAITING)
                 self.start_node[v] = vehicle.node
                 s.start_time_s[v] = env.now
                 s.leg_s[v, 0] = 0.0
@@ -673,7 +718,13 @@ class Engine:
             total = float(leg.cum_s[-1])
             vehicle.leg_expected_s = float(leg.cum_expected_s[-1])
         vehicle.leg_total_s = total
-        vehicle.state = DRIVING
+        self.v_leg_target[v] = target
+        self.v_leg_start_s[v] = vehicle.leg_start_s
+        self.v_leg_expected_s[v] = vehicle.leg_expected_s
+        self.v_leg_total_s[v] = total
+        self.v_moving[v] = vehicle.leg is not None
+        self.v_leg_len[v] = -1
+        self._set_state(vehicle, DRIVING)
         self._set_position(v, target)
         self._log(v, "depart", vehicle.node, -1, vehicle.load)
         try:
@@ -681,12 +732,12 @@ class Engine:
         except simpy.Interrupt:
             nodes, cum_s, cum_m = self._leg_path(vehicle)
             k = vehicle.divert_index
-            vehicle.state = TO_DIVERT
+            self._set_state(vehicle, TO_DIVERT)
             remaining = vehicle.leg_start_s + cum_s[k] - env.now
             self._count_km(vehicle, float(cum_m[k]))
             if vehicle.leg is not None:
                 self.movement.record(vehicle.leg, v, vehicle.leg_start_s, k, vehicle.leg_start_s)
-            vehicle.node = int(nodes[k])
+            self._set_node(vehicle, int(nodes[k]))
             self._set_position(v, vehicle.node)
             if remaining > 0:
                 yield env.timeout(remaining)
@@ -699,7 +750,7 @@ class Engine:
             self._count_km(vehicle, float(vehicle.leg.cum_m[-1]))
             n = len(vehicle.leg.nodes) - 1
             self.movement.record(vehicle.leg, v, vehicle.leg_start_s, n, vehicle.leg_start_s)
-        vehicle.node = target
+        self._set_node(vehicle, target)
         self._log(v, "arrive", target, -1, vehicle.load)
 
     def _count_km(self, vehicle: _Vehicle, metres: float) -> None:
@@ -715,7 +766,7 @@ class Engine:
         env, v, r = self.env, vehicle.index, self.req
         node, kind, rid, pax, dwell = self._pop_first_stop(v)
         row = self._row_of[rid]
-        vehicle.state = DWELLING
+        self._set_state(vehicle, DWELLING)
         if self.riders is not None and self.riders.at_stop(vehicle, kind, row):
             yield from self.riders.leave_without(vehicle, node, row)
             return

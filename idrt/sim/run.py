@@ -67,8 +67,9 @@ def simulate(
         :class:`idrt.demand.Demand` or a DataFrame with columns
         ``request_id, booking_time_s, request_time_s, origin_node,
         destination_node, pax`` (source node ids, seconds after midnight).
-    oracle : {"auto", "dense", "subset", "search"}
-        Travel-time oracle (all pairs precomputed, stop tables, or searches).
+    oracle : {"auto", "dense", "subset", "hierarchy", "search"}
+        Travel-time oracle (all pairs precomputed, stop tables, stop tables
+        from a contraction hierarchy, or searches; see :func:`idrt.sim.oracle.oracle_for`).
     progress
         Show a progress bar (tqdm) over the requests.
 
