@@ -64,6 +64,41 @@ V_EARLY, V_LATE, V_MAXRIDE, V_DWP, V_DWD, V_EXTRA = 0, 1, 2, 3, 4, 5
 """Columns of ``var_floats``: pickup window, ride limit, dwells (s), extra cost."""
 MAX_CANDIDATES = 62
 """Most candidate requests per vehicle when trips hold more than one (bit masks)."""
+PROBLEM_FIELDS = (
+    "start_time_s",
+    "start_load",
+    "capacity",
+    "n_stops",
+    "ints0",
+    "floats0",
+    "mat",
+    "mat_ptr",
+    "mat_size",
+    "cand_ptr",
+    "cand_req",
+    "cand_loc",
+    "var_ptr",
+    "var_ints",
+    "var_floats",
+)
+"""The arrays of the ``problem`` tuple, in its order: one batch's involved vehicles.
+
+- ``start_time_s, start_load, capacity, n_stops``, shape (n_inv,): the involved
+  vehicles' start times (s), loads, seats and stop counts;
+- ``ints0, floats0``, shape (n_inv, N_INT | N_FLOAT, width): their current plans
+  (module layout), ``width >= max n_stops + 2 * max_depth``;
+- ``mat, mat_ptr, mat_size``: the local travel-time matrices, s (module notes);
+- ``cand_ptr`` (n_inv + 1,), ``cand_req``, ``cand_loc``: candidate requests of
+  vehicle ``u`` are ``cand_req[cand_ptr[u]:cand_ptr[u+1]]`` (request indices),
+  the first variant's pickup at local point ``cand_loc``;
+- ``var_ptr`` (n_req + 1,), ``var_ints``, ``var_floats``: variants of request
+  ``r`` are rows ``var_ptr[r]:var_ptr[r+1]`` (columns ``V_*``); variant ``t`` of
+  a candidate has local points ``cand_loc + 2 t`` (pickup) and ``+ 1`` (drop-off).
+"""
+ROOT_FIELDS = ("root_vehicle", "root_removed", "root_depth")
+"""The arrays of the ``roots`` tuple, each int64 of shape (n_roots,): the involved
+vehicle of each root, the request id removed from its plan (-1: the current plan),
+and the most requests inserted into it (``1 <= root_depth <= max_depth``)."""
 
 
 @JIT
@@ -233,54 +268,15 @@ def _load_vehicle(u, n_stops, ints0, floats0, ints_dst, floats_dst):
 
 
 @JIT
-def enumerate_trips(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    ints0,
-    floats0,
-    mat,
-    mat_ptr,
-    mat_size,
-    cand_ptr,
-    cand_req,
-    cand_loc,
-    var_ptr,
-    var_ints,
-    var_floats,
-    root_vehicle,
-    root_removed,
-    root_depth,
-    out_ptr,
-    max_depth,
-    weights,
-    out_mask,
-    out_cost,
-    out_seq,
-):
+def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_cost, out_seq):
     """Every trip of every root, with its cost relative to the vehicle's current plan.
 
     Parameters
     ----------
-    start_time_s, start_load, capacity, n_stops : ndarray, shape (n_inv,)
-        The involved vehicles' start times (s), loads, seats and stop counts.
-    ints0, floats0 : ndarray, shape (n_inv, N_INT | N_FLOAT, width)
-        Their current plans (module layout); ``width >= max n_stops + 2 * max_depth``.
-    mat, mat_ptr, mat_size : ndarray
-        Local travel-time matrices, s (module notes).
-    cand_ptr : ndarray of int64, shape (n_inv + 1,)
-        Candidate requests of vehicle ``u``: ``cand_req[cand_ptr[u]:cand_ptr[u+1]]``
-        (request indices), the first variant's pickup at local point ``cand_loc``.
-    var_ptr : ndarray of int64, shape (n_req + 1,)
-        Variants of request ``r``: rows ``var_ptr[r]:var_ptr[r+1]`` of ``var_ints``
-        and ``var_floats``; variant ``t`` of a candidate has local points
-        ``cand_loc + 2 t`` (pickup) and ``+ 1`` (drop-off).
-    root_vehicle, root_removed : ndarray of int64, shape (n_roots,)
-        Involved vehicle of each root, and the request id removed from its plan
-        (-1: the current plan).
-    root_depth : ndarray of int64, shape (n_roots,)
-        Most requests inserted into each root (``1 <= root_depth <= max_depth``).
+    problem : tuple of ndarray
+        The arrays of :data:`PROBLEM_FIELDS`, in that order.
+    roots : tuple of ndarray
+        The arrays of :data:`ROOT_FIELDS`, in that order.
     out_ptr : ndarray of int64, shape (n_roots + 1,)
         Output slots of each root (at least the number of distinct request sets).
     max_depth : int
@@ -300,6 +296,10 @@ def enumerate_trips(
     ndarray of int64, shape (n_roots,)
         Trips written per root (0 when a reduced root is infeasible).
     """
+    start_time_s, start_load, capacity, n_stops, ints0, floats0 = problem[:6]
+    mat, mat_ptr, mat_size, cand_ptr, cand_req, cand_loc = problem[6:12]
+    var_ptr, var_ints, var_floats = problem[12:15]
+    root_vehicle, root_removed, root_depth = roots
     n_roots = root_vehicle.shape[0]
     n_inv = n_stops.shape[0]
     width = ints0.shape[2]
@@ -452,33 +452,25 @@ def enumerate_trips(
 
 
 @JIT
-def trip_plan(
-    start_time_s,
-    n,
-    ints_src,
-    floats_src,
-    removed,
-    mat,
-    off,
-    m,
-    cand_loc,
-    var_ints,
-    var_floats,
-    var_ptr,
-    cand_req,
-    seq,
-    ints_out,
-    floats_out,
-):
+def trip_plan(problem, u, removed, seq, ints_out, floats_out):
     """Rebuild the plan of one trip (a root and its insertions, from ``out_seq``).
 
-    Writes into ``ints_out`` / ``floats_out`` (width >= n + 2 * len(seq)) and
-    returns the stop count (-1 if the removed rider is not in the plan).
+    The root is involved vehicle ``u`` of ``problem`` (:data:`PROBLEM_FIELDS`)
+    less request id ``removed`` (-1: none). Writes into ``ints_out`` /
+    ``floats_out`` (width >= n_stops[u] + 2 * len(seq)) and returns the stop
+    count (-1 if the removed rider is not in the plan).
     """
+    start_time_s, n_stops, ints0, floats0 = problem[0], problem[3], problem[4], problem[5]
+    mat, mat_ptr, mat_size, cand_ptr, cand_req, cand_loc = problem[6:12]
+    var_ptr, var_ints, var_floats = problem[12:15]
+    n = n_stops[u]
+    off = mat_ptr[u]
+    m = mat_size[u]
+    lo = cand_ptr[u]
     width = ints_out.shape[1]
     a_i = np.empty((N_INT, width), dtype=np.int64)
     a_f = np.empty((N_FLOAT, width))
-    _copy_plan(n, ints_src, floats_src, a_i, a_f)
+    _copy_plan(n, ints0[u], floats0[u], a_i, a_f)
     if removed >= 0:
         n = _remove_rider(n, a_i, a_f, removed, mat, off, m)
         if n < 0:
@@ -495,11 +487,11 @@ def trip_plan(
         if q < 0:
             break
         vrow = seq[s, 1]
-        t = vrow - var_ptr[cand_req[q]]
-        p_loc = cand_loc[q] + 2 * t
+        t = vrow - var_ptr[cand_req[lo + q]]
+        p_loc = cand_loc[lo + q] + 2 * t
         p2d = _gather(n, a_i, mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d)
         n = _apply(
-            start_time_s, n, a_i, a_f, b_i, b_f, seq[s, 2], seq[s, 3], var_ints[vrow],
+            start_time_s[u], n, a_i, a_f, b_i, b_f, seq[s, 2], seq[s, 3], var_ints[vrow],
             var_floats[vrow], p_loc, p_loc + 1, to_p, from_p, to_d, from_d, p2d, work,
         )  # fmt: skip
         _copy_plan(n, b_i, b_f, a_i, a_f)
@@ -514,32 +506,21 @@ def trip_plan(
 
 
 @JIT
-def load_plans(
-    inv,
-    n_stops,
-    stop_node,
-    stop_kind,
-    stop_request,
-    stop_pax,
-    earliest_s,
-    latest_s,
-    leg_s,
-    dwell_s,
-    movable_sorted,
-    width,
-):
+def load_plans(inv, stops, movable_sorted, width):
     """The involved vehicles' plans in the module layout.
 
-    Columns below ``min(s_max, width)`` are copied from the fleet's arrays
-    (padding included), ``I_LOC`` numbers columns from 1, ``I_FLEX`` marks the
-    stops of movable riders (``movable_sorted``: their ids, ascending); the
-    rest is zero.
+    ``stops`` holds the fleet's per-stop arrays, shape (n_veh, s_max), in the
+    order of :data:`idrt.dispatch.schedule.STOP_FIELDS`. Columns below
+    ``min(s_max, width)`` are copied from them (padding included), ``I_LOC``
+    numbers columns from 1, ``I_FLEX`` marks the stops of movable riders
+    (``movable_sorted``: their ids, ascending); the rest is zero.
 
     Returns
     -------
     ints : ndarray of int64, shape (n_inv, N_INT, width)
     floats : ndarray of float64, shape (n_inv, N_FLOAT, width)
     """
+    stop_node, stop_kind, stop_request, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
     n_inv = inv.shape[0]
     ints = np.zeros((n_inv, N_INT, width), dtype=np.int64)
     floats = np.zeros((n_inv, N_FLOAT, width))
@@ -745,31 +726,11 @@ def service_times(start_time_s, n, floats):
 
 
 @JIT
-def trips_of_roots(
-    start_time_s,
-    start_load,
-    capacity,
-    n_stops,
-    ints0,
-    floats0,
-    mat,
-    mat_ptr,
-    mat_size,
-    cand_ptr,
-    cand_req,
-    cand_loc,
-    var_ptr,
-    var_ints,
-    var_floats,
-    root_vehicle,
-    root_removed,
-    root_depth,
-    weights,
-):
+def trips_of_roots(problem, roots, weights):
     """:func:`enumerate_trips` with its output sized and compacted here.
 
-    Each root gets ``sum over d <= depth of C(n_cand, d)`` slots (the distinct
-    request sets it can reach).
+    Same ``problem``, ``roots`` and ``weights``. Each root gets ``sum over
+    d <= depth of C(n_cand, d)`` slots (the distinct request sets it can reach).
 
     Returns
     -------
@@ -778,6 +739,8 @@ def trips_of_roots(
     cost : ndarray of float64, shape (n_trips,)
     seq : ndarray of int64, shape (n_trips, max_depth, 4)
     """
+    cand_ptr = problem[9]
+    root_vehicle, _, root_depth = roots
     n_roots = root_vehicle.shape[0]
     depth = 0
     for rho in range(n_roots):
@@ -797,11 +760,7 @@ def trips_of_roots(
     out_mask = np.zeros(n_out, dtype=np.int64)
     out_cost = np.full(n_out, np.inf)
     out_seq = np.full((n_out, depth, 4), -1, dtype=np.int64)
-    counts = enumerate_trips(
-        start_time_s, start_load, capacity, n_stops, ints0, floats0, mat, mat_ptr, mat_size,
-        cand_ptr, cand_req, cand_loc, var_ptr, var_ints, var_floats, root_vehicle, root_removed,
-        root_depth, out_ptr, depth, weights, out_mask, out_cost, out_seq,
-    )  # fmt: skip
+    counts = enumerate_trips(problem, roots, out_ptr, depth, weights, out_mask, out_cost, out_seq)
     keep = kept_slots(out_ptr, counts)
     root_of = np.empty(keep.shape[0], dtype=np.int64)
     at = 0

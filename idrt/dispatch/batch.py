@@ -233,6 +233,7 @@ class _Problem:
     ):
         self.s = s
         self.req = req
+        self.var_ptr, self.var_ints, self.var_floats = req.var_ptr, req.var_ints, req.var_floats
         self.start_node = start_node
         lengths = [len(c) for c in cand_sets]
         flat = np.fromiter((v for c in cand_sets for v in c), dtype=np.int64, count=sum(lengths))
@@ -252,10 +253,8 @@ class _Problem:
         self.capacity = s.capacity[inv]
         self.n_stops = s.n_stops[inv]
         movable_ids = np.sort(np.array(req.ids[req.n_new :], dtype=np.int64))
-        self.ints0, self.floats0 = bk.load_plans(
-            inv, s.n_stops, s.stop_node, s.stop_kind, s.stop_request, s.stop_pax,
-            s.earliest_s, s.latest_s, s.leg_s, s.dwell_s, movable_ids, self.width,
-        )  # fmt: skip
+        stops = tuple(getattr(s, name) for name in STOP_FIELDS)
+        self.ints0, self.floats0 = bk.load_plans(inv, stops, movable_ids, self.width)
 
     def layout(self, cand) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
@@ -308,28 +307,21 @@ class _Problem:
             raise DispatchError(msg)
         self.mat[idx] = np.where(a_nodes == b_nodes, 0.0, times)
 
+    def arrays(self) -> tuple:
+        """The kernels' ``problem`` tuple: the attributes ``bk.PROBLEM_FIELDS`` names."""
+        return tuple(getattr(self, name) for name in bk.PROBLEM_FIELDS)
+
     def enumerate(self, roots_vehicle, roots_removed, roots_depth, weights):
         """Every trip of every root: ``(root_of, cost, seq)`` (see ``bk.trips_of_roots``)."""
-        return bk.trips_of_roots(
-            self.start_time_s, self.start_load, self.capacity, self.n_stops,
-            self.ints0, self.floats0, self.mat, self.mat_ptr, self.mat_size,
-            self.cand_ptr, self.cand_req, self.cand_loc,
-            self.req.var_ptr, self.req.var_ints, self.req.var_floats,
-            roots_vehicle, roots_removed, roots_depth, weights,
-        )  # fmt: skip
+        roots = (roots_vehicle, roots_removed, roots_depth)
+        return bk.trips_of_roots(self.arrays(), roots, weights)
 
     def plan(self, u: int, removed: int, seq: np.ndarray):
         """The stop rows of one trip: ``(ints, floats, n)`` in the kernels' layout."""
         width = int(self.n_stops[u]) + 2 * seq.shape[0] + 2
         ints = np.empty((bk.N_INT, width), dtype=np.int64)
         floats = np.empty((bk.N_FLOAT, width))
-        lo = int(self.cand_ptr[u])
-        n = bk.trip_plan(
-            float(self.start_time_s[u]), int(self.n_stops[u]), self.ints0[u], self.floats0[u],
-            int(removed), self.mat, int(self.mat_ptr[u]), int(self.mat_size[u]),
-            self.cand_loc[lo:], self.req.var_ints, self.req.var_floats, self.req.var_ptr,
-            self.cand_req[lo:], seq, ints, floats,
-        )  # fmt: skip
+        n = bk.trip_plan(self.arrays(), int(u), int(removed), seq, ints, floats)
         if n < 0:  # pragma: no cover - the enumeration built it
             msg = "internal error: a chosen trip could not be rebuilt"
             raise DispatchError(msg)
