@@ -11,6 +11,7 @@ target but whose interval does not. Fast enough for ``benchmarks/mutation.sh``.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -294,3 +295,98 @@ def test_report_numbers_have_about_three_significant_digits():
     ]  # fmt: skip
     assert [fmt("x", v) for v in (0.0, math.inf, math.nan, None)] == ["0", "inf", "-", "-"]
     assert (fmt("wait_p95_s", 1429.4), fmt("served_share", 0.9512)) == ("1,429 s", "95.1%")
+
+
+def test_search_order_doubles_its_steps_both_ways(fake):
+    down = fake(wait_world)
+    size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert down.sizes == [12, 11, 9, 5, 7, 8]  # steps 1, 2, 4 down, then bisect [5, 9]
+    up = fake(wait_world)
+    size_fleet(scenario(1), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert up.sizes == [1, 2, 4, 8, 16, 12, 10, 9]  # steps 1, 2, 4, 8 up, then bisect [8, 16]
+    top = fake(wait_world)
+    report = size_fleet(scenario(3), {"wait_p95_s": 400}, seeds=SEEDS, max_size=6)
+    assert top.sizes == [3, 4, 6] and not report.met  # stops at max_size
+    assert report.best_size == 6  # the closest: the largest fleet
+
+
+def test_p_meet_flags_each_target_by_its_own_share_of_days(fake):
+    fake(wait_world)
+    report = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=0.9)
+    row = report.table.set_index(["size", "kpi"]).loc[(8, "wait_p95_s")]
+    assert row["p_meet"] == pytest.approx(0.8) and not bool(row["meets"])  # 80 % < 90 %
+    assert report.size == 9
+
+
+def test_runner_gets_the_store_options_and_network(fake, tmp_path):
+    runner = fake(wait_world)
+    seen = {}
+
+    def make_runner(**kw):
+        seen.update(kw)
+        return runner
+
+    sizing.Runner = make_runner
+    size_fleet(scenario(9), {"wait_p95_s": 400}, seeds=SEEDS, out=tmp_path, network="net",
+               workers=0, progress=False, timeout_s=30.0)  # fmt: skip
+    assert seen["out"] == tmp_path and seen["network"] == "net"
+    opts = seen["options"]
+    assert (opts.workers, opts.progress, opts.timeout_s) == (0, False, 30.0)
+
+
+def test_seeds_count_from_the_scenario_seed(fake):
+    fake(wait_world)
+    scn = Scenario().with_overrides({"fleet.size": 9, "seed": 1})
+    assert size_fleet(scn, {"wait_p95_s": 400}, seeds=5).seeds == (1, 2, 3, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"seeds": [1, 2, 3, 4]}, "fleet sizing needs at least 5 seeds per candidate, got 4; "
+         "the confidence intervals would be meaningless"),
+        ({"rule": "mean"}, "rule = 'mean': choose 'bound' (CI on the right side of each target) "
+         "or 'p_meet'"),
+        ({"level": 0.0}, "level = 0.0: the share of days meeting the targets, in (0, 1], e.g. 0.9"),
+        ({"level": 1.01}, "level = 1.01: the share of days meeting the targets, in (0, 1]"),
+        ({"level": "high"}, "level = 'high': the share of days"),
+        ({"confidence": 0.0}, "confidence = 0.0: must be in (0, 1), e.g. 0.95"),
+        ({"confidence": 1.0}, "confidence = 1.0: must be in (0, 1), e.g. 0.95"),
+        ({"confidence": 1.5}, "confidence = 1.5: must be in (0, 1), e.g. 0.95"),
+        ({"confidence": "x"}, "confidence = 'x': must be in (0, 1)"),
+        ({"mode": "expansion"}, "mode='expansion' needs an [expansion] area in the scenario "
+         "(expansion.area = 'demand/expansion_industrial.geojson'); or size the whole fleet with "
+         "mode='base'"),
+        ({"mode": "half"}, "mode = 'half': choose 'auto', 'base' or 'expansion'"),
+        ({"min_size": 0}, "search range 0..50 for fleet.size is empty or below 1; "
+         "give 1 <= min_size <= max_size"),
+        ({"min_size": 6, "max_size": 5}, "search range 6..5 for fleet.size is empty or below 1"),
+    ],
+)  # fmt: skip
+def test_bad_sizing_requests_are_named_in_full(fake, kw, message):
+    fake(wait_world)
+    from idrt.experiments import ExperimentError
+
+    with pytest.raises(ExperimentError, match="^" + re.escape(message)):
+        size_fleet(scenario(9), {"wait_p95_s": 400}, **{"seeds": SEEDS, **kw})
+
+
+def test_the_ends_of_the_ranges_are_accepted(fake):
+    fake(wait_world)
+    assert (
+        size_fleet(scenario(9), {"wait_p95_s": 400}, seeds=SEEDS, min_size=9, max_size=9).size == 9
+    )
+    full = size_fleet(scenario(9), {"wait_p95_s": 400}, seeds=SEEDS, rule="p_meet", level=1.0)
+    assert full.size == 9
+
+
+def test_an_unknown_target_kpi_lists_the_valid_ones(fake):
+    fake(wait_world)
+    from idrt.experiments import ExperimentError
+
+    with pytest.raises(ExperimentError) as err:
+        size_fleet(scenario(9), {"wait_p96_s": 400}, seeds=SEEDS)
+    assert str(err.value) == (
+        "target KPI(s) ['wait_p96_s'] are not reported by a run; valid KPIs are "
+        "['wait_p95_s', 'requests']"
+    )
