@@ -390,3 +390,59 @@ def test_an_unknown_target_kpi_lists_the_valid_ones(fake):
         "target KPI(s) ['wait_p96_s'] are not reported by a run; valid KPIs are "
         "['wait_p95_s', 'requests']"
     )
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ({}, "give at least one target, e.g. targets={'wait_p95_s': 900, 'reject_share': 0.05}"),
+        ([("wait_p95_s", 900)], "give at least one target"),
+        ({"wait_p95_s": ("<=",)}, "target 'wait_p95_s' = ('<=',): give a number or "
+         "('<=' | '>=', number)"),
+        ({"wait_p95_s": ("<=", 900, 1)}, "target 'wait_p95_s' = ('<=', 900, 1): give a number"),
+        ({"wait_p95_s": ("<", 900)}, "target 'wait_p95_s' = ('<', 900): give a number"),
+        ({"wait_p95_s": (900, "<=")}, "target 'wait_p95_s' = (900, '<='): give a number"),
+        ({"wait_p95_s": True}, "target 'wait_p95_s' = True must be a number"),
+        ({"wait_p95_s": "900"}, "target 'wait_p95_s' = '900' must be a number"),
+        ({"wait_p95_s": math.nan}, "target 'wait_p95_s' = nan must be a number"),
+    ],
+)  # fmt: skip
+def test_bad_targets_are_named_in_full(targets, message):
+    from idrt.experiments import ExperimentError
+
+    with pytest.raises(ExperimentError, match="^" + re.escape(message)):
+        sizing.parse_targets(targets)
+
+
+def test_targets_take_a_direction_or_the_natural_one():
+    got = sizing.parse_targets(
+        {"wait_p95_s": 900, "served_share": 0.9, "reject_share": (">=", 0), "x": ["<=", 2]}
+    )
+    assert got == {
+        "wait_p95_s": ("<=", 900.0),
+        "served_share": (">=", 0.9),
+        "reject_share": (">=", 0.0),
+        "x": ("<=", 2.0),
+    }
+
+
+def test_an_expansion_report_without_seeds_says_so():
+    table = pd.DataFrame(
+        [{"size": 2, "kpi": "wait_p95_s", "mean": 500.0, "ci_low": 450.0, "ci_high": 550.0,
+          "n": 5, "target": "<= 400", "p_meet": 0.0, "meets": False}]
+    )  # fmt: skip
+    report = sizing.SizingReport(
+        parameter="expansion.fleet_size", size=None, met=False, best_size=2,
+        targets={"wait_p95_s": ("<=", 400.0)}, table=table,
+        candidates=pd.DataFrame([{"size": 2, "meets": False}]), runs=pd.DataFrame(),
+        base_fleet=8, min_size=0, max_size=2,
+    )  # fmt: skip
+    text = str(report)
+    assert text.splitlines()[0] == (
+        "fleet sizing: extra vehicles for the expansion area (expansion.fleet_size; existing "
+        "fleet fleet.size = 8 kept)"
+    )
+    assert "0 replications per size, the same no seeds for every size" in text
+    assert "NO size from 0 to 2 meets every target; best found: 2" in text
+    assert text.endswith("in search order: 2-")  # no scope line, nothing trailing
+    assert text.startswith("fleet sizing")
