@@ -446,3 +446,21 @@ def test_an_expansion_report_without_seeds_says_so():
     assert "NO size from 0 to 2 meets every target; best found: 2" in text
     assert text.endswith("in search order: 2-")  # no scope line, nothing trailing
     assert text.startswith("fleet sizing")
+
+
+@pytest.mark.parametrize("rule", ["bound", "p_meet"])
+def test_an_undefined_kpi_never_meets_its_target(fake, rule):
+    # below 5 buses nobody is served on any day, from 5 to 8 on one day in five: a wait
+    # that was never measured meets no target (the interval leaves the NaN day out, as
+    # documented in experiments.stats; the days counted by p_meet do not)
+    def world(n):
+        wait = np.full(5, 300.0)
+        if n < 9:
+            wait[: 5 if n < 5 else 1] = math.nan
+        return {"wait_p95_s": wait}
+
+    fake(world)
+    report = size_fleet(scenario(4), {"wait_p95_s": 400}, seeds=SEEDS, rule=rule, level=0.9)
+    assert report.size == (5 if rule == "bound" else 9)
+    cand = report.candidates.set_index("size")
+    assert not cand.loc[4, "meets"] and math.isnan(cand.loc[4, "wait_p95_s"])
