@@ -33,6 +33,7 @@ class FakeRunner:
     def __init__(self, world):
         self.world = world
         self.sizes: list[int] = []
+        self.descs: list[str] = []
 
     def __call__(self, **_):
         return self
@@ -48,9 +49,10 @@ class FakeRunner:
         for spec in specs:
             ((parameter, n),) = spec.params
             kpis = self.world(n)
-            i = SEEDS.index(spec.seed)
+            i = (spec.seed - 1) % len(SEEDS)  # seeds 1..5, or any five in a row
             rows.append({"seed": spec.seed, parameter: n, **{k: v[i] for k, v in kpis.items()}})
         self.sizes.append(n)
+        self.descs.append(desc)
         return pd.DataFrame(rows)
 
 
@@ -332,12 +334,19 @@ def test_runner_gets_the_store_options_and_network(fake, tmp_path):
     assert seen["out"] == tmp_path and seen["network"] == "net"
     opts = seen["options"]
     assert (opts.workers, opts.progress, opts.timeout_s) == (0, False, 30.0)
+    assert runner.descs[:2] == ["fleet.size=9", "fleet.size=8"]  # the progress bar's label
+
+
+def test_the_default_search_goes_up_to_50_buses(fake):
+    runner = fake(lambda n: {"wait_p95_s": np.full(5, 900.0)})  # never meets
+    report = size_fleet(scenario(8), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert not report.met and max(runner.sizes) == 50 and report.max_size == 50
 
 
 def test_seeds_count_from_the_scenario_seed(fake):
     fake(wait_world)
-    scn = Scenario().with_overrides({"fleet.size": 9, "seed": 1})
-    assert size_fleet(scn, {"wait_p95_s": 400}, seeds=5).seeds == (1, 2, 3, 4, 5)
+    scn = Scenario().with_overrides({"fleet.size": 9, "seed": 7})
+    assert size_fleet(scn, {"wait_p95_s": 400}, seeds=5).seeds == (7, 8, 9, 10, 11)
 
 
 @pytest.mark.parametrize(
