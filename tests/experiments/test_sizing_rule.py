@@ -335,6 +335,28 @@ def test_runner_gets_the_store_options_and_network(fake, tmp_path):
     opts = seen["options"]
     assert (opts.workers, opts.progress, opts.timeout_s) == (0, False, 30.0)
     assert runner.descs[:2] == ["fleet.size=9", "fleet.size=8"]  # the progress bar's label
+    from idrt.experiments import RunOptions
+
+    client = object()
+    size_fleet(scenario(9), {"wait_p95_s": 400}, seeds=SEEDS, client=client,
+               scheduler="tcp://h:8786", options=RunOptions(worker_idle_s=7.0))  # fmt: skip
+    opts = seen["options"]
+    assert opts.client is client and opts.scheduler == "tcp://h:8786"
+    assert opts.worker_idle_s == 7.0  # the options given, with the shortcuts on top
+
+
+def test_report_keeps_every_run_and_names_the_parameter(fake):
+    fake(wait_world)
+    report = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert report.parameter == "fleet.size" and report.mode == "base"
+    assert len(report.runs) == 5 * len(report.candidates)
+    assert sorted(report.runs["fleet.size"].unique()) == sorted(report.candidates["size"])
+
+
+def test_p_meet_counts_a_day_exactly_on_a_minimum_target(fake):
+    fake(lambda n: {"served_share": np.full(5, 0.9 if n >= 6 else 0.85)})
+    report = size_fleet(scenario(3), {"served_share": 0.9}, seeds=SEEDS, rule="p_meet", level=1.0)
+    assert report.size == 6
 
 
 def test_the_default_search_goes_up_to_50_buses(fake):
