@@ -495,3 +495,20 @@ def test_an_undefined_kpi_never_meets_its_target(fake, rule):
     assert report.size == (5 if rule == "bound" else 9)
     cand = report.candidates.set_index("size")
     assert not cand.loc[4, "meets"] and math.isnan(cand.loc[4, "wait_p95_s"])
+
+
+def test_expansion_mode_sizes_the_extra_vehicles_from_zero(fake):
+    runner = fake(lambda n: {"wait_p95_s": np.full(5, 300.0 if n >= 2 else 500.0)})
+    scn = Scenario().with_overrides(
+        {"fleet.size": 8, "expansion.area": "demand/expansion_industrial.geojson",
+         "expansion.fleet_size": 3}
+    )  # fmt: skip
+    report = size_fleet(scn, {"wait_p95_s": 400}, seeds=SEEDS)  # mode "auto": expansion
+    assert report.parameter == "expansion.fleet_size" and report.mode == "expansion"
+    assert report.size == 2 and report.base_fleet == 8 and report.min_size == 0
+    assert runner.sizes[0] == 3 and runner.descs[0] == "expansion.fleet_size=3"
+    zero = fake(lambda n: {"wait_p95_s": np.full(5, 300.0)})
+    assert size_fleet(scn, {"wait_p95_s": 400}, seeds=SEEDS, mode="expansion").size == 0
+    assert min(zero.sizes) == 0  # no extra vehicle at all is a candidate
+    base = size_fleet(scn, {"wait_p95_s": 400}, seeds=SEEDS, mode="base")
+    assert base.parameter == "fleet.size" and base.size == 1
