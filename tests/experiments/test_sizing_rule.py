@@ -350,6 +350,7 @@ def test_report_keeps_every_run_and_names_the_parameter(fake):
     report = size_fleet(scenario(12), {"wait_p95_s": 400}, seeds=SEEDS)
     assert report.parameter == "fleet.size" and report.mode == "base"
     assert len(report.runs) == 5 * len(report.candidates)
+    assert list(report.runs.index) == list(range(len(report.runs)))  # one row per run
     assert sorted(report.runs["fleet.size"].unique()) == sorted(report.candidates["size"])
 
 
@@ -512,3 +513,18 @@ def test_expansion_mode_sizes_the_extra_vehicles_from_zero(fake):
     assert min(zero.sizes) == 0  # no extra vehicle at all is a candidate
     base = size_fleet(scn, {"wait_p95_s": 400}, seeds=SEEDS, mode="base")
     assert base.parameter == "fleet.size" and base.size == 1
+
+
+def test_closest_weighs_each_shortfall_by_its_target(fake):
+    # nothing meets; size 2: served 10 points short of 0.9 (0.111) + reject 0.3 over 0
+    # (0.3 / 1 for a zero target) = 0.41; size 3: 0.05 short (0.056) + 0.4 = 0.46
+    kpis = {2: (0.8, 0.3), 3: (0.85, 0.4)}
+
+    def world(n):
+        served, reject = kpis[min(max(n, 2), 3)]
+        return {"served_share": np.full(5, served), "reject_share": np.full(5, reject)}
+
+    fake(world)
+    targets = {"served_share": 0.9, "reject_share": 0.0}
+    report = size_fleet(scenario(2), targets, seeds=SEEDS, min_size=2, max_size=3)
+    assert not report.met and report.best_size == 2
