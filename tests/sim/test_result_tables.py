@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pandas as pd
 import pytest
 
 from idrt.scenario import Scenario
 from idrt.sim import summarize
-from idrt.sim.results import EVENT_COLUMNS, Result, behaviour_kpis
+from idrt.sim.results import EVENT_COLUMNS, Result, behaviour_kpis, cost_summary
 from tests.sim.test_summarize import EXPECTED, PASSAGES, REQUESTS, SERVICE_H, VEHICLES
 
 COST = {
@@ -250,3 +251,48 @@ def test_save_without_signal_passages_writes_no_signal_tables(scenario, tmp_path
     names = {p.name for p in folder.iterdir()}
     assert "signal_passages.parquet" not in names and "intersection_delays.csv" not in names
     empty.save(folder)  # saving again into the same folder is fine
+
+
+def test_runs_with_nobody_served_or_no_transit_trip_are_silent():
+    cases = [
+        (REQUESTS.assign(status="rejected"), VEHICLES),  # nobody served: no wait to average
+        (REQUESTS.iloc[:0], VEHICLES.iloc[:0]),  # an empty run
+        (REQUESTS.assign(transit_door_to_door_s=math.inf), VEHICLES),  # transit reaches no one
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" from the KPIs
+        for requests, vehicles in cases:
+            summarize(requests, vehicles, SERVICE_H)
+
+
+def test_a_served_rider_without_walking_time_walked_zero_seconds():
+    # the second rider's walk_s unknown: DRT door to door 700, 1,200, 850 s
+    k = summarize(REQUESTS.assign(walk_s=[0.0, math.nan, 50.0, math.nan, math.nan]), VEHICLES, 1.0)
+    assert k["drt_time_saved_mean_s"] == pytest.approx(125.0)  # reachable: riders 1 and 3
+    other = REQUESTS.assign(transit_door_to_door_s=[1000.0, 1250.0, 800.0, 2000.0, math.nan])
+    k = summarize(other.assign(walk_s=[0.0, math.nan, 50.0, math.nan, math.nan]), VEHICLES, 1.0)
+    assert k["drt_time_saved_mean_s"] == pytest.approx((300 + 50 - 50) / 3)  # 1,250 - 1,200
+
+
+def test_cost_summary_alone_is_a_named_series(scenario):
+    r = make(scenario)
+    money = cost_summary(r, summarize(REQUESTS, VEHICLES, SERVICE_H))
+    assert money.name == "kpi" and money.to_dict() == pytest.approx(MONEY)
+
+
+def test_saved_tables_carry_no_index_column(scenario, tmp_path):
+    import pyarrow.parquet as pq
+
+    def odd(table):  # an index that is not a range: 7, 3, 9, ...
+        return table.set_axis([7, 3, 9, 4, 8, 6][: len(table)])
+
+    base = make(scenario)
+    r = Result(odd(REQUESTS.iloc[:3]), odd(VEHICLES), odd(base.events), scenario, 1, SERVICE_H,
+               signal_passages=odd(PASSAGES_BY_NODE.iloc[:4]))  # fmt: skip
+    folder = r.save(tmp_path / "run")
+    for name, table in [
+        ("requests", r.requests), ("vehicles", r.vehicles), ("events", r.events),
+        ("signal_passages", r.signal_passages),
+    ]:  # fmt: skip
+        assert pq.read_schema(folder / f"{name}.parquet").names == list(table.columns), name
+    assert pd.read_csv(folder / "intersection_delays.csv").columns[0] == "intersection_id"

@@ -201,4 +201,12 @@ def exact_d2(x: float, cap: float, period_h: float = 0.25, k: float = 0.5, i: fl
 def test_d2_keeps_its_digits_where_the_textbook_form_cancels(x, cap):
     # a = X - 1 near -1 with tiny b (light flow) and root close to a (heavy
     # oversaturation on a huge capacity): each branch is the stable form on its side
-    assert incremental_delay_s(x, cap) == pytest.approx(exact_d2(x, cap), rel=1e-12)
+    assert incremental_delay_s(x, cap) == pytest.approx(exact_d2(x, cap), rel=1e-12, abs=0.0)
+
+
+def test_d2_on_a_huge_capacity_is_silent():
+    # b underflows next to (X - 1)^2: root == a, and the discarded branch divides by zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d2 = incremental_delay_s(1.5, 1e20)
+    assert d2 == pytest.approx(225.0, rel=1e-12)  # 900 T (X - 1) x 2 = 225 s
