@@ -20,6 +20,7 @@ from scipy import stats as st
 
 from idrt.experiments import sizing
 from idrt.experiments.sizing import rule_text, size_fleet
+from idrt.experiments.text import kpi_text
 from idrt.scenario import Scenario
 
 SEEDS = [1, 2, 3, 4, 5]
@@ -291,7 +292,7 @@ def test_printed_report_shows_the_decision_and_its_numbers(fake):
 
 
 def test_report_numbers_have_about_three_significant_digits():
-    fmt = sizing._fmt
+    fmt = kpi_text  # what the sizing report formats with (idrt.experiments.text)
     assert [fmt("x", v) for v in (0.0123, 1.98, 19.84, 1980.4, 12345.6)] == [
         "0.0123", "1.98", "19.8", "1,980", "12,346"
     ]  # fmt: skip
