@@ -25,7 +25,11 @@ Queries
     :func:`table` uses the bucket method (Knopp et al. 2007): one backward
     search per target leaves ``(target, distance)`` in a bucket at each node
     it settles; one forward search per source scans the buckets of the nodes
-    it settles. Both searches stall on demand.
+    it settles. Both searches stall on demand. Given the length of every
+    hierarchy edge (:func:`edge_lengths`: a shortcut's is the sum of its
+    original edges'), the searches also carry path lengths, and the table
+    gives the length of the up-then-down path of each entry (the stop
+    tables of :mod:`idrt.routing.stop_tables`).
 
 Exactness: a shortcut's weight is the float64 sum of its two halves, and the
 table adds the forward and backward halves of a path, so a table entry is the
@@ -38,7 +42,8 @@ path, whose left-to-right sum is what Dijkstra adds up.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import overload
 
 from idrt.jit import JIT, PJIT
 from idrt.routing._kernels import (
@@ -50,7 +55,7 @@ from idrt.routing._kernels import (
     _sift_up,
 )
 
-__all__ = ["contract", "table", "unpack_edges"]
+__all__ = ["contract", "edge_lengths", "table", "unpack_edges"]
 
 
 # --------------------------------------------------------------------------
@@ -488,8 +493,28 @@ def contract(indptr, heads, weights, settle_limit):
 # --------------------------------------------------------------------------
 # Queries
 # --------------------------------------------------------------------------
+def _floats_if(given, shape):
+    """``np.empty(shape)`` where ``given`` is an array, ``None`` where it is ``None``.
+
+    Chosen when a kernel is compiled (see the overload below), so that the
+    optional path lengths of :func:`table` cost nothing in the time-only
+    specialization: every use of the result sits under ``if given is not
+    None``, a branch Numba removes before typing when ``given`` is ``None``.
+    """
+    raise NotImplementedError("only callable from a kernel")  # pragma: no cover
+
+
+@overload(_floats_if, jit_options={"nogil": True})
+def _floats_if_impl(given, shape):
+    if isinstance(given, types.NoneType):
+        return lambda given, shape: None
+    return lambda given, shape: np.empty(shape, dtype=np.float64)
+
+
 @JIT
-def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_dist):
+def _up_search(
+    ptr, nbr, w, wlen, sptr, snbr, sw, source, bound, buf, lens, out_nodes, out_dist, out_len, at
+):  # fmt: skip
     """Dijkstra on one half of the hierarchy, stalling on demand.
 
     Searches the graph ``(ptr, nbr, w)`` (upward edges, or downward edges
@@ -497,15 +522,23 @@ def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_d
     edges of the other half at each node, used to stall a node that some
     already reached higher node proves to be reached too slowly.
 
+    ``wlen`` (edge lengths, m, or ``None``) is carried along: ``lens`` holds
+    the length of each node's current search-tree path and ``out_len`` gets
+    that of each output node (both ``None`` when ``wlen`` is). Outputs are
+    written from index ``at`` on.
+
     Returns
     -------
     n_touched : int
         Nodes to reset in ``buf``.
     n_out : int
-        Settled, unstalled nodes written to ``out_nodes``/``out_dist``.
+        Settled, unstalled nodes written to ``out_nodes``/``out_dist``
+        (and ``out_len``) from ``at`` on.
     """
     dist, pos, hkeys, hnodes, touched = buf
     dist[source] = 0.0
+    if wlen is not None:
+        lens[source] = 0.0
     hkeys[0] = 0.0
     hnodes[0] = source
     pos[source] = 0
@@ -529,8 +562,10 @@ def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_d
                 break
         if stalled:
             continue
-        out_nodes[n_out] = u
-        out_dist[n_out] = key
+        out_nodes[at + n_out] = u
+        out_dist[at + n_out] = key
+        if wlen is not None:
+            out_len[at + n_out] = lens[u]
         n_out += 1
         for e in range(ptr[u], ptr[u + 1]):
             v = nbr[e]
@@ -540,6 +575,8 @@ def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_d
                 if p == _SETTLED:
                     continue
                 dist[v] = nd
+                if wlen is not None:
+                    lens[v] = lens[u] + wlen[e]
                 if p == _UNSEEN:
                     touched[n_touched] = v
                     n_touched += 1
@@ -551,15 +588,23 @@ def _up_search(ptr, nbr, w, sptr, snbr, sw, source, bound, buf, out_nodes, out_d
 
 
 @PJIT
-def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_time_s, n_chunks):
-    """Travel-time table by the bucket method.
+def table(
+    up_ptr, up_head, up_w, up_len, dn_ptr, dn_tail, dn_w, dn_len, sources, targets, max_time_s,
+    n_chunks,
+):  # fmt: skip
+    """Travel-time table by the bucket method, with the lengths of those paths if asked.
 
     Parameters
     ----------
     up_ptr, up_head, up_w : ndarray
         Upward edges in CSR form by tail (int64, int64, float64 seconds).
+    up_len : ndarray of float64 or None
+        Length of each upward edge, m (:func:`edge_lengths`), or ``None`` for
+        times only.
     dn_ptr, dn_tail, dn_w : ndarray
         Downward edges in CSR form by *head*: ``dn_tail`` holds their tails.
+    dn_len : ndarray of float64 or None
+        Length of each downward edge, m; ``None`` exactly when ``up_len`` is.
     sources, targets : ndarray of int64
         Nodes of the rows and columns (distinct nodes: duplicates cost work).
     max_time_s : float
@@ -570,26 +615,36 @@ def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_ti
 
     Returns
     -------
-    ndarray of float64, shape (len(sources), len(targets))
+    time_s : ndarray of float64, shape (len(sources), len(targets))
         Travel times in seconds; ``inf`` where unreachable or above the bound.
+    dist_m : ndarray of float64, same shape, or None
+        Length of the up-then-down path whose time is the entry, m (``inf``
+        where the time is); ``None`` without lengths. Ties between equally
+        fast paths go to the first met, so it is the length of *a* fastest
+        path (Dijkstra may pick another of equal time).
     """
     n = up_ptr.shape[0] - 1
     ns = sources.shape[0]
     nt = targets.shape[0]
     out = np.full((ns, nt), np.inf)
+    out_m = _floats_if(up_len, (ns, nt))
+    if up_len is not None:
+        out_m[:] = np.inf
     if ns == 0 or nt == 0:
-        return out
+        return out, out_m
     # backward searches, twice: count, then fill each target's segment
     counts = np.zeros(nt + 1, dtype=np.int64)
     ct = max(1, min(n_chunks, nt))
     for c in prange(ct):
         buf = _buffers(n)
+        lens = _floats_if(dn_len, n)
         nodes = np.empty(n, dtype=np.int64)
         dists = np.empty(n, dtype=np.float64)
+        o_len = _floats_if(dn_len, n)
         for j in range(c * nt // ct, (c + 1) * nt // ct):
             n_touched, n_out = _up_search(
-                dn_ptr, dn_tail, dn_w, up_ptr, up_head, up_w, targets[j], max_time_s,
-                buf, nodes, dists,
+                dn_ptr, dn_tail, dn_w, dn_len, up_ptr, up_head, up_w, targets[j], max_time_s,
+                buf, lens, nodes, dists, o_len, 0,
             )  # fmt: skip
             counts[j + 1] = n_out
             _reset(buf, n_touched)
@@ -597,13 +652,14 @@ def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_ti
     total = offsets[nt]
     seg_node = np.empty(total, dtype=np.int64)
     seg_dist = np.empty(total, dtype=np.float64)
+    seg_len = _floats_if(dn_len, total)
     for c in prange(ct):
         buf = _buffers(n)
+        lens = _floats_if(dn_len, n)
         for j in range(c * nt // ct, (c + 1) * nt // ct):
-            lo = offsets[j]
             n_touched, n_out = _up_search(
-                dn_ptr, dn_tail, dn_w, up_ptr, up_head, up_w, targets[j], max_time_s,
-                buf, seg_node[lo:], seg_dist[lo:],
+                dn_ptr, dn_tail, dn_w, dn_len, up_ptr, up_head, up_w, targets[j], max_time_s,
+                buf, lens, seg_node, seg_dist, seg_len, offsets[j],
             )  # fmt: skip
             _reset(buf, n_touched)
     # buckets: entries grouped by node, targets in ascending order within each
@@ -615,6 +671,7 @@ def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_ti
     cursor = bptr[:n].copy()
     b_target = np.empty(total, dtype=np.int64)
     b_dist = np.empty(total, dtype=np.float64)
+    b_len = _floats_if(dn_len, total)
     for j in range(nt):
         for q in range(offsets[j], offsets[j + 1]):
             v = seg_node[q]
@@ -622,16 +679,20 @@ def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_ti
             cursor[v] = slot + 1
             b_target[slot] = j
             b_dist[slot] = seg_dist[q]
+            if dn_len is not None:
+                b_len[slot] = seg_len[q]
     # forward searches scan the buckets
     cs = max(1, min(n_chunks, ns))
     for c in prange(cs):
         buf = _buffers(n)
+        lens = _floats_if(up_len, n)
         nodes = np.empty(n, dtype=np.int64)
         dists = np.empty(n, dtype=np.float64)
+        o_len = _floats_if(up_len, n)
         for i in range(c * ns // cs, (c + 1) * ns // cs):
             n_touched, n_out = _up_search(
-                up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources[i], max_time_s,
-                buf, nodes, dists,
+                up_ptr, up_head, up_w, up_len, dn_ptr, dn_tail, dn_w, sources[i], max_time_s,
+                buf, lens, nodes, dists, o_len, 0,
             )  # fmt: skip
             row = out[i]
             for k in range(n_out):
@@ -642,13 +703,17 @@ def table(up_ptr, up_head, up_w, dn_ptr, dn_tail, dn_w, sources, targets, max_ti
                     j = b_target[b]
                     if cand < row[j]:
                         row[j] = cand
+                        if up_len is not None:
+                            out_m[i, j] = o_len[k] + b_len[b]
             _reset(buf, n_touched)
     if max_time_s < np.inf:
         for i in range(ns):
             for j in range(nt):
                 if out[i, j] > max_time_s:
                     out[i, j] = np.inf
-    return out
+                    if up_len is not None:
+                        out_m[i, j] = np.inf
+    return out, out_m
 
 
 @JIT
@@ -679,4 +744,47 @@ def unpack_edges(edge, child1, child2, orig):
     out = np.empty(len(path), dtype=np.int64)
     for i in range(len(path)):
         out[i] = path[i]
+    return out
+
+
+@JIT
+def edge_lengths(child1, child2, orig, length_m):
+    """Length of every hierarchy edge, m: original edges' lengths, summed for shortcuts.
+
+    Parameters
+    ----------
+    child1, child2, orig : ndarray of int64
+        As returned by :func:`idrt.routing._ch_kernels.contract`.
+    length_m : ndarray of float64
+        Length of each original CSR edge, m.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(child1),)
+    """
+    m = child1.shape[0]
+    out = np.full(m, np.nan)
+    for e in range(m):
+        if child1[e] < 0:
+            out[e] = length_m[orig[e]]
+    stack = np.empty(m + 1, dtype=np.int64)
+    for e in range(m):
+        if out[e] == out[e]:
+            continue
+        top = 0
+        stack[0] = e
+        while top >= 0:
+            x = stack[top]
+            a = child1[x]
+            b = child2[x]
+            if out[a] == out[a] and out[b] == out[b]:
+                out[x] = out[a] + out[b]
+                top -= 1
+            else:
+                if out[a] != out[a]:
+                    top += 1
+                    stack[top] = a
+                if out[b] != out[b]:
+                    top += 1
+                    stack[top] = b
     return out

@@ -158,8 +158,8 @@ class ContractionHierarchy:
             raise ValueError(msg)
         us, inv_s = np.unique(src, return_inverse=True)
         ut, inv_t = np.unique(tgt, return_inverse=True)
-        out = _ch_kernels.table(
-            self.up_ptr, self.up_head, self.up_w, self.dn_ptr, self.dn_tail, self.dn_w,
+        out, _ = _ch_kernels.table(
+            self.up_ptr, self.up_head, self.up_w, None, self.dn_ptr, self.dn_tail, self.dn_w, None,
             us, ut, bound, numba.get_num_threads(),
         )  # fmt: skip
         if us.size != src.size or not np.array_equal(us, src):

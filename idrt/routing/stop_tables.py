@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from idrt.routing import _ch_tables, _checks
+from idrt.routing import _ch_kernels, _checks
 from idrt.routing.hierarchy import ContractionHierarchy
 
 __all__ = ["subset_tables"]
@@ -77,10 +77,10 @@ def subset_tables(
     if np.unique(idx).size != idx.size:
         msg = "nodes must be distinct; pass np.unique(nodes)"
         raise ValueError(msg)
-    elen = _ch_tables.edge_lengths(hierarchy.child1, hierarchy.child2, hierarchy.orig, length)
+    elen = _ch_kernels.edge_lengths(hierarchy.child1, hierarchy.child2, hierarchy.orig, length)
     ch = hierarchy
-    return _ch_tables.subset_tables_ch(
+    return _ch_kernels.table(
         ch.up_ptr, ch.up_head, ch.up_w, elen[ch.up_edge],
         ch.dn_ptr, ch.dn_tail, ch.dn_w, elen[ch.dn_edge],
-        idx, numba.get_num_threads(),
+        idx, idx, np.inf, numba.get_num_threads(),
     )  # fmt: skip

@@ -156,3 +156,35 @@ def test_tables_do_not_depend_on_the_thread_count():
     zero = ch.many_to_many(nodes, nodes, max_time_s=0.0, dtype=np.float64)
     assert np.all(np.diag(zero) == 0.0)
     np.testing.assert_array_equal(np.isfinite(zero), _dijkstra_table(g, nodes, nodes) <= 0.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bounded_table_with_lengths_matches_dijkstra(seed):
+    # distinct real weights: one fastest path per pair, so its length is unique too
+    g = _random_graph(seed, integer=False)
+    n = g.n_nodes
+    length = np.random.default_rng(seed).uniform(10.0, 500.0, g.heads.size)
+    ch = routing.contract(g)
+    elen = _ch_kernels.edge_lengths(ch.child1, ch.child2, ch.orig, length)
+    nodes = np.arange(n, dtype=np.int64)
+    want_t, want_m = _kernels.subset_tables(g.indptr, g.heads, g.weights_s, length, nodes, 1)
+    # between two table values, so that rounding cannot move an entry across it
+    fin = np.unique(want_t[np.isfinite(want_t)])
+    bound = float(fin[fin.size // 2] + fin[fin.size // 2 + 1]) / 2
+    t, m = _ch_kernels.table(
+        ch.up_ptr, ch.up_head, ch.up_w, elen[ch.up_edge],
+        ch.dn_ptr, ch.dn_tail, ch.dn_w, elen[ch.dn_edge],
+        nodes, nodes, bound, 2,
+    )  # fmt: skip
+    over = want_t > bound
+    assert over.any() and (~over & np.isfinite(want_t)).any()
+    assert np.isinf(t[over]).all() and np.isinf(m[over]).all()
+    _assert_close(t[~over], want_t[~over])
+    _assert_close(m[~over], want_m[~over])
+    # the time-only specialization gives the same times, bit for bit
+    t_only, none = _ch_kernels.table(
+        ch.up_ptr, ch.up_head, ch.up_w, None, ch.dn_ptr, ch.dn_tail, ch.dn_w, None,
+        nodes, nodes, bound, 2,
+    )  # fmt: skip
+    assert none is None
+    np.testing.assert_array_equal(t_only, t)
