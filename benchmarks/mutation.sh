@@ -4,7 +4,7 @@
 #
 #   bash benchmarks/mutation.sh                 # every module of [tool.mutmut], one run
 #   bash benchmarks/mutation.sh stats           # one module with its own tests (faster):
-#                                               # stats | sizing | delay | results
+#                                               # stats | sizing | delay | results | travel_times
 #
 # A one-module run works on a copy of the tree in a temporary folder (mutmut
 # reads its settings from pyproject.toml only) and writes
@@ -23,12 +23,14 @@ declare -A MODULE=(
   [sizing]="idrt/experiments/sizing.py"
   [delay]="idrt/traffic/delay.py"
   [results]="idrt/sim/results.py"
+  [travel_times]="idrt/traffic/travel_times.py"
 )
 declare -A TESTS=(
   [stats]="tests/experiments/test_stats.py tests/experiments/test_share_ci.py tests/experiments/test_stats_mutants.py"
   [sizing]="tests/experiments/test_sizing_rule.py"
   [delay]="tests/traffic/test_delay.py tests/traffic/test_delay_mutants.py tests/traffic/test_delay_inputs.py"
   [results]="tests/sim/test_summarize.py tests/sim/test_result_tables.py"
+  [travel_times]="tests/traffic/test_travel_times.py"
 )
 
 if [[ $# -eq 0 ]]; then
