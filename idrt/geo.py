@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from idrt.sim.areas import assign_areas, scenario_areas
+from idrt.sim.results import CLOCK_COLUMNS
 from idrt.sim.trajectories import vehicle_legs
 
 __all__ = [
@@ -40,17 +41,6 @@ __all__ = [
     "requests_table",
     "vehicles_table",
 ]
-
-_TIME_COLUMNS = (
-    "booking_time_s",
-    "request_time_s",
-    "promised_pickup_s",
-    "planned_pickup_s",
-    "planned_dropoff_s",
-    "pickup_s",
-    "pickup_departure_s",
-    "dropoff_s",
-)
 
 
 def clock(seconds: Any) -> np.ndarray:
@@ -106,7 +96,7 @@ def requests_table(result, network) -> pd.DataFrame:
     out["area"] = assign_areas(
         out["origin_lon"], out["origin_lat"], scenario_areas(result.scenario, network)
     )
-    for col in _TIME_COLUMNS:
+    for col in CLOCK_COLUMNS:
         if col in out.columns:
             out[col.removesuffix("_s").removesuffix("_time") + "_clock"] = clock(out[col])
     return out

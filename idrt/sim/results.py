@@ -19,6 +19,17 @@ __all__ = ["Result", "behaviour_kpis", "cost_summary", "summarize"]
 
 EVENT_COLUMNS = ["time_s", "vehicle", "kind", "node", "request", "load"]
 PASSAGE_COLUMNS = ["time_s", "vehicle", "intersection_id", "hour", "delay_s", "expected_delay_s"]
+CLOCK_COLUMNS = (
+    "booking_time_s",
+    "request_time_s",
+    "promised_pickup_s",
+    "planned_pickup_s",
+    "planned_dropoff_s",
+    "pickup_s",
+    "pickup_departure_s",
+    "dropoff_s",
+)
+"""Columns of the request table that are times of day (seconds after midnight)."""
 
 
 @dataclass(frozen=True)

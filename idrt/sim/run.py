@@ -32,7 +32,7 @@ from idrt.sim.engine import Engine, ServiceRules, TripArrays
 from idrt.sim.movement import Movement
 from idrt.sim.oracle import TimeDependentOracle, oracle_for, time_dependent_kind
 from idrt.sim.policies import attach_policies
-from idrt.sim.results import EVENT_COLUMNS, Result
+from idrt.sim.results import CLOCK_COLUMNS, EVENT_COLUMNS, Result
 from idrt.sim.riders import STATUSES, attach_riders
 from idrt.sim.shifts import attach_shifts
 
@@ -252,17 +252,8 @@ def _request_table(
     out["pickup_node"] = ids
     ids = np.where(r["dropoff_node"] >= 0, net.node_ids[np.maximum(r["dropoff_node"], 0)], -1)
     out["dropoff_node"] = ids
-    for key in (
-        "promised_pickup_s",
-        "planned_pickup_s",
-        "planned_dropoff_s",
-        "pickup_s",
-        "pickup_departure_s",
-        "dropoff_s",
-        "direct_s",
-        "max_ride_s",
-        "walk_m",
-    ):
+    # the planned and realised times of day (booking and request times are set above)
+    for key in (*CLOCK_COLUMNS[2:], "direct_s", "max_ride_s", "walk_m"):
         out[key] = r[key]
     out["walk_pickup_s"] = r["walk_pickup_s"]
     out["walk_dropoff_s"] = r["walk_dropoff_s"]
