@@ -30,7 +30,7 @@ declare -A TESTS=(
   [sizing]="tests/experiments/test_sizing_rule.py"
   [delay]="tests/traffic/test_delay.py tests/traffic/test_delay_mutants.py tests/traffic/test_delay_inputs.py"
   [results]="tests/sim/test_summarize.py tests/sim/test_result_tables.py"
-  [travel_times]="tests/traffic/test_travel_times.py"
+  [travel_times]="tests/traffic/test_travel_times.py tests/traffic/test_travel_times_mutants.py"
 )
 
 if [[ $# -eq 0 ]]; then
