@@ -30,7 +30,7 @@ declare -A TESTS=(
   [sizing]="tests/experiments/test_sizing_rule.py"
   [delay]="tests/traffic/test_delay.py tests/traffic/test_delay_mutants.py tests/traffic/test_delay_inputs.py"
   [results]="tests/sim/test_summarize.py tests/sim/test_result_tables.py"
-  [travel_times]="tests/traffic/test_travel_times.py"
+  [travel_times]="tests/traffic/test_travel_times.py tests/traffic/test_travel_times_mutants.py"
 )
 
 if [[ $# -eq 0 ]]; then
@@ -43,7 +43,9 @@ fi
 
 name=$1
 [[ -n "${MODULE[$name]:-}" ]] || { echo "unknown module '$name': ${!MODULE[*]}" >&2; exit 2; }
-PY=$(realpath "$PY")
+# absolute, but not through realpath: that resolves a venv's python symlink to the
+# base interpreter, which has no mutmut (the run then checked nothing, silently)
+[[ "$PY" != */* || "$PY" == /* ]] || PY="$PWD/$PY"
 root=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,11 +69,20 @@ PY
 out="$root/benchmarks/results/mutation_run_$name.txt"
 (
   cd "$work"
-  timeout "${TIMEOUT_S:-3600}" "$PY" -m mutmut run --max-children "${JOBS:-1}" > /dev/null 2>&1 || true
-  "$PY" -m mutmut results 2>/dev/null | grep -v 'not checked' > results.txt || true
+  timeout "${TIMEOUT_S:-3600}" "$PY" -m mutmut run --max-children "${JOBS:-1}" > mutmut.log 2>&1 || true
+  "$PY" -m mutmut results --all true 2>/dev/null > all.txt || true
+  grep -v 'not checked' all.txt > results.txt || true
+  if ! grep -q ': killed' all.txt; then
+    echo "mutmut checked no mutant of ${MODULE[$name]}; its log ends:" >&2
+    tail -c 2000 mutmut.log >&2
+    exit 1
+  fi
   {
     echo "# mutmut on ${MODULE[$name]} with ${TESTS[$name]}"
-    echo "# $(grep -c ': survived' results.txt || true) survived, $(grep -c ': no tests' results.txt || true) without a test"
+    echo "# $(grep -c . all.txt) mutants: $(grep -c ': killed' all.txt) killed," \
+      "$(grep -c ': survived' results.txt || true) survived," \
+      "$(grep -c ': no tests' results.txt || true) without a test," \
+      "$(grep -c ': not checked' all.txt || true) not checked (timeout)"
     grep -E ': (survived|no tests|timeout|suspicious)' results.txt || true
     for m in $(grep -E ': (survived|no tests|timeout|suspicious)' results.txt | sed 's/:.*//'); do
       echo "=== $m"
