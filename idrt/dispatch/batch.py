@@ -709,8 +709,6 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
     if got is not None:
         return got
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
-
     sub = cover[trips]
     reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
     row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
@@ -723,15 +721,163 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     n_con = vehicles.size + reqs.size
     rows = np.concatenate([row_of_vehicle[tv[trips]], row_of_req[sub[t_idx, slot]], slack_rows])
     cols = np.concatenate([np.arange(trips.size), t_idx, trips.size + np.arange(new.size)])
-    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var))
+    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var)).tocsc()
     c = np.concatenate([cost[trips], np.full(new.size, penalty)])
     # set-partitioning relaxations are mostly integral, and an integral basic LP
     # optimum is the answer; HiGHS' presolve costs more than it saves here
+    lp = _highs(c, a, integer=False, time_limit_s=time_limit_s)
+    if lp is not None:
+        x, prices = lp
+        if np.all(np.abs(x - np.round(x)) <= 1e-9):
+            return trips[np.round(x[: trips.size]).astype(bool)].tolist()
+        got = _price_search(
+            a, c, x, prices, row_of_vehicle[tv[trips]], sub, reqs, new, row_of_req, n_new
+        )
+        if isinstance(got, tuple):
+            return trips[got[0]].tolist()
+        if got is not None:  # the integer programme over the trips that can matter
+            cols = np.concatenate([got, np.arange(trips.size, n_var)])
+            res = _highs(c[cols], a[:, cols], integer=True, time_limit_s=time_limit_s)
+            if res is not None:
+                return trips[got[np.round(res[0][: got.size]).astype(bool)]].tolist()
+    res = _highs(c, a, integer=True, time_limit_s=time_limit_s)
+    if res is None:  # nothing within the time limit: every vehicle keeps its plan
+        current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
+        return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
+    return trips[np.round(res[0][: trips.size]).astype(bool)].tolist()
+
+
+MAX_SEARCH_NODES = 200_000
+"""Nodes the reduced-cost search may visit before the integer programme decides."""
+
+
+def _price_search(a, c, x, prices, group, sub, reqs, new, row_of_req, n_new):
+    """The optimum of a part by branch and bound on LP reduced costs, or None.
+
+    ``a``, ``c``: the part's programme (trip columns, then one slack column per
+    new request ``new``); ``prices``: row prices of its LP optimum; ``group``:
+    each trip's vehicle row; ``sub``: the requests each trip covers (-1: none);
+    ``reqs``: the part's requests (``>= n_new``: movable); ``row_of_req``: the
+    row of each request. Exact (see :func:`bk.reduced_cost_search`); None when the
+    search visits more than :data:`MAX_SEARCH_NODES` nodes. Returns the chosen
+    trips (positions among the part's trips), ascending.
+    """
+    n_vehicles = a.shape[0] - reqs.size
+    n_trips = sub.shape[0]
+    rc = c - a.T @ prices
+    n_words = max(1, -(-reqs.size // 63))
+    local = row_of_req - n_vehicles  # request -> its bit
+    mask = np.zeros((n_trips, n_words), dtype=np.int64)
+    t_idx, slot = np.nonzero(sub >= 0)
+    bit = local[sub[t_idx, slot]]
+    np.bitwise_or.at(mask, (t_idx, bit // 63), np.left_shift(np.int64(1), bit % 63))
+    required = np.zeros(n_words, dtype=np.int64)
+    movable = np.flatnonzero(reqs >= n_new)
+    np.bitwise_or.at(required, movable // 63, np.left_shift(np.int64(1), movable % 63))
+    slack_rc = np.zeros(reqs.size)
+    slack_rc[local[new]] = rc[n_trips:]
+    trip_rc = rc[:n_trips]
+    tol = 1e-9 * max(1.0, float(np.abs(c).max()))
+
+    def search(keep, incumbent):
+        """The search over the trips ``keep``, vehicles with fewer trips first."""
+        kept = np.bincount(group[keep], minlength=n_vehicles)
+        rank = np.argsort(np.argsort(kept, kind="stable"), kind="stable")
+        order = keep[np.lexsort((keep, trip_rc[keep], rank[group[keep]]))]
+        ptr = np.zeros(n_vehicles + 1, dtype=np.int64)
+        np.cumsum(np.sort(kept), out=ptr[1:])
+        picked, value, complete = bk.reduced_cost_search(
+            ptr, np.ascontiguousarray(mask[order]), np.ascontiguousarray(trip_rc[order]),
+            required, slack_rc, tol, MAX_SEARCH_NODES, incumbent,
+        )  # fmt: skip
+        return order[picked], value, complete
+
+    # a choice costs sum(prices) + its reduced costs; no choice costs less than
+    # ``bound`` (every vehicle at its least, every negative slack taken), and a
+    # trip whose excess over its vehicle's least reaches ``value - bound`` is in
+    # no choice better than one of ``value``. Search the trips of small excess
+    # first; a choice found there bounds the excess of the trips that matter.
+    least = np.full(n_vehicles, np.inf)
+    np.minimum.at(least, group, trip_rc)
+    excess = trip_rc - least[group]
+    bound = least.sum() + np.minimum(slack_rc, 0.0).sum()
+    best, value, limit = np.empty(0, dtype=np.int64), np.inf, 0.0
+    for _ in range(12):
+        keep = np.flatnonzero(excess <= limit + tol)
+        got, got_value, complete = search(keep, value)
+        if got.size:
+            best, value = got, got_value
+        if not complete:  # the integer programme over the trips that matter
+            return np.flatnonzero(excess <= value - bound + tol) if best.size else None
+        if value - bound <= limit:  # no trip left out can improve on it
+            return (np.sort(best),) if best.size else None
+        limit = min(value - bound, 4.0 * limit + 16.0)
+    return None
+
+
+def _highs(c, a, *, integer: bool, time_limit_s: float):
+    """Solve ``min c x``, ``a x = 1``, ``0 <= x <= 1`` with HiGHS (no presolve).
+
+    ``integer``: branch and bound, else dual simplex. Through ``highspy`` when
+    installed (the same HiGHS as scipy's, without its per-call Python work),
+    else ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
+    integer programme), or None when no solution was found.
+    """
+    try:
+        import highspy  # noqa: PLC0415 - optional, ~0.2 s to import
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
+    n_con, n_var = a.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_var
+    lp.num_row_ = n_con
+    lp.col_cost_ = c
+    lp.col_lower_ = np.zeros(n_var)
+    lp.col_upper_ = np.ones(n_var)
+    lp.row_lower_ = np.ones(n_con)
+    lp.row_upper_ = np.ones(n_con)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_var
+    lp.a_matrix_.num_row_ = n_con
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_var
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", 1e-9)
+    else:
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)  # dual, as scipy's "highs-ds"
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    sol = h.getSolution()
+    if integer:
+        if status == highspy.HighsModelStatus.kOptimal or (
+            status == highspy.HighsModelStatus.kTimeLimit
+            and math.isfinite(h.getInfo().objective_function_value)
+        ):
+            return np.asarray(sol.col_value), None
+        return None
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(sol.col_value), np.asarray(sol.row_dual)
+
+
+def _scipy_highs(c, a, *, integer: bool, time_limit_s: float):  # pragma: no cover
+    """:func:`_highs` through ``scipy.optimize`` (slower per call, same HiGHS)."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
+
+    n_con, n_var = a.shape
     ones = np.ones(n_con)
-    opts = {"presolve": False}
-    lp = linprog(c, A_eq=a, b_eq=ones, bounds=(0.0, 1.0), method="highs-ds", options=opts)
-    if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) <= 1e-9):
-        return trips[np.round(lp.x[: trips.size]).astype(bool)].tolist()
+    if not integer:
+        opts = {"presolve": False}
+        lp = linprog(c, A_eq=a, b_eq=ones, bounds=(0.0, 1.0), method="highs-ds", options=opts)
+        return (lp.x, np.asarray(lp.eqlin.marginals)) if lp.status == 0 else None
     res = milp(
         c,
         integrality=np.ones(n_var),
@@ -739,10 +885,7 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
         constraints=LinearConstraint(a, ones, ones),
         options={"time_limit": float(time_limit_s), "mip_rel_gap": 1e-9, "presolve": False},
     )
-    if res.x is None:  # nothing within the time limit: every vehicle keeps its plan
-        current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
-        return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
-    return trips[np.round(res.x[: trips.size]).astype(bool)].tolist()
+    return None if res.x is None else (res.x, None)
 
 
 _FIELD_ROW = {
