@@ -1004,3 +1004,72 @@ def reduced_cost_search(group_ptr, col_mask, col_rc, required, slack_rc, tol, ma
             best_val = val
             best = path.copy()
     return best, best_val, True
+
+
+@JIT
+def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, penalty, tol):
+    """:func:`best_combination`'s optimum by dynamic programming over covered requests.
+
+    Same inputs (``new_bits``: the new requests' bits, ``n_new`` their count);
+    the part's requests are bits ``0 .. R - 1`` of ``mask`` with ``R`` small
+    (states ``2**R`` per vehicle). ``best[g][used]`` is the least cost of
+    vehicles ``g ..`` given the requests ``used`` before them (a full choice:
+    ``penalty`` per new request left out, inf when a required one is). The
+    choice is rebuilt vehicle after vehicle taking the first trip (in the order
+    given) whose best completion reaches the optimum within ``tol``: the first
+    of the least in :func:`best_combination`'s order, whatever its number of
+    combinations.
+
+    Returns
+    -------
+    ndarray of int64
+        The chosen trip (position) of each vehicle in turn; empty when no
+        choice covers ``required``.
+    """
+    n_groups = group_ptr.shape[0] - 1
+    all_bits = required | new_bits
+    for t in range(mask.shape[0]):
+        all_bits |= mask[t]
+    n_bits = 0
+    while (all_bits >> n_bits) != 0:
+        n_bits += 1
+    n_states = 1 << n_bits
+    best = np.full((n_groups + 1, n_states), np.inf)
+    for used in range(n_states):
+        if (used & required) == required:
+            covered = 0
+            x = used & new_bits
+            while x:
+                x &= x - 1
+                covered += 1
+            best[n_groups, used] = penalty * (n_new - covered)
+    for g in range(n_groups - 1, -1, -1):
+        for i in range(group_ptr[g], group_ptr[g + 1]):
+            t = order[i]
+            m = mask[t]
+            c = trip_cost[t]
+            for used in range(n_states):
+                if (used & m) == 0:
+                    v = c + best[g + 1, used | m]
+                    if v < best[g, used]:
+                        best[g, used] = v
+    picked = np.empty(n_groups, dtype=np.int64)
+    opt = best[0, 0]
+    if not opt < np.inf:
+        return np.empty(0, dtype=np.int64)
+    prefix = 0.0
+    used = 0
+    for g in range(n_groups):
+        picked[g] = -1
+        for i in range(group_ptr[g], group_ptr[g + 1]):
+            t = order[i]
+            if (used & mask[t]) == 0:
+                rest = best[g + 1, used | mask[t]]
+                if rest < np.inf and prefix + trip_cost[t] + rest <= opt + tol:
+                    picked[g] = t
+                    prefix += trip_cost[t]
+                    used |= mask[t]
+                    break
+        if picked[g] < 0:  # pragma: no cover - rounding beyond tol
+            return np.empty(0, dtype=np.int64)
+    return picked

@@ -661,6 +661,8 @@ def _solve_milp(
 
 MAX_COMBINATIONS = 20_000
 """Parts whose feasible combinations of trips stay below this are solved by enumeration."""
+MAX_DP_STATES = 1 << 20
+"""Parts whose vehicles times subsets of requests stay below this are solved by DP."""
 
 
 def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
@@ -682,6 +684,19 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     owner = tv[trips]
     order = np.argsort(owner, kind="stable")
     group_ptr = np.flatnonzero(np.diff(owner[order], prepend=-1, append=-1) != 0)
+    n_groups = group_ptr.size - 1
+    if (n_groups << reqs.size) <= MAX_DP_STATES:  # few requests: the same optimum by DP
+        new_bits = np.int64(0)
+        for i in np.flatnonzero(reqs < n_new).tolist():
+            new_bits |= np.int64(1) << np.int64(i)
+        trip_cost = cost[trips].astype(np.float64)
+        tol = 1e-9 * max(1.0, float(penalty) * new.size + float(np.abs(trip_cost).sum()))
+        picked = bk.best_cover_dp(
+            order, group_ptr.astype(np.int64), mask, trip_cost, required, new_bits,
+            int(new.size), float(penalty), tol,
+        )  # fmt: skip
+        if picked.size:
+            return trips[picked].tolist()
     picked = bk.best_combination(
         order, group_ptr.astype(np.int64), mask, cost[trips].astype(np.float64),
         n_covered_new.astype(np.int64), required, int(new.size), float(penalty),
