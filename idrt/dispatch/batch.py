@@ -31,9 +31,16 @@ to what one batch adds):
    a rectangular assignment problem (``scipy.optimize.linear_sum_assignment``,
    one dummy column per request). Otherwise it is a set-partitioning integer
    programme, split into independent parts (vehicles linked by requests both
-   could take); a part of one vehicle is solved by enumeration, a larger one as
-   a linear programme whose basic optimum is integral in most batches, else by
-   ``scipy.optimize.milp`` (HiGHS branch and bound).
+   could take). Every route below gives the part's optimum (equal-cost optima
+   may be chosen differently): a part of one vehicle is solved by enumeration;
+   a part with few requests by dynamic programming over the subsets of its
+   requests already covered (the enumeration's first least choice); else, when
+   the trip combinations are few, by enumeration; else as a linear programme
+   (HiGHS dual simplex, through ``highspy``) whose basic optimum is integral in
+   most batches. A fractional one is settled by a depth-first search on the
+   LP's reduced costs (any choice costs the sum of the row prices plus its
+   reduced costs, so trips of large reduced cost are cut), and only if that
+   search runs past its node limit by HiGHS branch and bound.
 
 **Re-optimisation** (``movable``): riders accepted earlier but not yet picked up
 may change vehicle. Besides its current plan (grown by up to ``k`` requests),
@@ -666,10 +673,12 @@ MAX_DP_STATES = 1 << 20
 
 
 def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
-    """Every feasible choice of one trip per vehicle of a small part; the best, or None.
+    """The best choice of one trip per vehicle of a small part, or None.
 
-    None when the part holds more than 62 requests or its partial combinations
-    exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
+    By DP over covered requests when the part's vehicles times request subsets
+    stay within :data:`MAX_DP_STATES`, else by enumerating every feasible
+    combination. None when the part holds more than 62 requests or its partial
+    combinations exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
     """
     sub = cover[trips]
     reqs = np.unique(sub[sub >= 0])
@@ -711,8 +720,10 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     """The trips chosen in one independent part: one per vehicle, each request once at most.
 
     ``trips`` and ``new`` index the kept trips and the new requests of the part.
-    A small part is solved by enumeration, a larger one as a linear programme
-    (its optimum is mostly integral) and, failing that, by ``milp``.
+    A small part is solved by DP or enumeration, a larger one as a linear
+    programme (its optimum is mostly integral), a fractional LP by the
+    reduced-cost search (:func:`_price_search`) and, failing that, by HiGHS'
+    branch and bound.
     Returns the chosen trips (indices into the kept trips).
     """
     vehicles = np.unique(tv[trips])
@@ -767,15 +778,23 @@ MAX_SEARCH_NODES = 200_000
 
 
 def _price_search(a, c, x, prices, group, sub, reqs, new, row_of_req, n_new):
-    """The optimum of a part by branch and bound on LP reduced costs, or None.
+    """The optimum of a part by branch and bound on LP reduced costs.
 
     ``a``, ``c``: the part's programme (trip columns, then one slack column per
-    new request ``new``); ``prices``: row prices of its LP optimum; ``group``:
-    each trip's vehicle row; ``sub``: the requests each trip covers (-1: none);
-    ``reqs``: the part's requests (``>= n_new``: movable); ``row_of_req``: the
-    row of each request. Exact (see :func:`bk.reduced_cost_search`); None when the
-    search visits more than :data:`MAX_SEARCH_NODES` nodes. Returns the chosen
-    trips (positions among the part's trips), ascending.
+    new request ``new``); ``x``, ``prices``: its LP optimum and row prices;
+    ``group``: each trip's vehicle row; ``sub``: the requests each trip covers
+    (-1: none); ``reqs``: the part's requests (``>= n_new``: movable);
+    ``row_of_req``: the row of each request. Exact (see
+    :func:`bk.reduced_cost_search`), searching trips of small excess reduced
+    cost first.
+
+    Returns
+    -------
+    tuple of one ndarray, ndarray or None
+        ``(chosen,)``: the optimum (positions among the part's trips,
+        ascending); an array: the search ran past :data:`MAX_SEARCH_NODES`
+        nodes, and these trips hold every choice better than the best found
+        (the integer programme over them decides); None: nothing found.
     """
     n_vehicles = a.shape[0] - reqs.size
     n_trips = sub.shape[0]
