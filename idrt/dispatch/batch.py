@@ -757,7 +757,7 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
         if np.all(np.abs(x - np.round(x)) <= 1e-9):
             return trips[np.round(x[: trips.size]).astype(bool)].tolist()
         got = _price_search(
-            a, c, x, prices, row_of_vehicle[tv[trips]], sub, reqs, new, row_of_req, n_new
+            a, c, prices, row_of_vehicle[tv[trips]], sub, reqs, new, row_of_req, n_new
         )
         if isinstance(got, tuple):
             return trips[got[0]].tolist()
@@ -777,11 +777,11 @@ MAX_SEARCH_NODES = 200_000
 """Nodes the reduced-cost search may visit before the integer programme decides."""
 
 
-def _price_search(a, c, x, prices, group, sub, reqs, new, row_of_req, n_new):
+def _price_search(a, c, prices, group, sub, reqs, new, row_of_req, n_new):
     """The optimum of a part by branch and bound on LP reduced costs.
 
     ``a``, ``c``: the part's programme (trip columns, then one slack column per
-    new request ``new``); ``x``, ``prices``: its LP optimum and row prices;
+    new request ``new``); ``prices``: row prices of its LP optimum;
     ``group``: each trip's vehicle row; ``sub``: the requests each trip covers
     (-1: none); ``reqs``: the part's requests (``>= n_new``: movable);
     ``row_of_req``: the row of each request. Exact (see
