@@ -862,31 +862,23 @@ def _highs(c, a, *, integer: bool, time_limit_s: float):
     except ImportError:  # pragma: no cover - highspy is a dependency
         return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
     n_con, n_var = a.shape
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_var
-    lp.num_row_ = n_con
-    lp.col_cost_ = c
-    lp.col_lower_ = np.zeros(n_var)
-    lp.col_upper_ = np.ones(n_var)
-    lp.row_lower_ = np.ones(n_con)
-    lp.row_upper_ = np.ones(n_con)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_var
-    lp.a_matrix_.num_row_ = n_con
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(np.float64)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")
     if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_var
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", 1e-9)
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # dual, as scipy's "highs-ds"
-    h.passModel(lp)
+    # arrays straight in (HighsLp's attributes convert element by element)
+    h.passModel(
+        int(n_var), int(n_con), int(a.nnz), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(c, dtype=np.float64),
+        np.zeros(n_var), np.ones(n_var), np.ones(n_con), np.ones(n_con),
+        a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(np.float64),
+        np.full(n_var, int(highspy.HighsVarType.kInteger) if integer else 0, dtype=np.int32),
+    )  # fmt: skip
     h.run()
     status = h.getModelStatus()
     sol = h.getSolution()
