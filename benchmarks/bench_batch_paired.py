@@ -76,7 +76,9 @@ def main(argv=None):
     parser.add_argument("--old", required=True, help="source tree of the old code")
     parser.add_argument("--new", default=str(HERE.parent), help="source tree of the new code")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    parser.add_argument("--until-h", type=float, default=None, help="yeongjong: requests before")
+    parser.add_argument(
+        "--until-h", type=float, default=None, help="yeongjong: requests before (0: whole day)"
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
         "--child-rounds", type=int, default=3, help="runs of each policy per tree and round"
@@ -92,7 +94,7 @@ def main(argv=None):
                 for case in args.cases:
                     until, policies = CASES[case]
                     if case == "yeongjong" and args.until_h is not None:
-                        until = args.until_h
+                        until = args.until_h or None  # 0: the whole day
                     out = os.path.join(tmp, "child.json")
                     code = _CHILD.format(
                         bench=str(HERE), case=case, until=until, out=out, policies=policies,
