@@ -640,29 +640,31 @@ def _solve_milp(
     penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
     # independent parts: vehicles linked by requests they could both take
     label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
-    chosen: list[int] = []
     part_of_trip = label[tv]
     new_label = label[n_inv : n_inv + n_new]
     order = np.argsort(part_of_trip, kind="stable")
-    bounds = np.flatnonzero(np.diff(part_of_trip[order])) + 1
-    for trips_p in np.split(order, bounds):
-        if trips_p.size == 1:  # a vehicle whose only option is its plan as it is
-            chosen.append(int(finite[trips_p[0]]))
-            continue
-        part = part_of_trip[trips_p[0]]
-        new_p = np.flatnonzero(new_label == part)
+    starts = np.flatnonzero(np.diff(part_of_trip[order], prepend=-1))
+    sizes = np.diff(starts, append=order.size)
+    # a part of one trip: a vehicle whose only option is its plan as it is
+    chosen = [finite[order[starts[sizes == 1]]]]
+    for at, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        trips_p = order[at : at + size]
+        new_p = np.flatnonzero(new_label == part_of_trip[trips_p[0]])
         got = _solve_part(
             trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
         )
-        chosen.extend(int(finite[t]) for t in got)
-    trips = []
-    total = 0.0
-    for t in sorted(chosen):
-        root_removed = int(roots_rm[root_of[t]])
-        total += float(costs[t])
-        if root_removed < 0 and seqs[t, 0, 0] < 0:
-            continue  # the current plan as it is
-        trips.append((int(roots_v[root_of[t]]), root_removed, seqs[t]))
+        chosen.append(finite[np.asarray(got, dtype=np.int64)])
+    picked = np.sort(np.concatenate(chosen))
+    total = float(np.cumsum(costs[picked])[-1]) if picked.size else 0.0  # summed in order
+    removed_of = roots_rm[root_of[picked]]
+    moves = (removed_of >= 0) | (seqs[picked, 0, 0] >= 0)  # else the current plan as it is
+    trips = [
+        (v, r, seqs[t])
+        for v, r, t in zip(
+            roots_v[root_of[picked[moves]]].tolist(), removed_of[moves].tolist(),
+            picked[moves].tolist(), strict=True,
+        )
+    ]  # fmt: skip
     return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
 
 
