@@ -896,7 +896,7 @@ def _highs(c, a, *, integer: bool, time_limit_s: float):
     return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
 
-def _scipy_highs(c, a, *, integer: bool, time_limit_s: float):  # pragma: no cover
+def _scipy_highs(c, a, *, integer: bool, time_limit_s: float):
     """:func:`_highs` through ``scipy.optimize`` (slower per call, same HiGHS)."""
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
 

@@ -244,3 +244,19 @@ def test_reduced_cost_search_settles_fractional_lps_exactly(monkeypatch):
         truth = _brute_force(tv, mask, cost, new_of, required, n_new, penalty)
         assert _value(chosen, mask, cost, new_of, required, n_new, penalty) == pytest.approx(truth)
     assert outcomes.count("tuple") >= 15  # fractional LPs met, settled by the search
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_scipy_fallback_solves_the_same_programme(integer):
+    """Without highspy the same HiGHS answers through scipy: same x, same prices."""
+    pytest.importorskip("highspy")
+    rng = np.random.default_rng(6000)
+    a = csr_array(np.hstack([rng.integers(0, 2, size=(6, 30)), np.eye(6)])).tocsc()
+    a = csr_array(a.toarray().astype(np.float64)).tocsc()
+    c = np.concatenate([rng.uniform(-5.0, 20.0, size=30), np.full(6, 100.0)])
+    fast = batch._highs(c, a, integer=integer, time_limit_s=10.0)
+    slow = batch._scipy_highs(c, a, integer=integer, time_limit_s=10.0)
+    np.testing.assert_array_equal(np.round(fast[0]), np.round(slow[0]))
+    if not integer:
+        np.testing.assert_array_equal(fast[0], slow[0])
+        np.testing.assert_allclose(fast[1], slow[1], atol=1e-9)
