@@ -9,7 +9,9 @@ batch policy to immediate dispatch, measured in one process.
 Cases: ``default_traffic`` (the default day, traffic model on: immediate,
 batch k=1, batch k=2) and ``yeongjong`` (the expansion day's requests before
 ``--until-h``, free flow: immediate, batch k=2 + re-optimisation), as in
-``bench_dispatch.py``.
+``bench_dispatch.py``, and ``city`` (requests before 07:00: immediate, batch
+k=2). Ratios are given for wall time (``times``) and CPU time (``cpu``,
+``time.process_time`` of the process, steadier on a shared machine).
 
 Usage (the old tree e.g. from ``git archive REV | tar -x -C /tmp/old``)::
 
@@ -33,14 +35,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _CHILD = """
-import sys, json, os
+import sys, json, os, time
 sys.path.insert(0, {bench!r})
 import idrt
 from idrt.sim import build_network, build_trips
 import bench_dispatch as bd
 case, until, out, policies = {case!r}, {until!r}, {out!r}, {policies!r}
-scn = bd._default_traffic() if case == "default_traffic" else bd._yeongjong()
-net = build_network(scn)
+if case == "city":
+    scn, net = bd._city()
+else:
+    scn = bd._default_traffic() if case == "default_traffic" else bd._yeongjong()
+    net = build_network(scn)
 trips = build_trips(scn, net, seed=1)
 if until:
     trips = trips[trips["booking_time_s"] < until * 3600].reset_index(drop=True)
@@ -49,16 +54,20 @@ if case == "default_traffic":  # the day's slice tables, built once
 for p in policies:  # JIT
     idrt.simulate(scn.with_overrides(bd.POLICIES[p]), network=net, trips=trips.head(200), seed=1)
 times = {{p: [] for p in policies}}
-for _ in range(3):
+cpu = {{p: [] for p in policies}}
+for _ in range({rounds!r}):
     for p in policies:
         s = scn.with_overrides(bd.POLICIES[p])
+        c0 = time.process_time()
         times[p].append(idrt.simulate(s, network=net, trips=trips, seed=1).wall_s)
-json.dump({{"times": times, "requests": len(trips)}}, open(out, "w"))
+        cpu[p].append(time.process_time() - c0)
+json.dump({{"times": times, "cpu": cpu, "requests": len(trips)}}, open(out, "w"))
 """
 
 CASES = {
     "default_traffic": (None, ["immediate", "batch_k1", "batch_k2"]),
     "yeongjong": (8.0, ["immediate", "batch_k2_reopt"]),
+    "city": (7.0, ["immediate", "batch_k2"]),
 }
 
 
@@ -67,11 +76,17 @@ def main(argv=None):
     parser.add_argument("--old", required=True, help="source tree of the old code")
     parser.add_argument("--new", default=str(HERE.parent), help="source tree of the new code")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    parser.add_argument("--until-h", type=float, default=None, help="yeongjong: requests before")
+    parser.add_argument(
+        "--until-h", type=float, default=None, help="yeongjong: requests before (0: whole day)"
+    )
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--child-rounds", type=int, default=3, help="runs of each policy per tree and round"
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "batch_paired.json"))
     args = parser.parse_args(argv)
     ratios: dict = {}
+    seconds: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for key in ("old", "new"):
@@ -79,23 +94,29 @@ def main(argv=None):
                 for case in args.cases:
                     until, policies = CASES[case]
                     if case == "yeongjong" and args.until_h is not None:
-                        until = args.until_h
+                        until = args.until_h or None  # 0: the whole day
                     out = os.path.join(tmp, "child.json")
                     code = _CHILD.format(
-                        bench=str(HERE), case=case, until=until, out=out, policies=policies
-                    )
+                        bench=str(HERE), case=case, until=until, out=out, policies=policies,
+                        rounds=args.child_rounds,
+                    )  # fmt: skip
                     env = {**os.environ, "PYTHONPATH": tree}
                     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tree)
-                    times = json.loads(Path(out).read_text())["times"]
-                    med = {p: statistics.median(v) for p, v in times.items()}
-                    for p in policies[1:]:
-                        r = med[p] / med["immediate"]
-                        ratios.setdefault(case, {}).setdefault(p, {}).setdefault(key, []).append(r)
-                        print(f"{key} {case} {p} / immediate: {r:.2f}x", flush=True)
+                    got = json.loads(Path(out).read_text())
+                    for clock in ("times", "cpu"):
+                        med = {p: statistics.median(v) for p, v in got[clock].items()}
+                        for p in policies[1:]:
+                            r = med[p] / med["immediate"]
+                            ratios.setdefault(clock, {}).setdefault(case, {}).setdefault(
+                                p, {}).setdefault(key, []).append(r)  # fmt: skip
+                            print(f"{key} {case} {p} / immediate ({clock}): {r:.2f}x", flush=True)
+                        seconds.setdefault(clock, {}).setdefault(case, {}).setdefault(
+                            key, []).append(med)  # fmt: skip
     row = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "benchmarks/bench_batch_paired.py " + " ".join(argv if argv else sys.argv[1:]),
         "ratio_to_immediate": ratios,
+        "median_seconds": seconds,
         "load_average": os.getloadavg(),
     }
     out = Path(args.out)

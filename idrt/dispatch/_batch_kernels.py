@@ -890,3 +890,186 @@ def part_labels(trip_vehicle, cover, n_inv, n_req):
     for x in range(n):
         label[x] = _root(parent, x)
     return label
+
+
+@JIT
+def reduced_cost_search(group_ptr, col_mask, col_rc, required, slack_rc, tol, max_nodes, incumbent):
+    """Exact set partitioning by depth-first branch and bound on reduced costs.
+
+    The part's vehicles (groups) each take exactly one column; a column covers
+    the requests its bits name (``col_mask``: ``W`` words of 63 bits each, request
+    ``r`` is bit ``r % 63`` of word ``r // 63``); a request in ``required``
+    (movable rider) is covered exactly once, any other at most once, and one left
+    out costs its ``slack_rc``. ``col_rc`` and ``slack_rc`` are reduced costs
+    ``c - A^T y`` for any row prices ``y``: for every feasible choice the cost is
+    ``sum(y) + sum of the chosen reduced costs`` (an identity, whatever ``y``), so
+    searching reduced costs is searching costs. With the LP optimum's prices they
+    are mostly 0 or large, which is what makes the search small.
+
+    Columns of group ``g`` are ``group_ptr[g] .. group_ptr[g + 1] - 1``, sorted by
+    reduced cost ascending. A node's bound is its chosen reduced costs plus, for
+    every group still open, its least reduced cost, plus every negative slack;
+    a node is also cut when a required request it has not covered is in no
+    column of the open groups. A leaf replaces the incumbent (at first of value
+    ``incumbent``, e.g. inf) only when better by more than ``tol`` (so of equal
+    ones the first found stays).
+
+    Returns
+    -------
+    best : ndarray of int64
+        The chosen column of each group, the best found (empty: none better
+        than ``incumbent``).
+    value : float
+        Its sum of reduced costs (slack included); ``incumbent`` when none.
+    complete : bool
+        Whether the search ended within ``max_nodes`` nodes: then ``best`` is
+        optimal (empty: no choice beats ``incumbent``).
+    """
+    n_g = group_ptr.shape[0] - 1
+    n_w = col_mask.shape[1]
+    none = np.empty(0, dtype=np.int64)
+    if n_g == 0:
+        return none, incumbent, True
+    # bound of the open groups, and the requests they can still cover
+    suffix = np.zeros(n_g + 1)
+    reach = np.zeros((n_g + 1, n_w), dtype=np.int64)
+    for g in range(n_g - 1, -1, -1):
+        lo = group_ptr[g]
+        hi = group_ptr[g + 1]
+        if hi == lo:
+            return none, incumbent, True
+        suffix[g] = suffix[g + 1] + col_rc[lo]
+        for w in range(n_w):
+            acc = reach[g + 1, w]
+            for i in range(lo, hi):
+                acc |= col_mask[i, w]
+            reach[g, w] = acc
+    slack_lb = 0.0
+    for r in range(slack_rc.shape[0]):
+        if slack_rc[r] < 0.0:
+            slack_lb += slack_rc[r]
+    used = np.zeros((n_g + 1, n_w), dtype=np.int64)
+    acc_rc = np.zeros(n_g + 1)
+    pos = np.zeros(n_g, dtype=np.int64)
+    path = np.zeros(n_g, dtype=np.int64)
+    best = np.empty(0, dtype=np.int64)
+    best_val = incumbent
+    nodes = 0
+    g = 0
+    pos[0] = group_ptr[0]
+    while g >= 0:
+        hi = group_ptr[g + 1]
+        advanced = False
+        while pos[g] < hi:
+            i = pos[g]
+            pos[g] += 1
+            if acc_rc[g] + col_rc[i] + suffix[g + 1] + slack_lb >= best_val - tol:
+                break  # sorted: no later column of this group does better
+            ok = True
+            for w in range(n_w):
+                if used[g, w] & col_mask[i, w]:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            for w in range(n_w):  # every required request still coverable
+                got = used[g, w] | col_mask[i, w]
+                if (required[w] & ~got & ~reach[g + 1, w]) != 0:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            nodes += 1
+            if nodes > max_nodes:
+                return best, best_val, False
+            path[g] = i
+            for w in range(n_w):
+                used[g + 1, w] = used[g, w] | col_mask[i, w]
+            acc_rc[g + 1] = acc_rc[g] + col_rc[i]
+            advanced = True
+            break
+        if not advanced:
+            g -= 1
+            continue
+        if g + 1 < n_g:
+            g += 1
+            pos[g] = group_ptr[g]
+            continue
+        # a full choice: required requests are covered (checked on the way)
+        val = acc_rc[n_g]
+        for r in range(slack_rc.shape[0]):
+            if (used[n_g, r // 63] >> (r % 63)) & 1 == 0:
+                val += slack_rc[r]
+        if val < best_val - tol:
+            best_val = val
+            best = path.copy()
+    return best, best_val, True
+
+
+@JIT
+def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, penalty, tol):
+    """:func:`best_combination`'s optimum by dynamic programming over covered requests.
+
+    Same inputs (``new_bits``: the new requests' bits, ``n_new`` their count);
+    the part's requests are bits ``0 .. R - 1`` of ``mask`` with ``R`` small
+    (states ``2**R`` per vehicle). ``best[g][used]`` is the least cost of
+    vehicles ``g ..`` given the requests ``used`` before them (a full choice:
+    ``penalty`` per new request left out, inf when a required one is). The
+    choice is rebuilt vehicle after vehicle taking the first trip (in the order
+    given) whose best completion reaches the optimum within ``tol``: the first
+    of the least in :func:`best_combination`'s order, whatever its number of
+    combinations.
+
+    Returns
+    -------
+    ndarray of int64
+        The chosen trip (position) of each vehicle in turn; empty when no
+        choice covers ``required``.
+    """
+    n_groups = group_ptr.shape[0] - 1
+    all_bits = required | new_bits
+    for t in range(mask.shape[0]):
+        all_bits |= mask[t]
+    n_bits = 0
+    while (all_bits >> n_bits) != 0:
+        n_bits += 1
+    n_states = 1 << n_bits
+    best = np.full((n_groups + 1, n_states), np.inf)
+    for used in range(n_states):
+        if (used & required) == required:
+            covered = 0
+            x = used & new_bits
+            while x:
+                x &= x - 1
+                covered += 1
+            best[n_groups, used] = penalty * (n_new - covered)
+    for g in range(n_groups - 1, -1, -1):
+        for i in range(group_ptr[g], group_ptr[g + 1]):
+            t = order[i]
+            m = mask[t]
+            c = trip_cost[t]
+            for used in range(n_states):
+                if (used & m) == 0:
+                    v = c + best[g + 1, used | m]
+                    if v < best[g, used]:
+                        best[g, used] = v
+    picked = np.empty(n_groups, dtype=np.int64)
+    opt = best[0, 0]
+    if not opt < np.inf:
+        return np.empty(0, dtype=np.int64)
+    prefix = 0.0
+    used = 0
+    for g in range(n_groups):
+        picked[g] = -1
+        for i in range(group_ptr[g], group_ptr[g + 1]):
+            t = order[i]
+            if (used & mask[t]) == 0:
+                rest = best[g + 1, used | mask[t]]
+                if rest < np.inf and prefix + trip_cost[t] + rest <= opt + tol:
+                    picked[g] = t
+                    prefix += trip_cost[t]
+                    used |= mask[t]
+                    break
+        if picked[g] < 0:  # pragma: no cover - rounding beyond tol
+            return np.empty(0, dtype=np.int64)
+    return picked

@@ -31,9 +31,16 @@ to what one batch adds):
    a rectangular assignment problem (``scipy.optimize.linear_sum_assignment``,
    one dummy column per request). Otherwise it is a set-partitioning integer
    programme, split into independent parts (vehicles linked by requests both
-   could take); a part of one vehicle is solved by enumeration, a larger one as
-   a linear programme whose basic optimum is integral in most batches, else by
-   ``scipy.optimize.milp`` (HiGHS branch and bound).
+   could take). Every route below gives the part's optimum (equal-cost optima
+   may be chosen differently): a part of one vehicle is solved by enumeration;
+   a part with few requests by dynamic programming over the subsets of its
+   requests already covered (the enumeration's first least choice); else, when
+   the trip combinations are few, by enumeration; else as a linear programme
+   (HiGHS dual simplex, through ``highspy``) whose basic optimum is integral in
+   most batches. A fractional one is settled by a depth-first search on the
+   LP's reduced costs (any choice costs the sum of the row prices plus its
+   reduced costs, so trips of large reduced cost are cut), and only if that
+   search runs past its node limit by HiGHS branch and bound.
 
 **Re-optimisation** (``movable``): riders accepted earlier but not yet picked up
 may change vehicle. Besides its current plan (grown by up to ``k`` requests),
@@ -633,41 +640,47 @@ def _solve_milp(
     penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
     # independent parts: vehicles linked by requests they could both take
     label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
-    chosen: list[int] = []
     part_of_trip = label[tv]
     new_label = label[n_inv : n_inv + n_new]
     order = np.argsort(part_of_trip, kind="stable")
-    bounds = np.flatnonzero(np.diff(part_of_trip[order])) + 1
-    for trips_p in np.split(order, bounds):
-        if trips_p.size == 1:  # a vehicle whose only option is its plan as it is
-            chosen.append(int(finite[trips_p[0]]))
-            continue
-        part = part_of_trip[trips_p[0]]
-        new_p = np.flatnonzero(new_label == part)
+    starts = np.flatnonzero(np.diff(part_of_trip[order], prepend=-1))
+    sizes = np.diff(starts, append=order.size)
+    # a part of one trip: a vehicle whose only option is its plan as it is
+    chosen = [finite[order[starts[sizes == 1]]]]
+    for at, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        trips_p = order[at : at + size]
+        new_p = np.flatnonzero(new_label == part_of_trip[trips_p[0]])
         got = _solve_part(
             trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
         )
-        chosen.extend(int(finite[t]) for t in got)
-    trips = []
-    total = 0.0
-    for t in sorted(chosen):
-        root_removed = int(roots_rm[root_of[t]])
-        total += float(costs[t])
-        if root_removed < 0 and seqs[t, 0, 0] < 0:
-            continue  # the current plan as it is
-        trips.append((int(roots_v[root_of[t]]), root_removed, seqs[t]))
+        chosen.append(finite[np.asarray(got, dtype=np.int64)])
+    picked = np.sort(np.concatenate(chosen))
+    total = float(np.cumsum(costs[picked])[-1]) if picked.size else 0.0  # summed in order
+    removed_of = roots_rm[root_of[picked]]
+    moves = (removed_of >= 0) | (seqs[picked, 0, 0] >= 0)  # else the current plan as it is
+    trips = [
+        (v, r, seqs[t])
+        for v, r, t in zip(
+            roots_v[root_of[picked[moves]]].tolist(), removed_of[moves].tolist(),
+            picked[moves].tolist(), strict=True,
+        )
+    ]  # fmt: skip
     return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
 
 
 MAX_COMBINATIONS = 20_000
 """Parts whose feasible combinations of trips stay below this are solved by enumeration."""
+MAX_DP_STATES = 1 << 20
+"""Parts whose vehicles times subsets of requests stay below this are solved by DP."""
 
 
 def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
-    """Every feasible choice of one trip per vehicle of a small part; the best, or None.
+    """The best choice of one trip per vehicle of a small part, or None.
 
-    None when the part holds more than 62 requests or its partial combinations
-    exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
+    By DP over covered requests when the part's vehicles times request subsets
+    stay within :data:`MAX_DP_STATES`, else by enumerating every feasible
+    combination. None when the part holds more than 62 requests or its partial
+    combinations exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
     """
     sub = cover[trips]
     reqs = np.unique(sub[sub >= 0])
@@ -682,6 +695,19 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     owner = tv[trips]
     order = np.argsort(owner, kind="stable")
     group_ptr = np.flatnonzero(np.diff(owner[order], prepend=-1, append=-1) != 0)
+    n_groups = group_ptr.size - 1
+    if (n_groups << reqs.size) <= MAX_DP_STATES:  # few requests: the same optimum by DP
+        new_bits = np.int64(0)
+        for i in np.flatnonzero(reqs < n_new).tolist():
+            new_bits |= np.int64(1) << np.int64(i)
+        trip_cost = cost[trips].astype(np.float64)
+        tol = 1e-9 * max(1.0, float(penalty) * new.size + float(np.abs(trip_cost).sum()))
+        picked = bk.best_cover_dp(
+            order, group_ptr.astype(np.int64), mask, trip_cost, required, new_bits,
+            int(new.size), float(penalty), tol,
+        )  # fmt: skip
+        if picked.size:
+            return trips[picked].tolist()
     picked = bk.best_combination(
         order, group_ptr.astype(np.int64), mask, cost[trips].astype(np.float64),
         n_covered_new.astype(np.int64), required, int(new.size), float(penalty),
@@ -696,8 +722,10 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     """The trips chosen in one independent part: one per vehicle, each request once at most.
 
     ``trips`` and ``new`` index the kept trips and the new requests of the part.
-    A small part is solved by enumeration, a larger one as a linear programme
-    (its optimum is mostly integral) and, failing that, by ``milp``.
+    A small part is solved by DP or enumeration, a larger one as a linear
+    programme (its optimum is mostly integral), a fractional LP by the
+    reduced-cost search (:func:`_price_search`) and, failing that, by HiGHS'
+    branch and bound.
     Returns the chosen trips (indices into the kept trips).
     """
     vehicles = np.unique(tv[trips])
@@ -709,8 +737,6 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
     if got is not None:
         return got
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
-
     sub = cover[trips]
     reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
     row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
@@ -723,15 +749,163 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     n_con = vehicles.size + reqs.size
     rows = np.concatenate([row_of_vehicle[tv[trips]], row_of_req[sub[t_idx, slot]], slack_rows])
     cols = np.concatenate([np.arange(trips.size), t_idx, trips.size + np.arange(new.size)])
-    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var))
+    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var)).tocsc()
     c = np.concatenate([cost[trips], np.full(new.size, penalty)])
     # set-partitioning relaxations are mostly integral, and an integral basic LP
     # optimum is the answer; HiGHS' presolve costs more than it saves here
+    lp = _highs(c, a, integer=False, time_limit_s=time_limit_s)
+    if lp is not None:
+        x, prices = lp
+        if np.all(np.abs(x - np.round(x)) <= 1e-9):
+            return trips[np.round(x[: trips.size]).astype(bool)].tolist()
+        got = _price_search(
+            a, c, prices, row_of_vehicle[tv[trips]], sub, reqs, new, row_of_req, n_new
+        )
+        if isinstance(got, tuple):
+            return trips[got[0]].tolist()
+        if got is not None:  # the integer programme over the trips that can matter
+            cols = np.concatenate([got, np.arange(trips.size, n_var)])
+            res = _highs(c[cols], a[:, cols], integer=True, time_limit_s=time_limit_s)
+            if res is not None:
+                return trips[got[np.round(res[0][: got.size]).astype(bool)]].tolist()
+    res = _highs(c, a, integer=True, time_limit_s=time_limit_s)
+    if res is None:  # nothing within the time limit: every vehicle keeps its plan
+        current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
+        return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
+    return trips[np.round(res[0][: trips.size]).astype(bool)].tolist()
+
+
+MAX_SEARCH_NODES = 200_000
+"""Nodes the reduced-cost search may visit before the integer programme decides."""
+
+
+def _price_search(a, c, prices, group, sub, reqs, new, row_of_req, n_new):
+    """The optimum of a part by branch and bound on LP reduced costs.
+
+    ``a``, ``c``: the part's programme (trip columns, then one slack column per
+    new request ``new``); ``prices``: row prices of its LP optimum;
+    ``group``: each trip's vehicle row; ``sub``: the requests each trip covers
+    (-1: none); ``reqs``: the part's requests (``>= n_new``: movable);
+    ``row_of_req``: the row of each request. Exact (see
+    :func:`bk.reduced_cost_search`), searching trips of small excess reduced
+    cost first.
+
+    Returns
+    -------
+    tuple of one ndarray, ndarray or None
+        ``(chosen,)``: the optimum (positions among the part's trips,
+        ascending); an array: the search ran past :data:`MAX_SEARCH_NODES`
+        nodes, and these trips hold every choice better than the best found
+        (the integer programme over them decides); None: nothing found.
+    """
+    n_vehicles = a.shape[0] - reqs.size
+    n_trips = sub.shape[0]
+    rc = c - a.T @ prices
+    n_words = max(1, -(-reqs.size // 63))
+    local = row_of_req - n_vehicles  # request -> its bit
+    mask = np.zeros((n_trips, n_words), dtype=np.int64)
+    t_idx, slot = np.nonzero(sub >= 0)
+    bit = local[sub[t_idx, slot]]
+    np.bitwise_or.at(mask, (t_idx, bit // 63), np.left_shift(np.int64(1), bit % 63))
+    required = np.zeros(n_words, dtype=np.int64)
+    movable = np.flatnonzero(reqs >= n_new)
+    np.bitwise_or.at(required, movable // 63, np.left_shift(np.int64(1), movable % 63))
+    slack_rc = np.zeros(reqs.size)
+    slack_rc[local[new]] = rc[n_trips:]
+    trip_rc = rc[:n_trips]
+    tol = 1e-9 * max(1.0, float(np.abs(c).max()))
+
+    def search(keep, incumbent):
+        """The search over the trips ``keep``, vehicles with fewer trips first."""
+        kept = np.bincount(group[keep], minlength=n_vehicles)
+        rank = np.argsort(np.argsort(kept, kind="stable"), kind="stable")
+        order = keep[np.lexsort((keep, trip_rc[keep], rank[group[keep]]))]
+        ptr = np.zeros(n_vehicles + 1, dtype=np.int64)
+        np.cumsum(np.sort(kept), out=ptr[1:])
+        picked, value, complete = bk.reduced_cost_search(
+            ptr, np.ascontiguousarray(mask[order]), np.ascontiguousarray(trip_rc[order]),
+            required, slack_rc, tol, MAX_SEARCH_NODES, incumbent,
+        )  # fmt: skip
+        return order[picked], value, complete
+
+    # a choice costs sum(prices) + its reduced costs; no choice costs less than
+    # ``bound`` (every vehicle at its least, every negative slack taken), and a
+    # trip whose excess over its vehicle's least reaches ``value - bound`` is in
+    # no choice better than one of ``value``. Search the trips of small excess
+    # first; a choice found there bounds the excess of the trips that matter.
+    least = np.full(n_vehicles, np.inf)
+    np.minimum.at(least, group, trip_rc)
+    excess = trip_rc - least[group]
+    bound = least.sum() + np.minimum(slack_rc, 0.0).sum()
+    best, value, limit = np.empty(0, dtype=np.int64), np.inf, 0.0
+    for _ in range(12):
+        keep = np.flatnonzero(excess <= limit + tol)
+        got, got_value, complete = search(keep, value)
+        if got.size:
+            best, value = got, got_value
+        if not complete:  # the integer programme over the trips that matter
+            return np.flatnonzero(excess <= value - bound + tol) if best.size else None
+        if value - bound <= limit:  # no trip left out can improve on it
+            return (np.sort(best),) if best.size else None
+        limit = min(value - bound, 4.0 * limit + 16.0)
+    return None
+
+
+def _highs(c, a, *, integer: bool, time_limit_s: float):
+    """Solve ``min c x``, ``a x = 1``, ``0 <= x <= 1`` with HiGHS (no presolve).
+
+    ``integer``: branch and bound, else dual simplex. Through ``highspy`` when
+    installed (the same HiGHS as scipy's, without its per-call Python work),
+    else ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
+    integer programme), or None when no solution was found.
+    """
+    try:
+        import highspy  # noqa: PLC0415 - optional, ~0.2 s to import
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
+    n_con, n_var = a.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    if integer:
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", 1e-9)
+    else:
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)  # dual, as scipy's "highs-ds"
+    # arrays straight in (HighsLp's attributes convert element by element)
+    h.passModel(
+        int(n_var), int(n_con), int(a.nnz), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(c, dtype=np.float64),
+        np.zeros(n_var), np.ones(n_var), np.ones(n_con), np.ones(n_con),
+        a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(np.float64),
+        np.full(n_var, int(highspy.HighsVarType.kInteger) if integer else 0, dtype=np.int32),
+    )  # fmt: skip
+    h.run()
+    status = h.getModelStatus()
+    sol = h.getSolution()
+    if integer:
+        if status == highspy.HighsModelStatus.kOptimal or (
+            status == highspy.HighsModelStatus.kTimeLimit
+            and math.isfinite(h.getInfo().objective_function_value)
+        ):
+            return np.asarray(sol.col_value), None
+        return None
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(sol.col_value), np.asarray(sol.row_dual)
+
+
+def _scipy_highs(c, a, *, integer: bool, time_limit_s: float):
+    """:func:`_highs` through ``scipy.optimize`` (slower per call, same HiGHS)."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # noqa: PLC0415 - scipy.optimize: ~0.3 s to import
+
+    n_con, n_var = a.shape
     ones = np.ones(n_con)
-    opts = {"presolve": False}
-    lp = linprog(c, A_eq=a, b_eq=ones, bounds=(0.0, 1.0), method="highs-ds", options=opts)
-    if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) <= 1e-9):
-        return trips[np.round(lp.x[: trips.size]).astype(bool)].tolist()
+    if not integer:
+        opts = {"presolve": False}
+        lp = linprog(c, A_eq=a, b_eq=ones, bounds=(0.0, 1.0), method="highs-ds", options=opts)
+        return (lp.x, np.asarray(lp.eqlin.marginals)) if lp.status == 0 else None
     res = milp(
         c,
         integrality=np.ones(n_var),
@@ -739,10 +913,7 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
         constraints=LinearConstraint(a, ones, ones),
         options={"time_limit": float(time_limit_s), "mip_rel_gap": 1e-9, "presolve": False},
     )
-    if res.x is None:  # nothing within the time limit: every vehicle keeps its plan
-        current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
-        return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
-    return trips[np.round(res.x[: trips.size]).astype(bool)].tolist()
+    return None if res.x is None else (res.x, None)
 
 
 _FIELD_ROW = {
