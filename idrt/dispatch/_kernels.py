@@ -776,41 +776,47 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
 
 
 @JIT
-def _table_row(table, slot, node, points_q, n, start, into):
-    """Table times from the points of one plan into ``node`` (``into``) or out of it.
+def _table_row(table, table_to, slot, node, points_q, n, start, into, out):
+    """Table times between the points of one plan and ``node``, into ``out``.
 
-    Writes ``out[i]`` as :func:`idrt.sim._kernels.plan_times` does (``inf``
-    where no leg exists); returns the row and False when the table lacks a
-    time (a node outside it, or NaN).
+    ``into``: ``out[i]`` from the point before position ``i`` to ``node``
+    (``i = 0`` only with ``start``), read from ``table_to`` (``table_to[j,
+    a]`` is the time from slot ``a`` to slot ``j``: the transpose, so that
+    one row holds every time into ``node``); else ``out[i]`` from ``node``
+    to stop ``i``, read from ``table``. ``inf`` where no leg exists, as
+    :func:`idrt.sim._kernels.plan_times`. Returns False when the table
+    lacks a time (a node outside it, or NaN).
     """
-    out = np.full(points_q.shape[0], np.inf)
+    out[:] = np.inf
     j = slot[node]
     if j < 0:
-        return out, False
+        return False
     if into:
+        row = table_to[j]
         for i in range(0 if start else 1, n + 1):
             a = slot[points_q[i]]
             if a < 0:
-                return out, False
-            x = table[a, j]
+                return False
+            x = row[a]
             if x != x:
-                return out, False
+                return False
             out[i] = x
     else:
+        row = table[j]
         for i in range(n):
             b = slot[points_q[i + 1]]
             if b < 0:
-                return out, False
-            x = table[j, b]
+                return False
+            x = row[b]
             if x != x:
-                return out, False
+                return False
             out[i] = x
-    return out, True
+    return True
 
 
 @JIT
-def best_insertion_table(fleet, points, table, slot, pickup, dropoff, request, weights, rows,
-                         bounded):  # fmt: skip
+def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, request, weights,
+                         rows, bounded):  # fmt: skip
     """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
 
     The travel times come from ``table`` (as
@@ -834,6 +840,10 @@ def best_insertion_table(fleet, points, table, slot, pickup, dropoff, request, w
     points : ndarray of int64, shape (k, s_max + 1)
         Per candidate its start node, then its stop nodes.
     table : ndarray of float64, shape (t, t)
+        ``table[a, b]``: drive time from slot ``a`` to slot ``b``, s.
+    table_to : ndarray of float64, shape (t, t)
+        Its transpose (``table.T``, or a C-ordered copy of it, which keeps the
+        times into one node in one row of memory).
     slot : ndarray of int64, shape (n_nodes,)
         Row of each node in ``table``, -1 for none.
     pickup, dropoff : int
@@ -868,18 +878,14 @@ def best_insertion_table(fleet, points, table, slot, pickup, dropoff, request, w
     k = rows.shape[0]
     width = points.shape[1]
     legs = np.full((4, width), inf)
-    to_p = np.full((k, width), inf)
-    from_p = np.full((k, width), inf)
+    to_p = np.empty((k, width))
+    from_p = np.empty((k, width))
     for q in range(k):
         n = n_stops[rows[q]]
-        row, ok = _table_row(table, slot, pickup, points[q], n, True, True)
-        if not ok:
+        if not _table_row(table, table_to, slot, pickup, points[q], n, True, True, to_p[q]):
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        to_p[q] = row
-        row, ok = _table_row(table, slot, pickup, points[q], n, True, False)
-        if not ok:
+        if not _table_row(table, table_to, slot, pickup, points[q], n, True, False, from_p[q]):
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        from_p[q] = row
     bound = np.full(k, -inf)
     if bounded:
         margin = BOUND_MARGIN_S * (1.0 + weights.sum())
@@ -894,6 +900,8 @@ def best_insertion_table(fleet, points, table, slot, pickup, dropoff, request, w
             bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
     order = np.argsort(bound, kind="mergesort")
     work = np.empty((N_WORK, width))
+    to_d = np.empty(width)
+    from_d = np.empty(width)
     empty = np.empty((0, 0))
     best, best_v, best_q, best_i, best_j = inf, -1, -1, -1, -1
     best_tp, best_td = np.nan, np.nan
@@ -904,11 +912,9 @@ def best_insertion_table(fleet, points, table, slot, pickup, dropoff, request, w
             break
         v = rows[q]
         n = n_stops[v]
-        to_d, ok = _table_row(table, slot, dropoff, points[q], n, False, True)
-        if not ok:
+        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, True, to_d):
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        from_d, ok = _table_row(table, slot, dropoff, points[q], n, False, False)
-        if not ok:
+        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, False, from_d):
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
         searched += 1
         c, i, j, tp, td = best_insertion_vehicle(

@@ -497,8 +497,11 @@ def best_insertion_bounded(
         Candidate vehicles in ascending order.
     points : ndarray of int64, shape (k, s_max + 1)
         Per candidate its start node, then its stop nodes.
-    lookup : (ndarray, ndarray)
-        ``(table, slot)``: drive times, s, between the nodes with ``slot >= 0``.
+    lookup : (ndarray, ndarray) or (ndarray, ndarray, ndarray)
+        ``(table, slot)``: drive times, s, between the nodes with ``slot >= 0``
+        (``table[slot[a], slot[b]]`` from ``a`` to ``b``); optionally a third
+        array, ``table``'s transpose as a C-ordered copy (faster lookups of the
+        times into a node).
     request : InsertionRequest
     pickup_to_dropoff_s : float
         Drive time pickup -> drop-off, s.
@@ -522,9 +525,10 @@ def best_insertion_bounded(
     s = schedules
     p2d = float(pickup_to_dropoff_s)
     fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
-    table, slot = lookup
+    table, slot = lookup[0], lookup[1]
+    table_to = lookup[2] if len(lookup) > 2 else table.T
     cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
-        fleet, points, table, slot, int(request.pickup_node), int(request.dropoff_node),
+        fleet, points, table, table_to, slot, int(request.pickup_node), int(request.dropoff_node),
         _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded),
     )  # fmt: skip
     if v < 0:

@@ -45,6 +45,7 @@ from idrt.sim._kernels import (
     plan_times,
     pop_first_stop,
     refresh_starts,
+    ride_limit_hold,
 )
 from idrt.sim.oracle import SearchOracle
 
@@ -317,6 +318,8 @@ class Engine:
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
             in_table = self._in_table(candidates, orc)
+            if in_table:  # a static oracle's transpose is kept (slices': the view)
+                lookup = (*orc.lookup, orc.lookup_into()[0] if self._metric else orc.lookup[0].T)
             to_from_p, to_from_d = {}, {}  # times of the whole search, per node (on demand)
         best = None
         limits = self._vehicle_limits(candidates, orc) if rules.limits_vehicles else None
@@ -344,7 +347,7 @@ class Engine:
             times_row, searched = None, -1
             if in_table:  # one compiled search, by branch and bound where the bounds hold
                 found, times, searched = best_insertion_bounded(
-                    self.sched, candidates, geometry[1], orc.lookup, request, direct,
+                    self.sched, candidates, geometry[1], lookup, request, direct,
                     rules.weights, bounded=self._metric,
                 )  # fmt: skip
                 times_row = 0
@@ -544,7 +547,7 @@ class Engine:
         s = self.sched
         keep = can_reach(
             candidates, self.start_node, s.start_time_s, s.n_stops, s.stop_node, s.leg_s,
-            *self._bound.lookup, np.array(pickups, dtype=np.int64),
+            *self._bound.lookup_into(), np.array(pickups, dtype=np.int64),
             latest_s + 1e-6 + 1e-9 * abs(latest_s),
         )  # fmt: skip
         return candidates if keep.all() else candidates[keep]
@@ -722,23 +725,11 @@ class Engine:
         wait is written into the plan (``earliest_s``) so dispatch sees it.
         """
         s = self.sched
-        n = int(s.n_stops[v])
         rid = int(s.stop_request[v, 0])
-        t = service_s + float(s.dwell_s[v, 0])
-        departure, waits = t, 0.0
-        cap = float(s.latest_s[v, 0]) - service_s  # the pickup's own promise
-        excess = absorbed = 0.0
-        for i in range(1, n):
-            t += float(s.leg_s[v, i])
-            start = max(t, float(s.earliest_s[v, i]))
-            if int(s.stop_request[v, i]) == rid:
-                max_ride = float(self.req["max_ride_s"][self._row_of[rid]])
-                excess, absorbed = start - departure - max_ride, waits
-            waits += start - t
-            # a hold of h reaches stop i as max(0, h - waits so far): keep its deadline
-            cap = min(cap, float(s.latest_s[v, i]) - start + waits)
-            t = start + float(s.dwell_s[v, i])
-        hold = min(excess, absorbed, cap)
+        hold = ride_limit_hold(
+            int(s.n_stops[v]), service_s, rid, float(self.req["max_ride_s"][self._row_of[rid]]),
+            s.stop_request[v], s.earliest_s[v], s.latest_s[v], s.leg_s[v], s.dwell_s[v],
+        )  # fmt: skip
         if hold <= 0.0:
             return service_s
         s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), service_s + hold)
