@@ -633,3 +633,299 @@ def apply_insertion(
     if l_drop < latest[j + 1]:
         latest[j + 1] = l_drop
     return node, kind, request, pax_row, earliest, latest, leg, dwell
+
+
+BOUND_MARGIN_S = 1e-6
+"""Slack, s, taken off every lower bound of :func:`insertion_lower_bounds` (float rounding)."""
+
+
+@JIT
+def _lower_bound_vehicle(head, stops, to_pickup_s, from_pickup_s, request, weights, work):
+    """Lower bound of one vehicle's best insertion cost from the pickup's rows alone.
+
+    See :func:`insertion_lower_bounds`; ``head`` is ``(start_time_s,
+    start_load, capacity, n_stops)`` and ``stops`` as in
+    :func:`best_insertion_vehicle`. Returns ``inf`` when the vehicle has no
+    feasible insertion by the pickup's own tests (or its plan is already
+    infeasible), ``-inf`` when a time it needs is NaN (not known).
+    """
+    inf = np.inf
+    start_time_s, start_load, capacity, n = head
+    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
+    (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, _max_ride_s,
+     dwell_pickup_s, dwell_dropoff_s, _earliest_dropoff_s, _latest_dropoff_s) = request  # fmt: skip
+    pax = int(pax_f)
+    arrival = work[0]
+    service = work[1]
+    departure = work[2]
+    load = work[3]
+    if start_load < 0 or start_load > capacity or not (abs(start_time_s) < inf):
+        return inf
+    vehicle_times(start_time_s, n, earliest_s, leg_s, dwell_s, arrival, service, departure)
+    ld = start_load
+    for k in range(n):
+        ld += stop_kind[k] * stop_pax[k]
+        load[k] = ld
+        if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
+            return inf
+    old_end = departure[n - 1] if n > 0 else start_time_s
+    waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
+    w_vehicle = weights[0]
+    w_wait = weights[1]
+    best = inf
+    for i in range(n, -1, -1):
+        if i < n:
+            waits_after += service[i] - arrival[i]
+        prev_dep = start_time_s if i == 0 else departure[i - 1]
+        run_load = start_load if i == 0 else load[i - 1]
+        if run_load + pax > capacity:
+            continue
+        tp = to_pickup_s[i]
+        if tp != tp:
+            return -inf
+        if not (tp < inf):
+            continue
+        b_p = service_start(prev_dep + tp, earliest_pickup_s)
+        if not (b_p <= latest_pickup_s):
+            continue
+        d_p = b_p + dwell_pickup_s
+        if i == n:  # P appended: D follows it, the plan ends at D
+            added = d_p + pickup_to_dropoff_s + dwell_dropoff_s - old_end
+        else:
+            fp = from_pickup_s[i]
+            if fp != fp:
+                return -inf
+            if fp < inf:
+                # stop i is reached d_p + fp instead of arrival[i]; D adds at least
+                # its dwell; waits from stop i on absorb at most waits_after
+                added = d_p + fp - arrival[i] + dwell_dropoff_s - waits_after
+            else:  # not known (a bounded search): D may still go before stop i
+                added = 0.0
+        if added < 0.0:
+            added = 0.0
+        lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added
+        if lb < best:
+            best = lb
+    if best < inf:
+        best += weights[2] * pickup_to_dropoff_s
+    return best
+
+
+@JIT
+def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, rows, trows):
+    """Lower bounds of each candidate's best insertion cost, from the pickup's times alone.
+
+    For vehicle-level branch and bound: no candidate's
+    :func:`best_insertion_vehicle` cost is below its bound, so candidates
+    searched in increasing bound order can stop at the first bound above the
+    best cost found (ties go to the lowest vehicle, so a bound equal to it
+    is still searched).
+
+    Valid when the travel times obey the triangle inequality (the stored legs
+    and the new times come from one shortest-path metric, as with a static
+    oracle): then no insertion moves a stop earlier, every added delay, ride
+    and drive time is >= 0, the drop-off adds at least its dwell and the
+    rider rides at least ``pickup_to_dropoff_s``. The bound of pickup position
+    ``i`` is ``w_wait * (service_P - earliest_pickup_s) + w_vehicle * max(0,
+    delay at stop i + dwell_dropoff_s - waits from stop i on)`` (for ``i = n``
+    the plan's new end ``departure_P + pickup_to_dropoff_s + dwell_dropoff_s``
+    minus the old), the least over the pickup positions that pass the
+    pickup's own tests (capacity, window), plus ``w_ride *
+    pickup_to_dropoff_s``; less :data:`BOUND_MARGIN_S` times the weights'
+    sum, for float rounding.
+
+    Parameters
+    ----------
+    fleet : tuple of ndarray
+        As in :func:`best_insertion` (only the first ten arrays are read).
+    to_pickup_s, from_pickup_s : ndarray of float64, shape (n_times, s_max + 1)
+        As in :func:`best_insertion`, s; NaN (a time not known) gives the
+        candidate the bound ``-inf``.
+    request : tuple of float
+        As in :func:`best_insertion_vehicle`.
+    weights : ndarray of float64, shape (5,)
+    rows, trows : ndarray of int64, shape (k,)
+        As in :func:`best_insertion`.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Cost lower bounds; ``inf`` for a candidate without a feasible
+        insertion.
+    """
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    kind, pax, earliest, latest, leg, dwell = fleet[4:10]
+    k = rows.shape[0]
+    out = np.empty(k)
+    work = np.empty((4, leg.shape[1] + 1))
+    margin = BOUND_MARGIN_S * (1.0 + weights.sum())
+    for q in range(k):
+        v = rows[q]
+        t = trows[q]
+        lb = _lower_bound_vehicle(
+            (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
+            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
+            to_pickup_s[t],
+            from_pickup_s[t],
+            request,
+            weights,
+            work,
+        )
+        out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
+    return out
+
+
+@JIT
+def _table_row(table, table_to, slot, node, points_q, n, start, into, out):
+    """Table times between the points of one plan and ``node``, into ``out``.
+
+    ``into``: ``out[i]`` from the point before position ``i`` to ``node``
+    (``i = 0`` only with ``start``), read from ``table_to`` (``table_to[j,
+    a]`` is the time from slot ``a`` to slot ``j``: the transpose, so that
+    one row holds every time into ``node``); else ``out[i]`` from ``node``
+    to stop ``i``, read from ``table``. ``inf`` where no leg exists, as
+    :func:`idrt.sim._kernels.plan_times`. Returns False when the table
+    lacks a time (a node outside it, or NaN).
+    """
+    out[:] = np.inf
+    j = slot[node]
+    if j < 0:
+        return False
+    if into:
+        row = table_to[j]
+        for i in range(0 if start else 1, n + 1):
+            a = slot[points_q[i]]
+            if a < 0:
+                return False
+            x = row[a]
+            if x != x:
+                return False
+            out[i] = x
+    else:
+        row = table[j]
+        for i in range(n):
+            b = slot[points_q[i + 1]]
+            if b < 0:
+                return False
+            x = row[b]
+            if x != x:
+                return False
+            out[i] = x
+    return True
+
+
+@JIT
+def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, request, weights,
+                         rows, bounded):  # fmt: skip
+    """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
+
+    The travel times come from ``table`` (as
+    :func:`idrt.sim._kernels.plan_times` builds them). The pickup's times are
+    looked up for every candidate; with ``bounded`` the candidates are then
+    searched in increasing order of :func:`insertion_lower_bounds` (stable:
+    ties in candidate order) and the search stops at the first bound above
+    the best cost found, so the drop-off's times are looked up only for the
+    candidates searched. A bound equal to the best cost is still searched and
+    a candidate with the same cost wins only with a lower vehicle index,
+    so the answer is :func:`best_insertion_serial`'s (lowest cost, then
+    vehicle, then positions) when the bounds hold, that is when the times
+    obey the triangle inequality (see :func:`insertion_lower_bounds`).
+    Without ``bounded`` every candidate is searched, in candidate order.
+
+    Parameters
+    ----------
+    fleet : tuple of ndarray
+        As in :func:`best_insertion` (vehicle limits: ``end_by_s`` and
+        ``to_depot_s`` empty; the drive home is not supported here).
+    points : ndarray of int64, shape (k, s_max + 1)
+        Per candidate its start node, then its stop nodes.
+    table : ndarray of float64, shape (t, t)
+        ``table[a, b]``: drive time from slot ``a`` to slot ``b``, s.
+    table_to : ndarray of float64, shape (t, t)
+        Its transpose (``table.T``, or a C-ordered copy of it, which keeps the
+        times into one node in one row of memory).
+    slot : ndarray of int64, shape (n_nodes,)
+        Row of each node in ``table``, -1 for none.
+    pickup, dropoff : int
+        The new stops' nodes.
+    request : tuple of float
+        As in :func:`best_insertion_vehicle`.
+    weights : ndarray of float64, shape (5,)
+    rows : ndarray of int64, shape (k,)
+        Candidate vehicles, ascending.
+    bounded : bool
+        Search by branch and bound (needs the triangle inequality).
+
+    Returns
+    -------
+    cost : float
+        ``inf`` when no candidate can take the request.
+    vehicle, q, i, j : int
+        Vehicle, its candidate index and positions; -1 when none.
+    pickup_time_s, dropoff_time_s : float
+        Service starts of the new stops, s.
+    legs : ndarray of float64, shape (4, s_max + 1)
+        The winner's ``to_pickup_s, from_pickup_s, to_dropoff_s,
+        from_dropoff_s`` rows (for :func:`apply_insertion`).
+    searched : int
+        Candidates searched (the rest were bounded out); -1 when the table
+        lacks a time some candidate needs: then nothing was decided and the
+        caller must search another way.
+    """
+    inf = np.inf
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    kind, pax, earliest, latest, leg, dwell = fleet[4:10]
+    k = rows.shape[0]
+    width = points.shape[1]
+    legs = np.full((4, width), inf)
+    to_p = np.empty((k, width))
+    from_p = np.empty((k, width))
+    for q in range(k):
+        n = n_stops[rows[q]]
+        if not _table_row(table, table_to, slot, pickup, points[q], n, True, True, to_p[q]):
+            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+        if not _table_row(table, table_to, slot, pickup, points[q], n, True, False, from_p[q]):
+            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+    bound = np.full(k, -inf)
+    if bounded:
+        margin = BOUND_MARGIN_S * (1.0 + weights.sum())
+        work4 = np.empty((4, width))
+        for q in range(k):
+            v = rows[q]
+            lb = _lower_bound_vehicle(
+                (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
+                (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
+                to_p[q], from_p[q], request, weights, work4,
+            )  # fmt: skip
+            bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
+    order = np.argsort(bound, kind="mergesort")
+    work = np.empty((N_WORK, width))
+    to_d = np.empty(width)
+    from_d = np.empty(width)
+    empty = np.empty((0, 0))
+    best, best_v, best_q, best_i, best_j = inf, -1, -1, -1, -1
+    best_tp, best_td = np.nan, np.nan
+    searched = 0
+    for t in range(k):
+        q = order[t]
+        if bound[q] == inf or bound[q] > best:
+            break
+        v = rows[q]
+        n = n_stops[v]
+        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, True, to_d):
+            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, False, from_d):
+            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+        searched += 1
+        c, i, j, tp, td = best_insertion_vehicle(
+            (start_time_s[v], start_load[v], capacity[v], n, inf, 0.0, 0.0),
+            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
+            (to_p[q], from_p[q], to_d, from_d), request, weights, work, empty,
+        )  # fmt: skip
+        if c < best or (c == best and c < inf and v < best_v):
+            best, best_v, best_q, best_i, best_j, best_tp, best_td = c, v, q, i, j, tp, td
+            legs[0] = to_p[q]
+            legs[1] = from_p[q]
+            legs[2] = to_d
+            legs[3] = from_d
+    return best, best_v, best_q, best_i, best_j, best_tp, best_td, legs, searched

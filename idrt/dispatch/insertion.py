@@ -45,6 +45,7 @@ __all__ = [
     "InsertionWeights",
     "VehicleLimits",
     "best_insertion_among",
+    "best_insertion_bounded",
     "find_best_insertion",
     "insert",
     "insert_into",
@@ -463,6 +464,78 @@ def best_insertion_among(
     scalars = _kernel_request(request, times.pickup_to_dropoff_s)
     trows = np.arange(k, dtype=np.int64)
     return _search(schedules, vehicles, trows, scalars, times, weights, parallel, limits)
+
+
+def best_insertion_bounded(
+    schedules: Schedules,
+    vehicles: np.ndarray,
+    points: np.ndarray,
+    lookup: tuple[np.ndarray, np.ndarray],
+    request: InsertionRequest,
+    pickup_to_dropoff_s: float,
+    weights: InsertionWeights,
+    *,
+    bounded: bool = True,
+) -> tuple[Insertion | None, InsertionTimes | None, int]:
+    """:func:`best_insertion_among` with times from a table, by branch and bound over the vehicles.
+
+    A lower bound of each candidate's cost is taken from the pickup's times
+    alone (:func:`idrt.dispatch._kernels.insertion_lower_bounds`); the
+    candidates are searched in increasing bound order and the search stops
+    at the first bound above the best cost found, so the drop-off's times
+    are looked up, and the insertion kernel run, only for the candidates
+    searched (:func:`idrt.dispatch._kernels.best_insertion_table`). The
+    answer is :func:`best_insertion_among`'s with the same table's times
+    (lowest cost, ties to the lowest vehicle, then positions), provided the
+    times obey the triangle inequality (the plans' legs and the table one
+    shortest-path metric, as a static oracle's); the bounds assume it.
+
+    Parameters
+    ----------
+    schedules : Schedules
+    vehicles : ndarray of int64, shape (k,)
+        Candidate vehicles in ascending order.
+    points : ndarray of int64, shape (k, s_max + 1)
+        Per candidate its start node, then its stop nodes.
+    lookup : (ndarray, ndarray) or (ndarray, ndarray, ndarray)
+        ``(table, slot)``: drive times, s, between the nodes with ``slot >= 0``
+        (``table[slot[a], slot[b]]`` from ``a`` to ``b``); optionally a third
+        array, ``table``'s transpose as a C-ordered copy (faster lookups of the
+        times into a node).
+    request : InsertionRequest
+    pickup_to_dropoff_s : float
+        Drive time pickup -> drop-off, s.
+    weights : InsertionWeights
+    bounded : bool, default True
+        False searches every candidate (the same answer, without the
+        triangle inequality).
+
+    Returns
+    -------
+    insertion : Insertion or None
+        None when no candidate can take the request, or when the table
+        lacks a time that some candidate needs (then ``searched`` is -1 and
+        the caller must search another way).
+    times : InsertionTimes or None
+        The winner's times, one row (for :func:`insert_into` with
+        ``times_row=0``).
+    searched : int
+        Candidates searched; -1 as above.
+    """
+    s = schedules
+    p2d = float(pickup_to_dropoff_s)
+    fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+    table, slot = lookup[0], lookup[1]
+    table_to = lookup[2] if len(lookup) > 2 else table.T
+    cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
+        fleet, points, table, table_to, slot, int(request.pickup_node), int(request.dropoff_node),
+        _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded),
+    )  # fmt: skip
+    if v < 0:
+        return None, None, int(searched)
+    times = InsertionTimes(legs[0:1], legs[1:2], legs[2:3], legs[3:4], p2d)
+    found = Insertion(int(v), int(i), int(j), float(cost), float(t_pick), float(t_drop))
+    return found, times, int(searched)
 
 
 def _new_rows(

@@ -107,13 +107,15 @@ def pop_first_stop(v, n, node, kind, request, pax, earliest, latest, leg, dwell)
 
 
 @JIT
-def can_reach(candidates, start_node, start_time_s, n_stops, stop_node, leg_s, table, slot,
+def can_reach(candidates, start_node, start_time_s, n_stops, stop_node, leg_s, table_to, slot,
               pickups, latest_s):  # fmt: skip
     """Whether each candidate vehicle may serve one of ``pickups`` by ``latest_s``.
 
     The bound of :meth:`idrt.sim.engine.Engine._prune`: ``start_time_s +
     min(lower(start, P), leg_s[v, 0] + lower(stop 0, P))`` over the pickups
-    ``P``, ``lower`` from ``table`` where it has the time, else 0.
+    ``P``, ``lower`` from ``table_to`` (the lower-bound table transposed:
+    ``table_to[slot[P], slot[a]]`` from ``a`` to ``P``) where it has the
+    time, else 0.
 
     Returns
     -------
@@ -128,12 +130,12 @@ def can_reach(candidates, start_node, start_time_s, n_stops, stop_node, leg_s, t
         reach = np.inf
         for t in range(pickups.shape[0]):
             j = slot[pickups[t]]
-            lb = table[a, j] if a >= 0 and j >= 0 else 0.0
+            lb = table_to[j, a] if a >= 0 and j >= 0 else 0.0
             direct = start_time_s[v] + lb
             if direct < reach:
                 reach = direct
             if f != -2:
-                lb = table[f, j] if f >= 0 and j >= 0 else 0.0
+                lb = table_to[j, f] if f >= 0 and j >= 0 else 0.0
                 via = (start_time_s[v] + leg_s[v, 0]) + lb
                 if via < reach:
                     reach = via
@@ -261,3 +263,33 @@ def nearest_k(pos_x, pos_y, x, y, k):
             out[j] = i
             j += 1
     return d2, out
+
+
+@JIT
+def ride_limit_hold(n, service_s, rid, max_ride_s, stop_request, earliest, latest, leg, dwell):
+    """How long the pickup that is a vehicle's first stop must wait for its ride limit, s.
+
+    The loop of :meth:`idrt.sim.engine.Engine._hold_for_ride_limit` over the
+    vehicle's ``n`` stops (rows ``stop_request, earliest, latest, leg,
+    dwell``), the pickup of request ``rid`` served at ``service_s``: the
+    excess of its rider's ride over ``max_ride_s`` that the waits before the
+    drop-off absorb, capped by every later stop's deadline. 0 or less: no
+    hold.
+    """
+    t = service_s + dwell[0]
+    departure = t
+    waits = 0.0
+    cap = latest[0] - service_s  # the pickup's own promise
+    excess = 0.0
+    absorbed = 0.0
+    for i in range(1, n):
+        t += leg[i]
+        start = max(t, earliest[i])
+        if stop_request[i] == rid:
+            excess = start - departure - max_ride_s
+            absorbed = waits
+        waits += start - t
+        # a hold of h reaches stop i as max(0, h - waits so far): keep its deadline
+        cap = min(cap, latest[i] - start + waits)
+        t = start + dwell[i]
+    return min(excess, absorbed, cap)

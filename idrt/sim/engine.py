@@ -38,13 +38,16 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
+from idrt.dispatch.insertion import best_insertion_bounded
 from idrt.sim._kernels import (
     can_reach,
     nearest_k,
     plan_times,
     pop_first_stop,
     refresh_starts,
+    ride_limit_hold,
 )
+from idrt.sim.oracle import SearchOracle
 
 __all__ = ["Engine", "ServiceRules", "TripArrays"]
 
@@ -240,6 +243,7 @@ class Engine:
         self.shifts = None
         self.find_insertion = best_insertion_among
         self._bound = None  # lower-bound oracle of candidate pruning (built on first use)
+        self._metric = None  # whether the oracle is one metric (branch and bound; first use)
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -307,19 +311,16 @@ class Engine:
                 direct = orc.time(p_node, d_node)
                 if math.isfinite(direct):
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
+        in_table = False
         if combos:
             candidates = self._prune(candidates, [c[0] for c in combos], latest)
             geometry = self._plan_points(candidates)
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
-            to_from_p = {
-                c[0]: self._times_at(orc, geometry, c[0], latest - now, horizon, start=True)
-                for c in combos
-            }
-            to_from_d = {
-                c[3]: self._times_at(orc, geometry, c[3], horizon, horizon, start=False)
-                for c in combos
-            }
+            in_table = self._in_table(candidates, orc)
+            if in_table:  # a static oracle's transpose is kept (slices': the view)
+                lookup = (*orc.lookup, orc.lookup_into()[0] if self._metric else orc.lookup[0].T)
+            to_from_p, to_from_d = {}, {}  # times of the whole search, per node (on demand)
         best = None
         limits = self._vehicle_limits(candidates, orc) if rules.limits_vehicles else None
         for p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct in combos:
@@ -343,30 +344,74 @@ class Engine:
                 direct_s=direct,
                 latest_dropoff_s=latest_dropoff,
             )
-            to_p, from_p = to_from_p[p_node]
-            to_d, from_d = to_from_d[d_node]
-            if limits is None:
-                times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
-                found = self.find_insertion(self.sched, candidates, request, times, rules.weights)
-            else:
-                home = self._to_depot(orc, d_node, candidates)
-                times = InsertionTimes(to_p, from_p, to_d, from_d, direct, home)
-                found = self.find_insertion(
-                    self.sched, candidates, request, times, rules.weights, limits=limits
-                )
+            times_row, searched = None, -1
+            if in_table:  # one compiled search, by branch and bound where the bounds hold
+                found, times, searched = best_insertion_bounded(
+                    self.sched, candidates, geometry[1], lookup, request, direct,
+                    rules.weights, bounded=self._metric,
+                )  # fmt: skip
+                times_row = 0
+            if searched < 0:  # the table lacks a time: times by search, every candidate
+                if p_node not in to_from_p:
+                    to_from_p[p_node] = self._times_at(
+                        orc, geometry, p_node, latest - now, horizon, start=True
+                    )
+                if d_node not in to_from_d:
+                    to_from_d[d_node] = self._times_at(
+                        orc, geometry, d_node, horizon, horizon, start=False
+                    )
+                (to_p, from_p), (to_d, from_d) = to_from_p[p_node], to_from_d[d_node]
+                times_row = None
+                if limits is None:
+                    times = InsertionTimes(to_p, from_p, to_d, from_d, direct)
+                    found = self.find_insertion(
+                        self.sched, candidates, request, times, rules.weights
+                    )
+                else:
+                    home = self._to_depot(orc, d_node, candidates)
+                    times = InsertionTimes(to_p, from_p, to_d, from_d, direct, home)
+                    found = self.find_insertion(
+                        self.sched, candidates, request, times, rules.weights, limits=limits
+                    )
             if found is None:
                 continue
             cost = found.cost + rules.w_walk * (p_walk_s + d_walk_s)
             if best is None or cost < best[0]:
-                best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m)
+                best = (cost, found, request, times, p_walk_s, d_walk_s, p_walk_m + d_walk_m,
+                        times_row)  # fmt: skip
         if best is None:
             same = all(p[0] == d[0] for p in t.pickup_options[row] for d in t.dropoff_options[row])
             return self._reject(row, "same_stop" if same else "no_feasible_insertion")
-        _, found, request, times, p_walk_s, d_walk_s, walk_m = best
+        _, found, request, times, p_walk_s, d_walk_s, walk_m, q = best
         if self.riders is not None and not self.riders.offer(row, found, request):
             return None
-        q = int(np.searchsorted(candidates, found.vehicle))  # its row of the times
+        if q is None:
+            q = int(np.searchsorted(candidates, found.vehicle))  # its row of the times
         self._accept(row, found, request, times, p_walk_s, d_walk_s, walk_m, times_row=q)
+
+    def _in_table(self, candidates: np.ndarray, orc) -> bool:
+        """Whether to search the candidates in one compiled pass over the oracle's table.
+
+        :func:`~idrt.dispatch.insertion.best_insertion_bounded`, for an oracle
+        with a table, without vehicle limits and with the engine's own
+        insertion search (shifts replace it), from
+        :data:`PRUNE_MIN_CANDIDATES` candidates. Its branch and bound
+        (``self._metric``) needs travel times that obey the triangle
+        inequality: a static oracle, one shortest-path metric for every leg of
+        every plan (the slices of a time-dependent oracle are not: legs planned
+        in one hour are replaced in the next); otherwise every candidate is
+        searched.
+        """
+        if (
+            candidates.size < PRUNE_MIN_CANDIDATES
+            or self.rules.limits_vehicles
+            or self.find_insertion is not best_insertion_among
+            or getattr(orc, "lookup", None) is None
+        ):
+            return False
+        if self._metric is None:
+            self._metric = isinstance(self.oracle, SearchOracle)
+        return True
 
     def _reject(self, row: int, reason: str) -> None:
         self.req["status"][row] = "rejected"
@@ -502,7 +547,7 @@ class Engine:
         s = self.sched
         keep = can_reach(
             candidates, self.start_node, s.start_time_s, s.n_stops, s.stop_node, s.leg_s,
-            *self._bound.lookup, np.array(pickups, dtype=np.int64),
+            *self._bound.lookup_into(), np.array(pickups, dtype=np.int64),
             latest_s + 1e-6 + 1e-9 * abs(latest_s),
         )  # fmt: skip
         return candidates if keep.all() else candidates[keep]
@@ -680,23 +725,11 @@ class Engine:
         wait is written into the plan (``earliest_s``) so dispatch sees it.
         """
         s = self.sched
-        n = int(s.n_stops[v])
         rid = int(s.stop_request[v, 0])
-        t = service_s + float(s.dwell_s[v, 0])
-        departure, waits = t, 0.0
-        cap = float(s.latest_s[v, 0]) - service_s  # the pickup's own promise
-        excess = absorbed = 0.0
-        for i in range(1, n):
-            t += float(s.leg_s[v, i])
-            start = max(t, float(s.earliest_s[v, i]))
-            if int(s.stop_request[v, i]) == rid:
-                max_ride = float(self.req["max_ride_s"][self._row_of[rid]])
-                excess, absorbed = start - departure - max_ride, waits
-            waits += start - t
-            # a hold of h reaches stop i as max(0, h - waits so far): keep its deadline
-            cap = min(cap, float(s.latest_s[v, i]) - start + waits)
-            t = start + float(s.dwell_s[v, i])
-        hold = min(excess, absorbed, cap)
+        hold = ride_limit_hold(
+            int(s.n_stops[v]), service_s, rid, float(self.req["max_ride_s"][self._row_of[rid]]),
+            s.stop_request[v], s.earliest_s[v], s.latest_s[v], s.leg_s[v], s.dwell_s[v],
+        )  # fmt: skip
         if hold <= 0.0:
             return service_s
         s.earliest_s[v, 0] = max(float(s.earliest_s[v, 0]), service_s + hold)

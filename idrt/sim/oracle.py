@@ -86,6 +86,9 @@ seconds.
 SLICE_CACHE_BYTES = 2 * 2**30
 """Memory for the tables of time-slice oracles kept between runs (least recently used go)."""
 
+TRANSPOSE_MAX_BYTES = 2**28
+"""Tables up to this size get a transposed copy for :meth:`SearchOracle.lookup_into` (256 MiB)."""
+
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -171,6 +174,27 @@ class SearchOracle:
     lookup: tuple[np.ndarray, np.ndarray] | None = None
     """``(table, slot)`` of an oracle with a table: times between the nodes
     with ``slot >= 0`` are ``table[slot[a], slot[b]]``."""
+
+    _table_to: np.ndarray | None = None
+
+    def lookup_into(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(table_to, slot)``: the table's transpose, ``table_to[slot[b], slot[a]]`` from a to b.
+
+        One row of it holds every time into one node, so gathering the times
+        from many nodes into one reads one row of memory instead of one
+        cache line per node. A C-ordered copy, made on the first call and
+        kept (the table's size again; up to :data:`TRANSPOSE_MAX_BYTES`,
+        else the transposed view). None without a table.
+        """
+        if self.lookup is None:
+            return None
+        table, slot = self.lookup
+        if self._table_to is None:
+            if table.nbytes <= TRANSPOSE_MAX_BYTES:
+                self._table_to = np.ascontiguousarray(table.T)
+            else:
+                self._table_to = table.T
+        return self._table_to, slot
 
     def search_times_to(self, points: np.ndarray, target: int, max_time_s: float) -> np.ndarray:
         """:meth:`times_to` by a bounded search (``inf`` past the bound), s."""

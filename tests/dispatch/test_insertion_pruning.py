@@ -1,0 +1,247 @@
+"""Branch and bound over vehicles against trying every vehicle (brute force), ties included.
+
+:func:`idrt.dispatch.insertion.best_insertion_bounded` searches vehicles in
+increasing order of a lower bound of their cost and stops at the first bound
+above the best cost found. These tests build random fleets on a plane (travel
+times proportional to distance: the triangle inequality holds, as the bounds
+require), with copies of vehicles so that costs tie exactly, and check that
+the answer is the one of searching every vehicle with full time arrays
+(:func:`best_insertion_among`), bit for bit, and that every bound is at most
+the vehicle's own best cost.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from idrt.dispatch import (
+    InsertionRequest,
+    InsertionTimes,
+    InsertionWeights,
+    Schedules,
+    _kernels,
+    best_insertion_among,
+)
+from idrt.dispatch.insertion import _NONE, _kernel_request, best_insertion_bounded
+from tests.dispatch.test_insertion import _random_vehicle, _tt
+
+
+def _fleet_case(seed):
+    """A fleet with copied vehicles, a request, a table of plane times, weights."""
+    rng = np.random.default_rng(seed)
+    n_distinct = int(rng.integers(1, 7))
+    distinct = [_random_vehicle(rng, int(rng.integers(0, 9))) for _ in range(n_distinct)]
+    # copies (the same plan under several indices) make exact cost ties
+    vehicles = [distinct[int(rng.integers(n_distinct))] for _ in range(int(rng.integers(1, 25)))]
+    n_veh = len(vehicles)
+    s_max = max(len(v[1]) for v in vehicles) + int(rng.integers(0, 3))
+    node_of, node_points = {}, []
+
+    def node(pt):
+        if pt not in node_of:
+            node_of[pt] = len(node_points)
+            node_points.append(pt)
+        return node_of[pt]
+
+    arrays = {
+        "stop_node": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_kind": np.ones((n_veh, s_max), dtype=np.int64),
+        "stop_request": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_pax": np.full((n_veh, s_max), 9, dtype=np.int64),
+        "earliest_s": np.full((n_veh, s_max), 1e9),
+        "latest_s": np.full((n_veh, s_max), -1.0),
+        "leg_s": np.zeros((n_veh, s_max)),
+        "dwell_s": np.zeros((n_veh, s_max)),
+    }
+    starts = np.empty(n_veh, dtype=np.int64)
+    for v, (_, stops, start, points) in enumerate(vehicles):
+        starts[v] = node(start)
+        for k, (kind, req, g, e, lat, leg, dw) in enumerate(stops):
+            arrays["stop_node"][v, k] = node(points[k])
+            arrays["stop_kind"][v, k] = kind
+            arrays["stop_request"][v, k] = req
+            arrays["stop_pax"][v, k] = g
+            arrays["earliest_s"][v, k], arrays["latest_s"][v, k] = e, lat
+            arrays["leg_s"][v, k], arrays["dwell_s"][v, k] = leg, dw
+    head = np.array([v[0] for v in vehicles])
+    schedules = Schedules(
+        start_time_s=head[:, 0].astype(float),
+        start_load=head[:, 1].astype(np.int64),
+        capacity=head[:, 2].astype(np.int64),
+        n_stops=np.array([len(v[1]) for v in vehicles], dtype=np.int64),
+        **arrays,
+    )
+    all_points = list(node_points)
+
+    def pick_point():
+        if rng.random() < 0.3:  # at a stop or start of some plan: zero-length legs
+            return all_points[int(rng.integers(len(all_points)))]
+        return tuple(rng.uniform(0.0, 5.0, 2))
+
+    p_pt, d_pt = pick_point(), pick_point()
+    while d_pt == p_pt:
+        d_pt = tuple(rng.uniform(0.0, 5.0, 2))
+    pickup, dropoff = node(p_pt), node(d_pt)
+    direct = _tt(p_pt, d_pt)
+    e_p = float(rng.uniform(0.0, 600.0))
+    u = rng.random()
+    l_p = e_p + (rng.uniform(60.0, 400.0) if u < 0.4 else rng.uniform(400.0, 2000.0))
+    request = InsertionRequest(
+        request_id=99,
+        pickup_node=pickup,
+        dropoff_node=dropoff,
+        pax=int(rng.integers(1, 3)),
+        earliest_pickup_s=e_p,
+        latest_pickup_s=float(l_p),
+        max_ride_s=float(rng.uniform(1.0, 2.5) * direct + rng.uniform(0.0, 900.0))
+        if rng.random() < 0.9
+        else math.inf,
+        dwell_pickup_s=0.0 if rng.random() < 0.3 else float(rng.uniform(10.0, 60.0)),
+        dwell_dropoff_s=0.0 if rng.random() < 0.3 else float(rng.uniform(10.0, 60.0)),
+        direct_s=direct,
+    )
+    # the table: every node to every node, a few nodes left out of it (slot -1)
+    n_nodes = len(node_points)
+    table = np.array([[_tt(a, b) for b in node_points] for a in node_points])
+    slot = np.arange(n_nodes, dtype=np.int64)
+    u = rng.random()
+    if u < 0.3:
+        weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)  # the scenario default
+    elif u < 0.5:
+        weights = InsertionWeights(0.0, 1.0, 0.0, 0.0)  # wait only
+    else:
+        weights = InsertionWeights(*(float(x) for x in rng.choice([0.0, 0.1, 0.5, 1.0], 5)))
+    candidates = np.flatnonzero(rng.random(n_veh) < 0.8).astype(np.int64)
+    if candidates.size == 0:
+        candidates = np.arange(n_veh, dtype=np.int64)
+    return schedules, starts, candidates, request, direct, table, slot, weights
+
+
+def _points(schedules, starts, rows):
+    points = np.empty((rows.size, schedules.max_stops + 1), dtype=np.int64)
+    points[:, 0] = starts[rows]
+    points[:, 1:] = schedules.stop_node[rows]
+    return points
+
+
+def _full_times(schedules, points, rows, request, direct, table, slot):
+    """Every candidate's times from the table, as the engine's plan_times builds them."""
+    from idrt.sim._kernels import plan_times
+
+    n = schedules.n_stops[rows]
+    to_p, from_p = plan_times(points, n, True, table, slot, request.pickup_node)
+    to_d, from_d = plan_times(points, n, False, table, slot, request.dropoff_node)
+    return InsertionTimes(to_p, from_p, to_d, from_d, direct)
+
+
+SEEDS = range(600)
+RF = ("start_time_s", "start_load", "capacity", "n_stops", "stop_node", "stop_kind",
+      "stop_pax", "earliest_s", "latest_s", "leg_s", "dwell_s")  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bounded_search_is_the_full_search(seed):
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    points = _points(schedules, starts, rows)
+    whole = _full_times(schedules, points, rows, request, direct, table, slot)
+    full = best_insertion_among(schedules, rows, request, whole, weights)
+    for bounded, lookup in (
+        (True, (table, slot)),
+        (True, (table, slot, np.ascontiguousarray(table.T))),
+        (False, (table, slot)),
+    ):
+        found, times, searched = best_insertion_bounded(
+            schedules, rows, points, lookup, request, direct, weights, bounded=bounded
+        )
+        assert searched >= 0
+        if full is None:
+            assert found is None
+            continue
+        assert found == full  # vehicle, positions, cost and times, bit for bit
+        q = int(np.searchsorted(rows, full.vehicle))
+        for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+            np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bounds_never_exceed_a_vehicles_best_cost(seed):
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    points = _points(schedules, starts, rows)
+    times = _full_times(schedules, points, rows, request, direct, table, slot)
+    s = schedules
+    fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+    scalars = _kernel_request(request, direct)
+    trows = np.arange(rows.size, dtype=np.int64)
+    bounds = _kernels.insertion_lower_bounds(
+        fleet, times.to_pickup_s, times.from_pickup_s, scalars, weights.as_array(), rows, trows
+    )
+    for q, v in enumerate(rows.tolist()):
+        best = best_insertion_among(
+            schedules, np.array([v]), request,
+            InsertionTimes(*(getattr(times, f)[q : q + 1] for f in (
+                "to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s")), direct),
+            weights,
+        )  # fmt: skip
+        cost = math.inf if best is None else best.cost
+        assert bounds[q] <= cost, (q, v, bounds[q], cost)
+
+
+def test_ties_go_to_the_lowest_vehicle():
+    """Identical vehicles tie exactly: the bounded search keeps the lowest, as the full one."""
+    seen = 0
+    for seed in range(400):
+        schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+        points = _points(schedules, starts, rows)
+        full = best_insertion_among(
+            schedules, rows, request,
+            _full_times(schedules, points, rows, request, direct, table, slot), weights,
+        )  # fmt: skip
+        if full is None:
+            continue
+        # vehicles with the same plan and start as the winner (a tie at the same cost)
+        w = full.vehicle
+        same = [
+            v
+            for v in rows.tolist()
+            if v != w
+            and starts[v] == starts[w]
+            and all(np.array_equal(getattr(schedules, f)[v], getattr(schedules, f)[w]) for f in RF)
+        ]
+        if not same:
+            continue
+        seen += 1
+        assert all(v > w for v in same)  # the full search keeps the lowest
+        found, _, _ = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights
+        )
+        assert found == full
+    assert seen >= 20  # the generator does make ties
+
+
+def test_bounds_prune():
+    """The bounds do cut the search: far from everything, idle vehicles are not all searched."""
+    searched = total = 0
+    for seed in range(300):
+        schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+        points = _points(schedules, starts, rows)
+        _, _, n = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights
+        )
+        searched += n
+        total += rows.size
+    assert searched < 0.8 * total
+
+
+def test_missing_table_time_gives_up():
+    """A node outside the table: nothing decided (-1), the caller searches another way."""
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(3)
+    points = _points(schedules, starts, rows)
+    slot = slot.copy()
+    slot[request.pickup_node] = -1
+    found, times, searched = best_insertion_bounded(
+        schedules, rows, points, (table, slot), request, direct, weights
+    )
+    assert (found, times, searched) == (None, None, -1)
