@@ -529,3 +529,38 @@ def test_closest_weighs_each_shortfall_by_its_target(fake):
     targets = {"served_share": 0.9, "reject_share": 0.0}
     report = size_fleet(scenario(2), targets, seeds=SEEDS, min_size=2, max_size=3)
     assert not report.met and report.best_size == 2
+
+
+def test_closest_counts_the_shortfall_of_a_minimum_target(fake):
+    # nothing meets; size 2: wait 100 s (meets <= 400) but served 10 points short of 0.9
+    # (0.1 / 0.9 = 0.111); size 3: wait 10 s over (10 / 400 = 0.025) and served 5 points
+    # short (0.056): 0.081, the closer. A '>=' shortfall counted as m - value (never
+    # positive here) or as value + m, or a '<=' one as m + value, would choose size 2.
+    kpis = {2: (100.0, 0.80), 3: (410.0, 0.85)}
+
+    def world(n):
+        wait, served = kpis[min(max(n, 2), 3)]
+        return {"wait_p95_s": np.full(5, wait), "served_share": np.full(5, served)}
+
+    fake(world)
+    targets = {"wait_p95_s": 400, "served_share": 0.9}
+    report = size_fleet(scenario(2), targets, seeds=SEEDS, min_size=2, max_size=3)
+    assert not report.met and report.best_size == 3
+    assert set(report.table["size"]) == {2, 3}  # the closest and the size below it
+
+
+def test_table_rows_of_kpis_without_a_target(fake):
+    # headline KPIs are shown beside the targets: no target text, no share of days, and
+    # 'meets' True (nothing to meet), whatever their values
+    fake(lambda n: {"wait_p95_s": 1190.0 - 100.0 * n + NOISE, "wait_mean_s": np.full(5, 9e9)})
+    report = size_fleet(scenario(12), {"wait_p95_s": 1000}, seeds=SEEDS)
+    rows = report.table.set_index(["size", "kpi"])
+    assert set(rows.index) == {(3, "wait_p95_s"), (3, "wait_mean_s"), (2, "wait_p95_s"),
+                               (2, "wait_mean_s")}  # fmt: skip
+    extra = rows.xs("wait_mean_s", level="kpi")
+    assert extra["target"].tolist() == ["", ""]
+    assert extra["meets"].tolist() == [True, True]
+    assert extra["p_meet"].isna().all()
+    goal = rows.xs("wait_p95_s", level="kpi")
+    assert goal["target"].tolist() == ["<= 1000", "<= 1000"]
+    assert goal["meets"].tolist() == [True, False]
