@@ -20,6 +20,8 @@ from idrt.dispatch import (
     empty_schedules,
     feasible_vehicles,
 )
+from tests.dispatch import naive_insertion as naive
+from tests.dispatch.test_insertion import random_case
 
 INF = np.inf
 
@@ -40,8 +42,12 @@ def _request_tuple(
     return (direct, float(pax), earliest, latest, max_ride, dwell_p, dwell_d, earliest_d, latest_d)
 
 
-def _one_vehicle(n_stops=0, capacity=4, start_load=0, start_time_s=0.0):
-    """Kernel inputs of one vehicle with ``n_stops`` empty-window drop-offs 100 s apart."""
+def _one_vehicle(n_stops=0, capacity=4, start_load=None, start_time_s=0.0):
+    """Kernel inputs of one vehicle with ``n_stops`` drop-offs 100 s apart (no windows).
+
+    ``start_load`` defaults to ``n_stops``: the riders on board, one per drop-off.
+    """
+    start_load = n_stops if start_load is None else start_load
     s_max = max(n_stops, 1)
     kind = np.full(s_max, -1, dtype=np.int64)
     pax = np.ones(s_max, dtype=np.int64)
@@ -73,10 +79,14 @@ def _is_none(found):
 # --------------------------------------------------------------------------- current plan
 
 
-def test_feasible_vehicles_checks_the_start_load_without_stops():
-    """With no stops the start load is the only load: above capacity or negative fails."""
+def test_feasible_vehicles_checks_the_start_without_stops():
+    """With no stops the start is all there is: a load outside [0, capacity] or a time
+    that is not finite fails."""
     fleet = empty_schedules([2, 2, 2, 2], 0.0, start_load=[3, -1, 2, 0], max_stops=1)
     assert feasible_vehicles(fleet).tolist() == [False, False, True, True]
+    fleet.start_time_s[:] = [INF, -INF, np.nan, 5.0]
+    fleet.start_load[:] = 0
+    assert feasible_vehicles(fleet).tolist() == [False, False, False, True]
 
 
 @pytest.mark.parametrize(
@@ -97,5 +107,85 @@ def test_an_infeasible_start_gets_no_insertion_and_the_documented_sentinels(
 
 def test_a_late_current_plan_gets_the_documented_sentinels():
     head, stops = _one_vehicle(1)
+    assert _kernel(head, stops, _legs(1), _request_tuple())[0] < INF  # feasible as built
     stops[3][0] = 99.0  # the only stop is reached at 100 s, due by 99 s
     assert _is_none(_kernel(head, stops, _legs(1), _request_tuple()))
+    head, stops = _one_vehicle(1, start_load=0)  # a drop-off of a rider not on board
+    assert _is_none(_kernel(head, stops, _legs(1), _request_tuple()))
+
+
+def test_a_start_at_infinity_records_no_candidate():
+    # with no deadline at all every time is inf and the costs are NaN: nothing is feasible,
+    # and the cost matrix keeps what it held
+    head, stops = _one_vehicle(0, start_time_s=INF)
+    request = _request_tuple(latest=INF, max_ride=INF)
+    matrix = np.full((1, 1), -1.0)
+    work = np.empty((_kernels.N_WORK, 2))
+    found = _kernels.best_insertion_vehicle(
+        head, stops, _legs(0), request, np.ones(5), work, matrix
+    )
+    assert _is_none(found) and matrix.tolist() == [[-1.0]]
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def test_a_sub_second_delay_of_a_later_drop_off_is_charged():
+    # X (a drop-off) is reached at 100 s; P at 50, D at 75 and X at 100.5 via D: the only
+    # candidate delays X by 0.5 s, which w_delay = 1 charges in full (no rounding away)
+    head, stops = _one_vehicle(1)
+    to_p = np.array([50.0, INF])
+    from_p = np.array([INF, INF])  # P cannot precede X with D after it
+    to_d = np.array([INF, INF])
+    from_d = np.array([25.5, INF])
+    request = _request_tuple(direct=25.0)
+    for w_delay, cost in [(1.0, 0.5), (4.0, 2.0)]:
+        found = _kernel(head, stops, (to_p, from_p, to_d, from_d), request,
+                        (0.0, 0.0, 0.0, w_delay, 0.0))  # fmt: skip
+        assert found == (cost, 0, 0, 50.0, 75.0)
+
+
+# --------------------------------------------------------------------------- brute force
+
+N_CASES = 150
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_cost_matrix_is_written_exactly_at_the_feasible_candidates(seed):
+    """Every feasible (i, j) gets the reference cost, every other entry keeps its value.
+
+    The cases of ``test_insertion.random_case`` with a third of the travel times
+    unreachable (inf): the kernel's early exits on inf legs must leave the
+    matrix alone, not write inf or NaN there.
+    """
+    schedules, request, times, weights = random_case(seed)
+    rng = np.random.default_rng(7_000 + seed)
+    arrays = times._asdict()
+    for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+        a = np.array(arrays[name])
+        a[rng.random(a.shape) < 0.33] = INF
+        arrays[name] = a
+    times = times._replace(**{k: v for k, v in arrays.items() if k != "pickup_to_dropoff_s"})
+    w = (weights.w_vehicle, weights.w_wait, weights.w_ride, weights.w_delay)
+    cands = naive.all_candidates(schedules, request, times, w)
+    for v in range(schedules.n_vehicles):
+        n = int(schedules.n_stops[v])
+        matrix = np.full((n + 1, n + 1), -1.0)
+        work = np.empty((_kernels.N_WORK, schedules.max_stops + 1))
+        _kernels.best_insertion_vehicle(
+            (schedules.start_time_s[v], schedules.start_load[v], schedules.capacity[v], n,
+             INF, 0.0, 0.0),
+            tuple(getattr(schedules, f)[v] for f in _kernels.FLEET_FIELDS[4:]),
+            (times.to_pickup_s[v], times.from_pickup_s[v], times.to_dropoff_s[v],
+             times.from_dropoff_s[v]),
+            (float(times.pickup_to_dropoff_s), float(request.pax),
+             float(request.earliest_pickup_s), float(request.latest_pickup_s),
+             float(request.max_ride_s), float(request.dwell_pickup_s),
+             float(request.dwell_dropoff_s), float(request.earliest_pickup_s), INF),
+            weights.as_array(), work, matrix,
+        )  # fmt: skip
+        ref = np.full_like(matrix, -1.0)
+        for c in cands:
+            if c.vehicle == v:
+                ref[c.i, c.j] = c.cost
+        np.testing.assert_allclose(matrix, ref, rtol=1e-9, atol=1e-9)
