@@ -189,3 +189,36 @@ def test_cost_matrix_is_written_exactly_at_the_feasible_candidates(seed):
             if c.vehicle == v:
                 ref[c.i, c.j] = c.cost
         np.testing.assert_allclose(matrix, ref, rtol=1e-9, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- end of plan
+
+
+def _waiting_vehicle(end_by_s, to_depot_s=50.0):
+    """One rider on board, dropped at X: reached at 100 s, served at 200 s (it waits).
+
+    The plan ends at 200 s; the drive home takes ``to_depot_s``.
+    """
+    head, stops = _one_vehicle(1)
+    stops[2][0] = 200.0  # earliest service at X
+    return (*head[:4], end_by_s, to_depot_s, 0.0), stops
+
+
+def test_a_plan_ending_exactly_at_end_by_still_takes_an_absorbed_detour():
+    # P at 50, D at 75, X reached at 100.5 instead of 100: the wait at X absorbs it, the
+    # plan still ends at 200 s and gets home at 250 s = end_by exactly: feasible, cost 0
+    legs = (np.array([50.0, INF]), np.full(2, INF), np.full(2, INF), np.array([25.5, INF]))
+    request = _request_tuple(direct=25.0)
+    head, stops = _waiting_vehicle(end_by_s=250.0)
+    assert _kernel(head, stops, legs, request) == (0.0, 0, 0, 50.0, 75.0)
+    head, stops = _waiting_vehicle(end_by_s=250.0 - 1e-9)  # the plan is already too late
+    assert _is_none(_kernel(head, stops, legs, request))
+
+
+def test_an_appended_drop_off_may_get_home_exactly_at_end_by():
+    # empty vehicle at t = 0: P at 50, D at 100, then 30 s home: back at 130 s
+    for end_by_s, feasible in [(130.0, True), (130.0 - 1e-9, False)]:
+        head, stops = _one_vehicle(0)
+        head = (*head[:4], end_by_s, 0.0, 30.0)
+        found = _kernel(head, stops, _legs(0), _request_tuple())
+        assert (found == (100.0, 0, 0, 50.0, 100.0)) if feasible else _is_none(found)
