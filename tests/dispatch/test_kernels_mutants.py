@@ -105,6 +105,17 @@ def test_an_infeasible_start_gets_no_insertion_and_the_documented_sentinels(
     assert (cost, i, j, tp, td) == (100.0, 0, 0, 50.0, 100.0)  # drive 50 + 50, w_vehicle 1
 
 
+def test_an_overfull_start_gets_nothing_even_after_a_drop_off():
+    # 5 riders on board of 4 seats: the plan is infeasible from its start, although after
+    # the first drop-off (3 riders) a new one would fit
+    head, stops = _one_vehicle(1, capacity=4, start_load=5)
+    stops[1][0] = 2
+    assert _is_none(_kernel(head, stops, _legs(1), _request_tuple()))
+    head, stops = _one_vehicle(1, capacity=4, start_load=4)  # full but legal: after X only
+    stops[1][0] = 2
+    assert _kernel(head, stops, _legs(1), _request_tuple())[1:3] == (1, 1)
+
+
 def test_a_late_current_plan_gets_the_documented_sentinels():
     head, stops = _one_vehicle(1)
     assert _kernel(head, stops, _legs(1), _request_tuple())[0] < INF  # feasible as built
