@@ -6,6 +6,8 @@
 #   FUNCTIONS="best_insertion_vehicle _suffix_delay" bash benchmarks/mutation_kernels.sh
 #   TESTS="tests/dispatch/test_kernels_mutants.py" bash benchmarks/mutation_kernels.sh
 #   bash benchmarks/mutation_kernels.sh recheck   # the run file's survivors against TESTS now
+#   SESSION=/tmp/kernels.sqlite BUDGET_S=1800 bash benchmarks/mutation_kernels.sh
+#       # keeps cosmic-ray's session there; run again to go on with the mutants not run yet
 #
 # Why cosmic-ray and not mutmut: mutmut 3 wraps every function in a trampoline that
 # Numba cannot compile, and with NUMBA_DISABLE_JIT=1 it maps no test to a decorated
@@ -83,14 +85,18 @@ fi
 cat > cr.toml <<EOF
 [cosmic-ray]
 module-path = "idrt/dispatch/_kernels.py"
-timeout = ${TIMEOUT_S:-300}.0
+timeout = ${TIMEOUT_S:-90}.0
 excluded-modules = []
 test-command = "env NUMBA_DISABLE_JIT=1 PYTHONPATH=$work $PY -m pytest -x -q -p no:cacheprovider -p no:randomly $TESTS"
 
 [cosmic-ray.distributor]
 name = "local"
 EOF
-"$PY" -m cosmic_ray.cli init cr.toml session.sqlite
+if [[ -n "${SESSION:-}" && -f "$SESSION" ]]; then
+  cp "$SESSION" session.sqlite  # go on with its pending mutants
+else
+  "$PY" -m cosmic_ray.cli init cr.toml session.sqlite
+fi
 # keep only the chosen functions and operators: the others are marked SKIPPED
 "$PY" - session.sqlite "$FUNCTIONS" "$OPERATORS" <<'PY'
 import sys
@@ -115,6 +121,7 @@ PY
 env NUMBA_DISABLE_JIT=1 PYTHONPATH=$work "$PY" -m pytest -x -q -p no:cacheprovider -p no:randomly $TESTS > baseline.txt 2>&1 \
   || { tail -20 baseline.txt; echo "the tests fail on the unmutated tree" >&2; exit 1; }
 timeout "${BUDGET_S:-7200}" "$PY" -m cosmic_ray.cli exec cr.toml session.sqlite || true
+[[ -z "${SESSION:-}" ]] || cp session.sqlite "$SESSION"
 "$PY" - session.sqlite "$out" "$FUNCTIONS" "$TESTS" <<'PY'
 import sys
 from collections import Counter

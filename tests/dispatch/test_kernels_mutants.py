@@ -233,3 +233,12 @@ def test_an_appended_drop_off_may_get_home_exactly_at_end_by():
         head = (*head[:4], end_by_s, 0.0, 30.0)
         found = _kernel(head, stops, _legs(0), _request_tuple())
         assert (found == (100.0, 0, 0, 50.0, 100.0)) if feasible else _is_none(found)
+
+
+def test_a_pickup_too_late_from_one_position_may_fit_from_a_later_one():
+    # travel times need not obey the triangle inequality (times of different moments, one-way
+    # detours): from the start P is 1,000 s away (too late for 500 s), from X only 10 s
+    head, stops = _one_vehicle(1)
+    legs = (np.array([1000.0, 10.0]), np.full(2, 50.0), np.full(2, 50.0), np.full(2, 50.0))
+    found = _kernel(head, stops, legs, _request_tuple(latest=500.0))
+    assert found == (60.0, 1, 1, 110.0, 160.0)  # X at 100, P at 110, D at 160
