@@ -242,3 +242,13 @@ def test_a_pickup_too_late_from_one_position_may_fit_from_a_later_one():
     legs = (np.array([1000.0, 10.0]), np.full(2, 50.0), np.full(2, 50.0), np.full(2, 50.0))
     found = _kernel(head, stops, legs, _request_tuple(latest=500.0))
     assert found == (60.0, 1, 1, 110.0, 160.0)  # X at 100, P at 110, D at 160
+
+
+def test_a_detour_absorbed_by_waiting_costs_nothing_not_less():
+    # X is reached at 100 s and served at 101 s (1 s of waiting); the detour via P and D
+    # reaches it 0.5 s later, inside the wait: the plan ends when it did, added time 0
+    # (not -0.5 s: waiting that shrinks does not make the vehicle's day shorter)
+    head, stops = _one_vehicle(1)
+    stops[2][0] = 101.0
+    legs = (np.array([50.0, INF]), np.full(2, INF), np.full(2, INF), np.array([25.5, INF]))
+    assert _kernel(head, stops, legs, _request_tuple(direct=25.0)) == (0.0, 0, 0, 50.0, 75.0)
