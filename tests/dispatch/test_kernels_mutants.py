@@ -252,3 +252,14 @@ def test_a_detour_absorbed_by_waiting_costs_nothing_not_less():
     stops[2][0] = 101.0
     legs = (np.array([50.0, INF]), np.full(2, INF), np.full(2, INF), np.array([25.5, INF]))
     assert _kernel(head, stops, legs, _request_tuple(direct=25.0)) == (0.0, 0, 0, 50.0, 75.0)
+
+
+def test_a_drop_off_too_late_for_end_by_may_still_be_appended():
+    # X is 150 s from the depot, the new D only 100 s: the plan must be home by 300 s.
+    # D before X (P 50, D 75, X 175, home 325) is too late; D after X (P 50, X 110, D 150,
+    # home 250) fits: a later drop-off position is tried after an earlier one failed
+    head, stops = _one_vehicle(1)
+    head = (*head[:4], 300.0, 150.0, 100.0)
+    legs = (np.array([50.0, INF]), np.array([60.0, INF]), np.array([INF, 40.0]),
+            np.array([100.0, INF]))  # fmt: skip
+    assert _kernel(head, stops, legs, _request_tuple(direct=25.0)) == (50.0, 0, 1, 50.0, 150.0)
