@@ -89,6 +89,30 @@ def test_feasible_vehicles_checks_the_start_without_stops():
     assert feasible_vehicles(fleet).tolist() == [False, False, False, True]
 
 
+def test_feasible_vehicles_checks_the_load_after_every_stop():
+    # 2 seats: a group of 3 picked up, a drop-off of a rider not on board, a legal plan
+    fleet = empty_schedules([2, 2, 2], 0.0, max_stops=2)
+    fleet.n_stops[:] = 2
+    fleet.stop_kind[:] = [[1, -1], [-1, 1], [1, -1]]
+    fleet.stop_pax[:] = [[3, 3], [1, 1], [2, 2]]
+    fleet.leg_s[:] = 10.0
+    fleet.latest_s[:] = 1e5
+    assert feasible_vehicles(fleet).tolist() == [False, False, True]
+
+
+def test_an_unreachable_stop_in_the_current_plan_gets_no_insertion():
+    # X cannot be reached (leg inf) and has no deadline: the plan is infeasible as it
+    # stands, and no candidate is recorded (its times and costs would be inf or NaN)
+    head, stops = _one_vehicle(1)
+    stops[3][0], stops[4][0] = INF, INF  # latest_s, leg_s of X
+    matrix = np.full((2, 2), -1.0)
+    work = np.empty((_kernels.N_WORK, 2))
+    found = _kernels.best_insertion_vehicle(
+        head, stops, _legs(1), _request_tuple(), np.ones(5), work, matrix
+    )
+    assert _is_none(found) and (matrix == -1.0).all()
+
+
 @pytest.mark.parametrize(
     ("start_load", "start_time_s"),
     [(-1, 0.0), (5, 0.0), (0, INF), (0, np.nan)],
