@@ -89,7 +89,7 @@ def test_feasible_vehicles_checks_the_start_without_stops():
     assert feasible_vehicles(fleet).tolist() == [False, False, False, True]
 
 
-def test_feasible_vehicles_checks_the_load_after_every_stop():
+def test_feasible_vehicles_checks_every_stop():
     # 2 seats: a group of 3 picked up, a drop-off of a rider not on board, a legal plan
     fleet = empty_schedules([2, 2, 2], 0.0, max_stops=2)
     fleet.n_stops[:] = 2
@@ -98,6 +98,11 @@ def test_feasible_vehicles_checks_the_load_after_every_stop():
     fleet.leg_s[:] = 10.0
     fleet.latest_s[:] = 1e5
     assert feasible_vehicles(fleet).tolist() == [False, False, True]
+    fleet.stop_kind[:] = [[1, -1]] * 3
+    fleet.stop_pax[:] = 1
+    fleet.leg_s[1, 1] = INF  # the second stop of vehicle 1 is unreachable, with no deadline
+    fleet.latest_s[1, :] = INF
+    assert feasible_vehicles(fleet).tolist() == [True, False, True]
 
 
 def test_an_unreachable_stop_in_the_current_plan_gets_no_insertion():
@@ -287,3 +292,20 @@ def test_a_drop_off_too_late_for_end_by_may_still_be_appended():
     legs = (np.array([50.0, INF]), np.array([60.0, INF]), np.array([INF, 40.0]),
             np.array([100.0, INF]))  # fmt: skip
     assert _kernel(head, stops, legs, _request_tuple(direct=25.0)) == (50.0, 0, 1, 50.0, 150.0)
+
+
+def test_an_unreachable_stop_after_the_pickup_ends_the_drop_off_walk():
+    # X has no deadline and the request no ride limit, but X cannot be reached from P:
+    # P before X with D after X is no candidate (nothing recorded), the others are
+    head, stops = _one_vehicle(1)
+    stops[3][0] = INF
+    legs = (np.full(2, 50.0), np.full(2, INF), np.full(2, 50.0), np.full(2, 50.0))
+    matrix = np.full((2, 2), -1.0)
+    work = np.empty((_kernels.N_WORK, 2))
+    found = _kernels.best_insertion_vehicle(
+        head, stops, legs, _request_tuple(max_ride=INF), np.array([1.0, 0, 0, 0, 0]), work,
+        matrix,
+    )  # fmt: skip
+    # (0, 0): P 50, D 100, X 150 (50 s later); (1, 1): X 100, P 150, D 200
+    assert matrix.tolist() == [[50.0, -1.0], [-1.0, 100.0]]
+    assert found == (50.0, 0, 0, 50.0, 100.0)
