@@ -309,3 +309,26 @@ def test_an_unreachable_stop_after_the_pickup_ends_the_drop_off_walk():
     # (0, 0): P 50, D 100, X 150 (50 s later); (1, 1): X 100, P 150, D 200
     assert matrix.tolist() == [[50.0, -1.0], [-1.0, 100.0]]
     assert found == (50.0, 0, 0, 50.0, 100.0)
+
+
+def test_an_unreachable_drop_off_with_no_deadline_records_nothing():
+    # P -> D cannot be driven and nothing limits the drop-off time: no candidate, and the
+    # cost matrix keeps what it held (not an inf or NaN cost)
+    head, stops = _one_vehicle(0)
+    matrix = np.full((1, 1), -1.0)
+    work = np.empty((_kernels.N_WORK, 2))
+    request = _request_tuple(direct=INF, max_ride=INF)
+    found = _kernels.best_insertion_vehicle(
+        head, stops, _legs(0), request, np.ones(5), work, matrix
+    )
+    assert _is_none(found) and matrix.tolist() == [[-1.0]]
+
+
+def test_a_drop_off_too_late_right_after_p_may_fit_after_the_next_stop():
+    # non-metric times: P -> D directly takes 1,000 s (past the 500 s ride limit), but via X
+    # it is 60 + 10 s: P 50, X 110, D 120 fits (a later D position is tried)
+    head, stops = _one_vehicle(1)
+    legs = (np.array([50.0, INF]), np.array([60.0, INF]), np.array([INF, 10.0]),
+            np.full(2, INF))  # fmt: skip
+    found = _kernel(head, stops, legs, _request_tuple(direct=1000.0, max_ride=500.0))
+    assert found == (20.0, 0, 1, 50.0, 120.0)
