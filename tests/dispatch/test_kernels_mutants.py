@@ -332,3 +332,15 @@ def test_a_drop_off_too_late_right_after_p_may_fit_after_the_next_stop():
             np.full(2, INF))  # fmt: skip
     found = _kernel(head, stops, legs, _request_tuple(direct=1000.0, max_ride=500.0))
     assert found == (20.0, 0, 1, 50.0, 120.0)
+
+
+def test_a_plan_already_past_end_by_gets_nothing_even_with_a_shorter_way_home():
+    # the plan ends at 100 s and is 200 s from the depot: home at 300 s > 250 s. Appending
+    # D (P 110, D 160), from where home is 0 s away, would fit, but a plan already late
+    # gets no insertion (documented)
+    head, stops = _one_vehicle(1)
+    head = (*head[:4], 250.0, 200.0, 0.0)
+    legs = (np.array([INF, 10.0]), np.full(2, INF), np.full(2, INF), np.full(2, INF))
+    assert _is_none(_kernel(head, stops, legs, _request_tuple()))
+    head = (*head[:4], 300.0, 200.0, 0.0)  # on time: the append is taken
+    assert _kernel(head, stops, legs, _request_tuple()) == (60.0, 1, 1, 110.0, 160.0)
