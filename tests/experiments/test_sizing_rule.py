@@ -115,6 +115,8 @@ def test_bound_rule_uses_the_requested_confidence(fake):
     assert (low.size, high.size) == (8, 9)
     row = low.table.set_index(["size", "kpi"]).loc[(8, "wait_p95_s")]
     assert row["ci_high"] == pytest.approx(t_high(wait_world(8)["wait_p95_s"], 0.5), rel=1e-12)
+    assert (low.confidence, high.confidence) == (0.5, 0.95)  # the report states its coverage
+    assert "size 8: mean [50% CI] days met" in str(low)
 
 
 def test_an_interval_end_exactly_on_the_target_meets_it(fake):
@@ -529,3 +531,61 @@ def test_closest_weighs_each_shortfall_by_its_target(fake):
     targets = {"served_share": 0.9, "reject_share": 0.0}
     report = size_fleet(scenario(2), targets, seeds=SEEDS, min_size=2, max_size=3)
     assert not report.met and report.best_size == 2
+
+
+def test_closest_counts_the_shortfall_of_a_minimum_target(fake):
+    # nothing meets; size 2: wait 100 s (meets <= 400) but served 10 points short of 0.9
+    # (0.1 / 0.9 = 0.111); size 3: wait 10 s over (10 / 400 = 0.025) and served 5 points
+    # short (0.056): 0.081, the closer. A '>=' shortfall counted as m - value (never
+    # positive here) or as value + m, or a '<=' one as m + value, would choose size 2.
+    kpis = {2: (100.0, 0.80), 3: (410.0, 0.85)}
+
+    def world(n):
+        wait, served = kpis[min(max(n, 2), 3)]
+        return {"wait_p95_s": np.full(5, wait), "served_share": np.full(5, served)}
+
+    fake(world)
+    targets = {"wait_p95_s": 400, "served_share": 0.9}
+    report = size_fleet(scenario(2), targets, seeds=SEEDS, min_size=2, max_size=3)
+    assert not report.met and report.best_size == 3
+    assert set(report.table["size"]) == {2, 3}  # the closest and the size below it
+
+
+def test_table_rows_of_kpis_without_a_target(fake):
+    # headline KPIs are shown beside the targets: no target text, no share of days, and
+    # 'meets' True (nothing to meet), whatever their values
+    fake(lambda n: {"wait_p95_s": 1190.0 - 100.0 * n + NOISE, "wait_mean_s": np.full(5, 9e9)})
+    report = size_fleet(scenario(12), {"wait_p95_s": 1000}, seeds=SEEDS)
+    rows = report.table.set_index(["size", "kpi"])
+    assert set(rows.index) == {(3, "wait_p95_s"), (3, "wait_mean_s"), (2, "wait_p95_s"),
+                               (2, "wait_mean_s")}  # fmt: skip
+    extra = rows.xs("wait_mean_s", level="kpi")
+    assert extra["target"].tolist() == ["", ""]
+    assert extra["meets"].tolist() == [True, True]
+    assert extra["p_meet"].isna().all()
+    goal = rows.xs("wait_p95_s", level="kpi")
+    assert goal["target"].tolist() == ["<= 1000", "<= 1000"]
+    assert goal["meets"].tolist() == [True, False]
+
+
+def test_bisection_keeps_halving_after_a_failing_midpoint(fake):
+    # 13 buses and more meet; from 1: up 2, 4, 8 (fail), 16 (meets), then bisect [8, 16]:
+    # 12 fails, 14 and 13 meet. Giving up the bracket after the failing 12 and walking
+    # down from 16 would simulate 15 too.
+    fake(lambda n: {"wait_p95_s": np.full(5, 300.0 if n >= 13 else 500.0)})
+    report = size_fleet(scenario(1), {"wait_p95_s": 400}, seeds=SEEDS)
+    assert report.size == 13
+    assert report.candidates["size"].tolist() == [1, 2, 4, 8, 16, 12, 14, 13]
+
+
+def test_the_size_below_a_min_size_that_meets_is_shown(fake):
+    # every size meets: the answer is min_size = 2, and the report still shows size 1 (it
+    # meets too, but it is outside the range asked for)
+    runner = fake(lambda n: {"wait_p95_s": np.full(5, 300.0)})
+    report = size_fleet(scenario(5), {"wait_p95_s": 400}, seeds=SEEDS, min_size=2, max_size=9)
+    assert report.size == 2 and report.met
+    assert runner.sizes == [5, 4, 2, 1]  # down by 1, then 2: min_size; then the one below
+    assert set(report.table["size"]) == {1, 2}
+    # at the floor itself there is nothing below to show
+    at_floor = size_fleet(scenario(5), {"wait_p95_s": 400}, seeds=SEEDS, min_size=1, max_size=9)
+    assert at_floor.size == 1 and set(at_floor.table["size"]) == {1}
