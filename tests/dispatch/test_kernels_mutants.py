@@ -185,6 +185,32 @@ def test_a_sub_second_delay_of_a_later_drop_off_is_charged():
         assert found == (cost, 0, 0, 50.0, 75.0)
 
 
+def test_a_delay_absorbed_exactly_by_a_wait_charges_exactly_nothing():
+    # waits 0.3, 0.3, 0.7, 1.1, 0 s at a pickup and four drop-offs; stop 3 arrives late by
+    # exactly its own wait (1.1 s as the kernel sums it), so it and every stop after it
+    # start on time: each drop-off's delay max(0, delay - (cum_wait[k+1] - cum_wait[3])),
+    # the docstring's formula, is exactly 0 in floats, and so must the sum be (an
+    # aggregate over the on-time stops leaves a rounding residue of ~1e-15 s)
+    kind = np.array([1, -1, -1, -1, -1])
+    waits = np.array([0.3, 0.3, 0.7, 1.1, 0.0])
+    n = kind.shape[0]
+    cum_wait, n_drop, drop_cum_wait = np.zeros(n + 1), np.zeros(n + 1), np.zeros(n + 1)
+    for k in range(n):  # the prefix sums as best_insertion_vehicle lays them out
+        cum_wait[k + 1] = cum_wait[k] + waits[k]
+        n_drop[k + 1] = n_drop[k] + (kind[k] < 0)
+        drop_cum_wait[k + 1] = drop_cum_wait[k] + (cum_wait[k + 1] if kind[k] < 0 else 0.0)
+    m = 3
+    delay = cum_wait[4] - cum_wait[m]
+    assert delay > 0.0 and delay + cum_wait[m] == cum_wait[4] == cum_wait[5]
+    assert all(delay - (cum_wait[k + 1] - cum_wait[m]) == 0.0 for k in range(m, n))
+    total = _kernels._suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait)
+    assert total == 0.0
+    # a delay 0.5 s past the wait: both drop-offs 3 and 4 start 0.5 s late
+    assert _kernels._suffix_delay(
+        m, n, delay + 0.5, cum_wait, n_drop, drop_cum_wait
+    ) == pytest.approx(1.0, abs=1e-12)
+
+
 # --------------------------------------------------------------------------- brute force
 
 N_CASES = 150
