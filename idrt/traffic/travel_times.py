@@ -284,14 +284,15 @@ class TimeSlicedTravelTimes:
         -------
         pandas.DataFrame
             One row per (slice, intersection): ``slice``, ``intersection_id``,
-            ``equipped``, ``adaptive``, ``cycle_s`` (mean over approaches),
-            ``flow_vph`` (total approach volume), ``delay_s`` (DRT vehicle,
+            ``equipped``, ``adaptive``, ``flow_vph`` (total approach volume),
+            ``cycle_s`` (mean over approaches), ``delay_s`` (DRT vehicle,
             with priority) and ``general_delay_s`` (general traffic), both
             mean seconds per passage weighted by approach volume (unweighted
             when there is no volume).
         """
-        drt = (1.0 - self.red_share_removed) * self.uniform_delay_s + self.incremental_delay_s
-        general = self.uniform_delay_s + self.incremental_delay_s
+        d1, d2 = self.uniform_delay_s, self.incremental_delay_s
+        drt = combine_delay_s(d1, d2, self.red_share_removed)
+        general = combine_delay_s(d1, d2)
         n_sl, k = self.uniform_delay_s.shape
         frame = pd.DataFrame(
             {
