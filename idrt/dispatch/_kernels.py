@@ -170,6 +170,31 @@ def schedule_times(
 
 
 @JIT
+def current_plan(start_time_s, start_load, capacity, n, stops, work):
+    """Times and loads of a vehicle's current plan, and whether it is feasible.
+
+    Fills ``work[0:4]`` (arrival, service start, departure, load after each of
+    the ``n`` stops, s and riders) from ``stops`` as in
+    :func:`best_insertion_vehicle`. Feasible: the start load within
+    ``[0, capacity]`` and a finite start time, and at every stop a load within
+    ``[0, capacity]`` and a finite service start no later than its latest time.
+    The fills stop at the first infeasible stop.
+    """
+    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
+    if start_load < 0 or start_load > capacity or not (abs(start_time_s) < np.inf):
+        return False
+    arrival, service, departure, load = work[0], work[1], work[2], work[3]
+    vehicle_times(start_time_s, n, earliest_s, leg_s, dwell_s, arrival, service, departure)
+    ld = start_load
+    for k in range(n):
+        ld += stop_kind[k] * stop_pax[k]
+        load[k] = ld
+        if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < np.inf):
+            return False
+    return True
+
+
+@JIT
 def feasible_vehicles(start_time_s, start_load, capacity, n_stops, latest_s, service_s, load_after):
     """Whether each vehicle's timed schedule meets every deadline and the capacity."""
     n_veh = n_stops.shape[0]
@@ -261,7 +286,7 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     """
     inf = np.inf
     start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
-    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
+    stop_kind, _, earliest_s, latest_s, leg_s, dwell_s = stops
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
     (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, max_ride_s,
      dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s, latest_dropoff_s) = request  # fmt: skip
@@ -276,15 +301,8 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     drop_cum_wait = work[7]  # sum of cum_wait[t + 1] over drop-offs t < k
 
     # The current schedule: times, loads, feasibility.
-    if start_load < 0 or start_load > capacity or not (abs(start_time_s) < inf):
+    if not current_plan(start_time_s, start_load, capacity, n, stops, work):
         return inf, -1, -1, np.nan, np.nan
-    vehicle_times(start_time_s, n, earliest_s, leg_s, dwell_s, arrival, service, departure)
-    ld = start_load
-    for k in range(n):
-        ld += stop_kind[k] * stop_pax[k]
-        load[k] = ld
-        if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
-            return inf, -1, -1, np.nan, np.nan
     old_end = departure[n - 1] if n > 0 else start_time_s
     if not (old_end + to_depot_s <= end_by_s):
         return inf, -1, -1, np.nan, np.nan
@@ -651,7 +669,6 @@ def _lower_bound_vehicle(head, stops, to_pickup_s, from_pickup_s, request, weigh
     """
     inf = np.inf
     start_time_s, start_load, capacity, n = head
-    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = stops
     (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, _max_ride_s,
      dwell_pickup_s, dwell_dropoff_s, _earliest_dropoff_s, _latest_dropoff_s) = request  # fmt: skip
     pax = int(pax_f)
@@ -659,15 +676,8 @@ def _lower_bound_vehicle(head, stops, to_pickup_s, from_pickup_s, request, weigh
     service = work[1]
     departure = work[2]
     load = work[3]
-    if start_load < 0 or start_load > capacity or not (abs(start_time_s) < inf):
+    if not current_plan(start_time_s, start_load, capacity, n, stops, work):
         return inf
-    vehicle_times(start_time_s, n, earliest_s, leg_s, dwell_s, arrival, service, departure)
-    ld = start_load
-    for k in range(n):
-        ld += stop_kind[k] * stop_pax[k]
-        load[k] = ld
-        if ld < 0 or ld > capacity or not (service[k] <= latest_s[k] and service[k] < inf):
-            return inf
     old_end = departure[n - 1] if n > 0 else start_time_s
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     w_vehicle = weights[0]
