@@ -658,39 +658,73 @@ BOUND_MARGIN_S = 1e-6
 
 
 @JIT
-def _lower_bound_vehicle(head, stops, to_pickup_s, from_pickup_s, request, weights, work):
-    """Lower bound of one vehicle's best insertion cost from the pickup's rows alone.
+def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work):
+    """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
-    See :func:`insertion_lower_bounds`; ``head`` is ``(start_time_s,
-    start_load, capacity, n_stops)`` and ``stops`` as in
-    :func:`best_insertion_vehicle`. Returns ``inf`` when the vehicle has no
+    See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
+    (its first ten arrays; read in place, row ``v``: no array views are made,
+    the loop runs once per candidate per request); the pickup's times of
+    position ``i`` are ``to_pickup_s[a + i]`` and ``from_pickup_s[a + i]``;
+    ``work`` has :data:`N_WORK` rows of at least ``n_stops + 1``. The plan is
+    timed as by :func:`current_plan`. Returns ``inf`` when the vehicle has no
     feasible insertion by the pickup's own tests (or its plan is already
     infeasible), ``-inf`` when a time it needs is NaN (not known).
     """
     inf = np.inf
-    start_time_s, start_load, capacity, n = head
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    stop_kind, stop_pax, earliest_s, latest_s, leg_s, dwell_s = fleet[4:10]
     (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, _max_ride_s,
      dwell_pickup_s, dwell_dropoff_s, _earliest_dropoff_s, _latest_dropoff_s) = request  # fmt: skip
     pax = int(pax_f)
-    arrival = work[0]
-    service = work[1]
-    departure = work[2]
-    load = work[3]
-    if not current_plan(start_time_s, start_load, capacity, n, stops, work):
+    n = n_stops[v]
+    t0 = start_time_s[v]
+    load0 = start_load[v]
+    cap = capacity[v]
+    # the current plan (current_plan's arithmetic): arrival, service, departure, load
+    if load0 < 0 or load0 > cap or not (abs(t0) < inf):
         return inf
-    old_end = departure[n - 1] if n > 0 else start_time_s
-    waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
+    t = t0
+    ld = load0
+    for k in range(n):
+        arr = t + leg_s[v, k]
+        b = service_start(arr, earliest_s[v, k])
+        work[0, k] = arr
+        work[1, k] = b
+        t = b + dwell_s[v, k]
+        work[2, k] = t
+        ld += stop_kind[v, k] * stop_pax[v, k]
+        work[3, k] = ld
+        if ld < 0 or ld > cap or not (b <= latest_s[v, k] and b < inf):
+            return inf
+    old_end = work[2, n - 1] if n > 0 else t0
     w_vehicle = weights[0]
     w_wait = weights[1]
+    w_delay = weights[3]
+    cum_wait = work[5]
+    n_drop = work[6]
+    drop_cum_wait = work[7]
+    if w_delay != 0.0 and n > 0:  # the cumulative waits of _suffix_delay
+        cum_wait[0] = 0.0
+        n_drop[0] = 0.0
+        drop_cum_wait[0] = 0.0
+        for k in range(n):
+            cum_wait[k + 1] = cum_wait[k] + (work[1, k] - work[0, k])
+            if stop_kind[v, k] < 0:
+                n_drop[k + 1] = n_drop[k] + 1.0
+                drop_cum_wait[k + 1] = drop_cum_wait[k] + cum_wait[k + 1]
+            else:
+                n_drop[k + 1] = n_drop[k]
+                drop_cum_wait[k + 1] = drop_cum_wait[k]
+    waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     best = inf
     for i in range(n, -1, -1):
         if i < n:
-            waits_after += service[i] - arrival[i]
-        prev_dep = start_time_s if i == 0 else departure[i - 1]
-        run_load = start_load if i == 0 else load[i - 1]
-        if run_load + pax > capacity:
+            waits_after += work[1, i] - work[0, i]
+        prev_dep = t0 if i == 0 else work[2, i - 1]
+        run_load = load0 if i == 0 else work[3, i - 1]
+        if run_load + pax > cap:
             continue
-        tp = to_pickup_s[i]
+        tp = to_pickup_s[a + i]
         if tp != tp:
             return -inf
         if not (tp < inf):
@@ -699,21 +733,27 @@ def _lower_bound_vehicle(head, stops, to_pickup_s, from_pickup_s, request, weigh
         if not (b_p <= latest_pickup_s):
             continue
         d_p = b_p + dwell_pickup_s
+        delays = 0.0
         if i == n:  # P appended: D follows it, the plan ends at D
             added = d_p + pickup_to_dropoff_s + dwell_dropoff_s - old_end
         else:
-            fp = from_pickup_s[i]
+            fp = from_pickup_s[a + i]
             if fp != fp:
                 return -inf
             if fp < inf:
                 # stop i is reached d_p + fp instead of arrival[i]; D adds at least
                 # its dwell; waits from stop i on absorb at most waits_after
-                added = d_p + fp - arrival[i] + dwell_dropoff_s - waits_after
+                late = d_p + fp - work[0, i]
+                added = late + dwell_dropoff_s - waits_after
+                if w_delay != 0.0:
+                    # the drop-offs from stop i on are delayed at least as by P alone
+                    # (D's detour is >= 0): the suffix sum of best_insertion_vehicle
+                    delays = _suffix_delay(i, n, late, cum_wait, n_drop, drop_cum_wait)
             else:  # not known (a bounded search): D may still go before stop i
                 added = 0.0
         if added < 0.0:
             added = 0.0
-        lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added
+        lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added + w_delay * delays
         if lb < best:
             best = lb
     if best < inf:
@@ -739,8 +779,11 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
     ``i`` is ``w_wait * (service_P - earliest_pickup_s) + w_vehicle * max(0,
     delay at stop i + dwell_dropoff_s - waits from stop i on)`` (for ``i = n``
     the plan's new end ``departure_P + pickup_to_dropoff_s + dwell_dropoff_s``
-    minus the old), the least over the pickup positions that pass the
-    pickup's own tests (capacity, window), plus ``w_ride *
+    minus the old) plus ``w_delay`` times the delays of the drop-offs from
+    stop ``i`` on that the pickup's delay of stop ``i`` alone causes (the
+    sum :func:`best_insertion_vehicle` makes, by :func:`_suffix_delay`: the
+    drop-off only adds delay), the least over the pickup positions that pass
+    the pickup's own tests (capacity, window), plus ``w_ride *
     pickup_to_dropoff_s``; less :data:`BOUND_MARGIN_S` times the weights'
     sum, for float rounding.
 
@@ -763,70 +806,85 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
         Cost lower bounds; ``inf`` for a candidate without a feasible
         insertion.
     """
-    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
-    kind, pax, earliest, latest, leg, dwell = fleet[4:10]
     k = rows.shape[0]
     out = np.empty(k)
-    work = np.empty((4, leg.shape[1] + 1))
+    work = np.empty((N_WORK, fleet[8].shape[1] + 1))
     margin = BOUND_MARGIN_S * (1.0 + weights.sum())
     for q in range(k):
         v = rows[q]
         t = trows[q]
-        lb = _lower_bound_vehicle(
-            (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
-            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
-            to_pickup_s[t],
-            from_pickup_s[t],
-            request,
-            weights,
-            work,
-        )
+        lb = _lower_bound_row(fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work)
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
 
 
 @JIT
-def _table_row(table, table_to, slot, node, points_q, n, start, into, out):
-    """Table times between the points of one plan and ``node``, into ``out``.
+def _table_row(table, table_to, slot, node, start_node, stop_node, r, n, start, into, out, a):
+    """Table times between the points of one plan and ``node``, into ``out[a .. a + n]``.
 
-    ``into``: ``out[i]`` from the point before position ``i`` to ``node``
-    (``i = 0`` only with ``start``), read from ``table_to`` (``table_to[j,
-    a]`` is the time from slot ``a`` to slot ``j``: the transpose, so that
-    one row holds every time into ``node``); else ``out[i]`` from ``node``
-    to stop ``i``, read from ``table``. ``inf`` where no leg exists, as
-    :func:`idrt.sim._kernels.plan_times`. Returns False when the table
-    lacks a time (a node outside it, or NaN).
+    The plan's points are ``start_node[r]`` (its start) and ``stop_node[r,
+    0 .. n-1]`` (its stops). ``into``: ``out[a + i]`` from the point before
+    position ``i`` to ``node`` (``i = 0`` only with ``start``), read from
+    ``table_to`` (``table_to[j, a]`` is the time from slot ``a`` to slot
+    ``j``: the transpose, so that one row holds every time into ``node``);
+    else ``out[a + i]`` from ``node`` to stop ``i``, read from ``table``.
+    ``inf`` where no leg exists, as :func:`idrt.sim._kernels.plan_times`.
+    Returns False when the table lacks a time (a node outside it, or NaN).
     """
-    out[:] = np.inf
+    for i in range(n + 1):
+        out[a + i] = np.inf
     j = slot[node]
     if j < 0:
         return False
     if into:
-        row = table_to[j]
         for i in range(0 if start else 1, n + 1):
-            a = slot[points_q[i]]
-            if a < 0:
+            s = slot[start_node[r] if i == 0 else stop_node[r, i - 1]]
+            if s < 0:
                 return False
-            x = row[a]
+            x = table_to[j, s]
             if x != x:
                 return False
-            out[i] = x
+            out[a + i] = x
     else:
-        row = table[j]
         for i in range(n):
-            b = slot[points_q[i + 1]]
-            if b < 0:
+            s = slot[stop_node[r, i]]
+            if s < 0:
                 return False
-            x = row[b]
+            x = table[j, s]
             if x != x:
                 return False
-            out[i] = x
+            out[a + i] = x
     return True
 
 
 @JIT
-def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, request, weights,
-                         rows, bounded):  # fmt: skip
+def _same_idle_searched(q, rows, by_vehicle, fleet, start_node, seen, n_seen):
+    """Whether an idle candidate identical to candidate ``q`` was searched before it.
+
+    An empty plan's insertions depend only on its start node, start time,
+    load and seats; two such vehicles get the same cost, and the tie goes
+    to the lower index. ``seen[:n_seen]`` lists the idle candidates searched.
+    """
+    start_time_s, start_load, capacity = fleet[0], fleet[1], fleet[2]
+    v = rows[q]
+    node = start_node[v if by_vehicle else q]
+    for t in range(n_seen):
+        p = seen[t]
+        u = rows[p]
+        if (
+            u < v
+            and start_node[u if by_vehicle else p] == node
+            and start_time_s[u] == start_time_s[v]
+            and start_load[u] == start_load[v]
+            and capacity[u] == capacity[v]
+        ):
+            return True
+    return False
+
+
+@JIT
+def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_to, slot, pickup,
+                         dropoff, request, weights, rows, bounded):  # fmt: skip
     """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
 
     The travel times come from ``table`` (as
@@ -841,14 +899,22 @@ def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, 
     vehicle, then positions) when the bounds hold, that is when the times
     obey the triangle inequality (see :func:`insertion_lower_bounds`).
     Without ``bounded`` every candidate is searched, in candidate order.
+    Either way an idle vehicle (empty plan) identical to one searched before
+    it (same start node, start time, load and seats) is skipped: its cost is
+    the same and the tie goes to the lower index.
 
     Parameters
     ----------
     fleet : tuple of ndarray
         As in :func:`best_insertion` (vehicle limits: ``end_by_s`` and
         ``to_depot_s`` empty; the drive home is not supported here).
-    points : ndarray of int64, shape (k, s_max + 1)
-        Per candidate its start node, then its stop nodes.
+    start_node : ndarray of int64, shape (n_veh,) or (k,)
+        Start node of each plan.
+    stop_node : ndarray of int64, shape (n_veh, s_max) or (k, s_max)
+        Stop nodes of each plan.
+    by_vehicle : bool
+        Rows of ``start_node`` and ``stop_node`` per vehicle (``fleet``'s
+        rows), else per candidate (row ``q`` for ``rows[q]``).
     table : ndarray of float64, shape (t, t)
         ``table[a, b]``: drive time from slot ``a`` to slot ``b``, s.
     table_to : ndarray of float64, shape (t, t)
@@ -876,7 +942,8 @@ def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, 
         Service starts of the new stops, s.
     legs : ndarray of float64, shape (4, s_max + 1)
         The winner's ``to_pickup_s, from_pickup_s, to_dropoff_s,
-        from_dropoff_s`` rows (for :func:`apply_insertion`).
+        from_dropoff_s`` rows (for :func:`apply_insertion`; ``inf`` past its
+        stops).
     searched : int
         Candidates searched (the rest were bounded out); -1 when the table
         lacks a time some candidate needs: then nothing was decided and the
@@ -886,33 +953,41 @@ def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, 
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
     kind, pax, earliest, latest, leg, dwell = fleet[4:10]
     k = rows.shape[0]
-    width = points.shape[1]
+    width = leg.shape[1] + 1
     legs = np.full((4, width), inf)
-    to_p = np.empty((k, width))
-    from_p = np.empty((k, width))
+    # the pickup's rows, packed: candidate q's n + 1 entries from offset[q]
+    offset = np.empty(k + 1, dtype=np.int64)
+    offset[0] = 0
     for q in range(k):
-        n = n_stops[rows[q]]
-        if not _table_row(table, table_to, slot, pickup, points[q], n, True, True, to_p[q]):
+        offset[q + 1] = offset[q] + n_stops[rows[q]] + 1
+    to_p = np.empty(offset[k])
+    from_p = np.empty(offset[k])
+    for q in range(k):
+        v = rows[q]
+        r = v if by_vehicle else q
+        n = n_stops[v]
+        a, b = offset[q], offset[q + 1]
+        if not _table_row(table, table_to, slot, pickup, start_node, stop_node, r, n, True, True,
+                          to_p, a):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        if not _table_row(table, table_to, slot, pickup, points[q], n, True, False, from_p[q]):
+        if not _table_row(table, table_to, slot, pickup, start_node, stop_node, r, n, True, False,
+                          from_p, a):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
     bound = np.full(k, -inf)
     if bounded:
         margin = BOUND_MARGIN_S * (1.0 + weights.sum())
-        work4 = np.empty((4, width))
+        work_lb = np.empty((N_WORK, width))
         for q in range(k):
             v = rows[q]
-            lb = _lower_bound_vehicle(
-                (start_time_s[v], start_load[v], capacity[v], n_stops[v]),
-                (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
-                to_p[q], from_p[q], request, weights, work4,
-            )  # fmt: skip
+            lb = _lower_bound_row(fleet, v, to_p, from_p, offset[q], request, weights, work_lb)
             bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
     order = np.argsort(bound, kind="mergesort")
     work = np.empty((N_WORK, width))
     to_d = np.empty(width)
     from_d = np.empty(width)
     empty = np.empty((0, 0))
+    idle_seen = np.empty(k, dtype=np.int64)
+    n_idle_seen = 0
     best, best_v, best_q, best_i, best_j = inf, -1, -1, -1, -1
     best_tp, best_td = np.nan, np.nan
     searched = 0
@@ -922,20 +997,30 @@ def best_insertion_table(fleet, points, table, table_to, slot, pickup, dropoff, 
             break
         v = rows[q]
         n = n_stops[v]
-        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, True, to_d):
+        r = v if by_vehicle else q
+        if n == 0:
+            if _same_idle_searched(q, rows, by_vehicle, fleet, start_node, idle_seen, n_idle_seen):
+                continue
+            idle_seen[n_idle_seen] = q
+            n_idle_seen += 1
+        if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False, True,
+                          to_d, 0):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        if not _table_row(table, table_to, slot, dropoff, points[q], n, False, False, from_d):
+        if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False,
+                          False, from_d, 0):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
         searched += 1
+        a, b = offset[q], offset[q + 1]
         c, i, j, tp, td = best_insertion_vehicle(
             (start_time_s[v], start_load[v], capacity[v], n, inf, 0.0, 0.0),
             (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
-            (to_p[q], from_p[q], to_d, from_d), request, weights, work, empty,
+            (to_p[a:b], from_p[a:b], to_d, from_d), request, weights, work, empty,
         )  # fmt: skip
         if c < best or (c == best and c < inf and v < best_v):
             best, best_v, best_q, best_i, best_j, best_tp, best_td = c, v, q, i, j, tp, td
-            legs[0] = to_p[q]
-            legs[1] = from_p[q]
-            legs[2] = to_d
-            legs[3] = from_d
+            legs[:, :] = inf
+            legs[0, : n + 1] = to_p[a:b]
+            legs[1, : n + 1] = from_p[a:b]
+            legs[2, : n + 1] = to_d[: n + 1]
+            legs[3, : n + 1] = from_d[: n + 1]
     return best, best_v, best_q, best_i, best_j, best_tp, best_td, legs, searched

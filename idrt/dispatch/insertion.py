@@ -495,8 +495,10 @@ def best_insertion_bounded(
     schedules : Schedules
     vehicles : ndarray of int64, shape (k,)
         Candidate vehicles in ascending order.
-    points : ndarray of int64, shape (k, s_max + 1)
-        Per candidate its start node, then its stop nodes.
+    points : ndarray of int64, shape (k, s_max + 1), or (ndarray, ndarray)
+        Per candidate its start node, then its stop nodes; or, read in place
+        without a copy, the fleet's ``(start_node, stop_node)``: start node per
+        vehicle, shape (n_veh,), and ``schedules.stop_node``.
     lookup : (ndarray, ndarray) or (ndarray, ndarray, ndarray)
         ``(table, slot)``: drive times, s, between the nodes with ``slot >= 0``
         (``table[slot[a], slot[b]]`` from ``a`` to ``b``); optionally a third
@@ -527,8 +529,16 @@ def best_insertion_bounded(
     fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
     table, slot = lookup[0], lookup[1]
     table_to = lookup[2] if len(lookup) > 2 else table.T
+    if isinstance(points, tuple):  # the fleet's arrays, row per vehicle
+        start_node, stop_node = points
+        by_vehicle = True
+    else:
+        start_node = np.ascontiguousarray(points[:, 0])
+        stop_node = np.ascontiguousarray(points[:, 1:])
+        by_vehicle = False
     cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
-        fleet, points, table, table_to, slot, int(request.pickup_node), int(request.dropoff_node),
+        fleet, start_node, stop_node, by_vehicle, table, table_to, slot,
+        int(request.pickup_node), int(request.dropoff_node),
         _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded),
     )  # fmt: skip
     if v < 0:

@@ -314,7 +314,7 @@ class Engine:
         in_table = False
         if combos:
             candidates = self._prune(candidates, [c[0] for c in combos], latest)
-            geometry = self._plan_points(candidates)
+            geometry = None  # the candidates' plan points, built when a search needs them
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
             in_table = self._in_table(candidates, orc)
@@ -347,11 +347,13 @@ class Engine:
             times_row, searched = None, -1
             if in_table:  # one compiled search, by branch and bound where the bounds hold
                 found, times, searched = best_insertion_bounded(
-                    self.sched, candidates, geometry[1], lookup, request, direct,
-                    rules.weights, bounded=self._metric,
+                    self.sched, candidates, (self.start_node, self.sched.stop_node), lookup,
+                    request, direct, rules.weights, bounded=self._metric,
                 )  # fmt: skip
                 times_row = 0
             if searched < 0:  # the table lacks a time: times by search, every candidate
+                if geometry is None:
+                    geometry = self._plan_points(candidates)
                 if p_node not in to_from_p:
                     to_from_p[p_node] = self._times_at(
                         orc, geometry, p_node, latest - now, horizon, start=True

@@ -245,3 +245,126 @@ def test_missing_table_time_gives_up():
         schedules, rows, points, (table, slot), request, direct, weights
     )
     assert (found, times, searched) == (None, None, -1)
+
+
+def _idle_fleet(start_times, start_nodes, busy=0, seed=0):
+    """Idle vehicles (empty plans) at given nodes and start times, then ``busy`` random plans."""
+    rng = np.random.default_rng(seed)
+    n_idle = len(start_times)
+    plans = [_random_vehicle(rng, int(rng.integers(1, 7))) for _ in range(busy)]
+    n_veh = n_idle + busy
+    s_max = max([len(p[1]) for p in plans] + [2])
+    points = [(0.0, 0.0), (1.0, 1.0), (3.0, 0.5), (4.0, 4.0), (0.5, 3.5)]
+    node_of = {pt: q for q, pt in enumerate(points)}
+
+    def node(pt):
+        if pt not in node_of:
+            node_of[pt] = len(points)
+            points.append(pt)
+        return node_of[pt]
+
+    arrays = {
+        "stop_node": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_kind": np.ones((n_veh, s_max), dtype=np.int64),
+        "stop_request": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_pax": np.full((n_veh, s_max), 9, dtype=np.int64),
+        "earliest_s": np.full((n_veh, s_max), 1e9),
+        "latest_s": np.full((n_veh, s_max), -1.0),
+        "leg_s": np.zeros((n_veh, s_max)),
+        "dwell_s": np.zeros((n_veh, s_max)),
+    }
+    starts = np.array(list(start_nodes) + [0] * busy, dtype=np.int64)
+    head = np.zeros((n_veh, 3))
+    head[:n_idle, 0] = start_times
+    head[:, 2] = 8
+    n_stops = np.zeros(n_veh, dtype=np.int64)
+    for b, (h, stops, start, pts) in enumerate(plans):
+        v = n_idle + b
+        head[v] = h
+        starts[v] = node(start)
+        n_stops[v] = len(stops)
+        for k, (kind, req, g, e, lat, leg, dw) in enumerate(stops):
+            arrays["stop_node"][v, k] = node(pts[k])
+            arrays["stop_kind"][v, k], arrays["stop_request"][v, k] = kind, req
+            arrays["stop_pax"][v, k] = g
+            arrays["earliest_s"][v, k], arrays["latest_s"][v, k] = e, lat
+            arrays["leg_s"][v, k], arrays["dwell_s"][v, k] = leg, dw
+    schedules = Schedules(
+        start_time_s=head[:, 0].astype(float),
+        start_load=head[:, 1].astype(np.int64),
+        capacity=head[:, 2].astype(np.int64),
+        n_stops=n_stops,
+        **arrays,
+    )
+    table = np.array([[_tt(a, b) for b in points] for a in points])
+    return schedules, starts, table, np.arange(len(points), dtype=np.int64)
+
+
+def _request(pickup, dropoff, table, earliest=0.0):
+    direct = float(table[pickup, dropoff])
+    return InsertionRequest(
+        request_id=99, pickup_node=pickup, dropoff_node=dropoff, pax=1,
+        earliest_pickup_s=earliest, latest_pickup_s=earliest + 5000.0,
+        max_ride_s=2.0 * direct + 600.0, dwell_pickup_s=30.0, dwell_dropoff_s=20.0,
+        direct_s=direct,
+    ), direct  # fmt: skip
+
+
+@pytest.mark.parametrize("bounded", [True, False])
+def test_identical_idle_vehicles_are_searched_once(bounded):
+    """Many idle vehicles at two depots at one time: one search per depot, lowest index wins."""
+    nodes = [1, 2, 1, 1, 2, 1, 2, 2, 1, 1, 2, 1, 1, 2, 1, 1, 2, 2]
+    schedules, starts, table, slot = _idle_fleet([100.0] * len(nodes), nodes)
+    rows = np.arange(len(nodes), dtype=np.int64)
+    weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
+    for pickup, dropoff in ((1, 3), (2, 4), (0, 3)):
+        request, direct = _request(pickup, dropoff, table)
+        points = _points(schedules, starts, rows)
+        full = best_insertion_among(
+            schedules, rows, request,
+            _full_times(schedules, points, rows, request, direct, table, slot), weights,
+        )  # fmt: skip
+        found, _, searched = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights, bounded=bounded
+        )
+        assert found == full
+        assert found.vehicle == nodes.index(nodes[found.vehicle])  # the depot's lowest index
+        # one search per depot (with bounds the other depot may be cut)
+        assert searched == 2 if not bounded else 1 <= searched <= 2
+        # the fleet-wide form (start nodes and stop nodes read in place): the same
+        found2, _, searched2 = best_insertion_bounded(
+            schedules, rows, (starts, schedules.stop_node), (table, slot), request, direct,
+            weights, bounded=bounded,
+        )  # fmt: skip
+        assert (found2, searched2) == (found, searched)
+
+
+@pytest.mark.parametrize("bounded", [True, False])
+def test_idle_vehicles_differing_only_in_start_time_are_not_merged(bounded):
+    """Same depot, different start times: not identical, the earlier (higher index) wins.
+
+    A skip rule keyed on the start node alone would keep vehicle 0 (the
+    later start) and lose the cheaper insertion.
+    """
+    schedules, starts, table, slot = _idle_fleet([900.0, 300.0, 600.0], [1, 1, 1])
+    rows = np.arange(schedules.n_vehicles, dtype=np.int64)
+    weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
+    request, direct = _request(1, 3, table, earliest=0.0)
+    points = _points(schedules, starts, rows)
+    full = best_insertion_among(
+        schedules, rows, request,
+        _full_times(schedules, points, rows, request, direct, table, slot), weights,
+    )  # fmt: skip
+    found, _, _ = best_insertion_bounded(
+        schedules, rows, points, (table, slot), request, direct, weights, bounded=bounded
+    )
+    assert found == full
+    assert found.vehicle == 1
+    # a different load or capacity also keeps two idle vehicles apart
+    s2 = schedules._replace(start_time_s=np.full(schedules.n_vehicles, 300.0),
+                            capacity=np.array([1, 8, 8], dtype=np.int64))  # fmt: skip
+    big = request._replace(pax=2)
+    found, _, _ = best_insertion_bounded(
+        s2, rows, points, (table, slot), big, direct, weights, bounded=bounded
+    )
+    assert found.vehicle == 1  # vehicle 0 has one seat: it cannot stand for vehicle 1
