@@ -658,7 +658,36 @@ BOUND_MARGIN_S = 1e-6
 
 
 @JIT
-def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work):
+def _leg_excess(fleet, v, n, table, slot, stop_node, r, out):
+    """The most by which a leg after stop ``i`` exceeds the table's time, per ``i``.
+
+    ``out[i] = max(0, max over k in i+1 .. n-1 of leg_s[v, k] - table[stop k-1, stop k])``
+    (``out[n - 1] = 0``): how much shorter than its stored leg the table
+    says the way between two consecutive stops is, the most a drop-off
+    inserted between them can make the plan earlier. ``r`` is the plan's
+    row of ``stop_node``. Returns False when the table lacks a time.
+    """
+    leg_s = fleet[8]
+    x = 0.0
+    if n > 0:
+        out[n - 1] = 0.0
+    for k in range(n - 1, 0, -1):
+        a = slot[stop_node[r, k - 1]]
+        b = slot[stop_node[r, k]]
+        if a < 0 or b < 0:
+            return False
+        t = table[a, b]
+        if t != t:
+            return False
+        e = leg_s[v, k] - t
+        if e > x:
+            x = e
+        out[k - 1] = x
+    return True
+
+
+@JIT
+def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess):
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
     See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
@@ -666,8 +695,12 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     the loop runs once per candidate per request); the pickup's times of
     position ``i`` are ``to_pickup_s[a + i]`` and ``from_pickup_s[a + i]``;
     ``work`` has :data:`N_WORK` rows of at least ``n_stops + 1``. The plan is
-    timed as by :func:`current_plan`. Returns ``inf`` when the vehicle has no
-    feasible insertion by the pickup's own tests (or its plan is already
+    timed as by :func:`current_plan`. ``excess``: empty when the plan's legs
+    and the new times obey the triangle inequality (one metric), else per
+    pickup position ``i`` the most by which a stored leg after stop ``i``
+    exceeds the new times' metric (:func:`_leg_excess`): the bound of
+    :func:`insertion_lower_bounds_any`. Returns ``inf`` when the vehicle has
+    no feasible insertion by the pickup's own tests (or its plan is already
     infeasible), ``-inf`` when a time it needs is NaN (not known).
     """
     inf = np.inf
@@ -676,6 +709,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, _max_ride_s,
      dwell_pickup_s, dwell_dropoff_s, _earliest_dropoff_s, _latest_dropoff_s) = request  # fmt: skip
     pax = int(pax_f)
+    metric = excess.shape[0] == 0
     n = n_stops[v]
     t0 = start_time_s[v]
     load0 = start_load[v]
@@ -734,6 +768,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
             continue
         d_p = b_p + dwell_pickup_s
         delays = 0.0
+        earlier = False  # the plan may end earlier (a time-dependent plan only)
         if i == n:  # P appended: D follows it, the plan ends at D
             added = d_p + pickup_to_dropoff_s + dwell_dropoff_s - old_end
         else:
@@ -744,19 +779,34 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                 # stop i is reached d_p + fp instead of arrival[i]; D adds at least
                 # its dwell; waits from stop i on absorb at most waits_after
                 late = d_p + fp - work[0, i]
-                added = late + dwell_dropoff_s - waits_after
-                if w_delay != 0.0:
-                    # the drop-offs from stop i on are delayed at least as by P alone
-                    # (D's detour is >= 0): the suffix sum of best_insertion_vehicle
-                    delays = _suffix_delay(i, n, late, cum_wait, n_drop, drop_cum_wait)
+                if metric:
+                    added = late + dwell_dropoff_s - waits_after
+                    if w_delay != 0.0:
+                        # the drop-offs from stop i on are delayed at least as by P
+                        # alone (D's detour is >= 0): best_insertion_vehicle's sum
+                        delays = _suffix_delay(i, n, late, cum_wait, n_drop, drop_cum_wait)
+                elif late >= 0.0:
+                    # D before a later stop k may take up to excess[i] off leg k
+                    added = late + dwell_dropoff_s - excess[i] - waits_after
+                    if w_delay != 0.0:
+                        delays = _suffix_delay(
+                            i, n, late - excess[i], cum_wait, n_drop, drop_cum_wait
+                        )
+                else:  # P makes stop i earlier: every later stop at most |late| earlier
+                    earlier = True
+                    added = late + dwell_dropoff_s
+                    if added > 0.0:
+                        added = 0.0
+                    if w_delay != 0.0:
+                        delays = (n_drop[n] - n_drop[i]) * late
             else:  # not known (a bounded search): D may still go before stop i
                 added = 0.0
-        if added < 0.0:
+        if added < 0.0 and not earlier:
             added = 0.0
         lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added + w_delay * delays
         if lb < best:
             best = lb
-    if best < inf:
+    if best < inf and metric:
         best += weights[2] * pickup_to_dropoff_s
     return best
 
@@ -809,11 +859,69 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
     k = rows.shape[0]
     out = np.empty(k)
     work = np.empty((N_WORK, fleet[8].shape[1] + 1))
+    no_excess = np.empty(0)  # one metric
     margin = BOUND_MARGIN_S * (1.0 + weights.sum())
     for q in range(k):
         v = rows[q]
         t = trows[q]
-        lb = _lower_bound_row(fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work)
+        lb = _lower_bound_row(
+            fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess
+        )
+        out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
+    return out
+
+
+@JIT
+def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weights, rows, trows,
+                               table, slot, stop_node):  # fmt: skip
+    """:func:`insertion_lower_bounds` for stored legs that need not obey the triangle inequality.
+
+    The plans' legs may come from other travel times than the new ones (a
+    time-dependent oracle: legs planned in earlier hourly slices), which
+    must come from ``table`` and obey the triangle inequality among
+    themselves (one slice's shortest paths). Then an inserted drop-off can
+    make the plan *earlier* where a stored leg exceeds the table's time
+    between its stops, by at most that excess, and a pickup can make a stop
+    earlier. Per pickup position ``i`` with the pickup's delay ``late`` of
+    stop ``i``: ``late >= 0``: ``w_vehicle * max(0, late + dwell_dropoff_s -
+    excess_i - waits from stop i on) + w_delay * delays of the drop-offs
+    from stop i on by late - excess_i``, ``excess_i`` the largest excess of a
+    leg after stop ``i`` (:func:`_leg_excess`); ``late < 0``: ``w_vehicle *
+    min(0, late + dwell_dropoff_s) + w_delay * late`` per drop-off from stop
+    ``i`` on; plus the wait, as :func:`insertion_lower_bounds`; no ride
+    term; ``w_drive`` must be 0. Valid in the metric case too, never above
+    :func:`insertion_lower_bounds`' bound there.
+
+    Parameters
+    ----------
+    fleet, to_pickup_s, from_pickup_s, request, weights, rows, trows
+        As in :func:`insertion_lower_bounds`.
+    table : ndarray of float64, shape (t, t)
+        The new times' table (as in :func:`best_insertion_table`).
+    slot : ndarray of int64, shape (n_nodes,)
+    stop_node : ndarray of int64, shape (n_veh, s_max)
+        The plans' stop nodes.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Cost lower bounds (``-inf`` where the table lacks a time).
+    """
+    k = rows.shape[0]
+    out = np.empty(k)
+    width = fleet[8].shape[1] + 1
+    work = np.empty((N_WORK, width))
+    excess = np.empty(width)
+    margin = BOUND_MARGIN_S * (1.0 + weights.sum())
+    for q in range(k):
+        v = rows[q]
+        if not _leg_excess(fleet, v, fleet[3][v], table, slot, stop_node, v, excess):
+            out[q] = -np.inf
+            continue
+        lb = _lower_bound_row(
+            fleet, v, to_pickup_s[trows[q]], from_pickup_s[trows[q]], 0, request, weights, work,
+            excess,
+        )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
 
@@ -884,7 +992,7 @@ def _same_idle_searched(q, rows, by_vehicle, fleet, start_node, seen, n_seen):
 
 @JIT
 def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_to, slot, pickup,
-                         dropoff, request, weights, rows, bounded):  # fmt: skip
+                         dropoff, request, weights, rows, bounded, metric):  # fmt: skip
     """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
 
     The travel times come from ``table`` (as
@@ -930,7 +1038,16 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     rows : ndarray of int64, shape (k,)
         Candidate vehicles, ascending.
     bounded : bool
-        Search by branch and bound (needs the triangle inequality).
+        Search by branch and bound.
+    metric : bool
+        Whether the plans' stored legs and ``table`` obey the triangle
+        inequality together (one shortest-path metric, a static oracle). When
+        not (legs planned in other hourly slices than ``table``'s), the bound
+        is the weaker one of :func:`_lower_bound_row` with the legs' excess
+        over ``table`` (:func:`_leg_excess`), valid for any stored legs
+        provided ``table`` itself obeys the triangle inequality (one slice's
+        shortest paths) and ``w_drive`` is 0 (else every candidate is
+        searched).
 
     Returns
     -------
@@ -974,12 +1091,19 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
                           from_p, a):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
     bound = np.full(k, -inf)
-    if bounded:
+    if bounded and (metric or weights[4] == 0.0):
         margin = BOUND_MARGIN_S * (1.0 + weights.sum())
         work_lb = np.empty((N_WORK, width))
+        excess = np.empty(0 if metric else width)  # empty: one metric
         for q in range(k):
             v = rows[q]
-            lb = _lower_bound_row(fleet, v, to_p, from_p, offset[q], request, weights, work_lb)
+            if not metric and not _leg_excess(
+                fleet, v, n_stops[v], table, slot, stop_node, v if by_vehicle else q, excess
+            ):
+                continue  # a time not known: no bound (-inf), searched
+            lb = _lower_bound_row(
+                fleet, v, to_p, from_p, offset[q], request, weights, work_lb, excess
+            )
             bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
     order = np.argsort(bound, kind="mergesort")
     work = np.empty((N_WORK, width))

@@ -476,6 +476,7 @@ def best_insertion_bounded(
     weights: InsertionWeights,
     *,
     bounded: bool = True,
+    metric: bool = True,
 ) -> tuple[Insertion | None, InsertionTimes | None, int]:
     """:func:`best_insertion_among` with times from a table, by branch and bound over the vehicles.
 
@@ -487,8 +488,11 @@ def best_insertion_bounded(
     searched (:func:`idrt.dispatch._kernels.best_insertion_table`). The
     answer is :func:`best_insertion_among`'s with the same table's times
     (lowest cost, ties to the lowest vehicle, then positions), provided the
-    times obey the triangle inequality (the plans' legs and the table one
-    shortest-path metric, as a static oracle's); the bounds assume it.
+    table obeys the triangle inequality and, with ``metric``, the plans'
+    stored legs and the table are one shortest-path metric (a static
+    oracle's); without ``metric`` the legs may come from other times (see
+    below). Identical idle vehicles are searched once (the tie goes to the
+    lowest index).
 
     Parameters
     ----------
@@ -509,8 +513,15 @@ def best_insertion_bounded(
         Drive time pickup -> drop-off, s.
     weights : InsertionWeights
     bounded : bool, default True
-        False searches every candidate (the same answer, without the
-        triangle inequality).
+        False searches every candidate (the same answer).
+    metric : bool, default True
+        Whether the plans' stored legs and the table are one metric (the
+        triangle inequality holds between them: a static oracle). False (legs
+        planned in other hourly slices) bounds with each plan's excess of a
+        stored leg over the table's time
+        (:func:`idrt.dispatch._kernels._leg_excess`): weaker, valid for any
+        stored legs as long as the table obeys the triangle inequality (one
+        slice's shortest paths) and ``w_drive`` is 0 (else no bound).
 
     Returns
     -------
@@ -539,7 +550,7 @@ def best_insertion_bounded(
     cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
         fleet, start_node, stop_node, by_vehicle, table, table_to, slot,
         int(request.pickup_node), int(request.dropoff_node),
-        _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded),
+        _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded), bool(metric),
     )  # fmt: skip
     if v < 0:
         return None, None, int(searched)

@@ -348,7 +348,7 @@ class Engine:
             if in_table:  # one compiled search, by branch and bound where the bounds hold
                 found, times, searched = best_insertion_bounded(
                     self.sched, candidates, (self.start_node, self.sched.stop_node), lookup,
-                    request, direct, rules.weights, bounded=self._metric,
+                    request, direct, rules.weights, metric=self._metric,
                 )  # fmt: skip
                 times_row = 0
             if searched < 0:  # the table lacks a time: times by search, every candidate
@@ -397,12 +397,12 @@ class Engine:
         :func:`~idrt.dispatch.insertion.best_insertion_bounded`, for an oracle
         with a table, without vehicle limits and with the engine's own
         insertion search (shifts replace it), from
-        :data:`PRUNE_MIN_CANDIDATES` candidates. Its branch and bound
-        (``self._metric``) needs travel times that obey the triangle
-        inequality: a static oracle, one shortest-path metric for every leg of
-        every plan (the slices of a time-dependent oracle are not: legs planned
-        in one hour are replaced in the next); otherwise every candidate is
-        searched.
+        :data:`PRUNE_MIN_CANDIDATES` candidates. Its branch and bound uses
+        the bound of one metric when ``self._metric`` (a static oracle: one
+        shortest-path metric for every leg of every plan), else the weaker
+        bound that allows for legs planned in other hourly slices than the
+        current one (each plan's stored legs' excess over the slice's times,
+        :func:`idrt.dispatch._kernels.insertion_lower_bounds_any`).
         """
         if (
             candidates.size < PRUNE_MIN_CANDIDATES

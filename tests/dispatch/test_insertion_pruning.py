@@ -368,3 +368,125 @@ def test_idle_vehicles_differing_only_in_start_time_are_not_merged(bounded):
         s2, rows, points, (table, slot), big, direct, weights, bounded=bounded
     )
     assert found.vehicle == 1  # vehicle 0 has one seat: it cannot stand for vehicle 1
+
+
+def _stretched_legs(schedules, seed):
+    """The same fleet with its stored legs off the table's metric, both ways (other slices)."""
+    rng = np.random.default_rng(10_000 + seed)
+    factor = rng.choice([0.4, 0.7, 1.0, 1.3, 1.8], size=schedules.leg_s.shape)
+    return schedules._replace(leg_s=schedules.leg_s * factor)
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_time_dependent_bounded_search_is_the_full_search(seed):
+    """Legs from other slices (shorter and longer than the table): metric=False, still exact."""
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    schedules = _stretched_legs(schedules, seed)
+    points = _points(schedules, starts, rows)
+    whole = _full_times(schedules, points, rows, request, direct, table, slot)
+    full = best_insertion_among(schedules, rows, request, whole, weights)
+    for pts in (points, (starts, schedules.stop_node)):
+        found, times, searched = best_insertion_bounded(
+            schedules, rows, pts, (table, slot), request, direct, weights, metric=False
+        )
+        assert searched >= 0
+        assert found == full
+        if full is not None:
+            q = int(np.searchsorted(rows, full.vehicle))
+            for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+                np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_time_dependent_bounds_never_exceed_a_vehicles_best_cost(seed):
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    schedules = _stretched_legs(schedules, seed)
+    if weights.w_drive != 0.0:  # not bounded (the search tries every candidate)
+        weights = InsertionWeights(weights.w_vehicle, weights.w_wait, weights.w_ride,
+                                   weights.w_delay, 0.0)  # fmt: skip
+    points = _points(schedules, starts, rows)
+    times = _full_times(schedules, points, rows, request, direct, table, slot)
+    s = schedules
+    fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+    trows = np.arange(rows.size, dtype=np.int64)
+    bounds = _kernels.insertion_lower_bounds_any(
+        fleet, times.to_pickup_s, times.from_pickup_s, _kernel_request(request, direct),
+        weights.as_array(), rows, trows, table, slot, s.stop_node,
+    )  # fmt: skip
+    for q, v in enumerate(rows.tolist()):
+        best = best_insertion_among(
+            schedules, np.array([v]), request,
+            InsertionTimes(*(getattr(times, f)[q : q + 1] for f in (
+                "to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s")), direct),
+            weights,
+        )  # fmt: skip
+        cost = math.inf if best is None else best.cost
+        assert bounds[q] <= cost, (q, v, bounds[q], cost)
+
+
+def test_the_metric_bound_fails_on_time_dependent_legs():
+    """The check has teeth: the metric bound on stretched legs loses insertions, excess not."""
+    wrong = cut = 0
+    for seed in range(400):
+        schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+        schedules = _stretched_legs(schedules, seed)
+        points = _points(schedules, starts, rows)
+        whole = _full_times(schedules, points, rows, request, direct, table, slot)
+        full = best_insertion_among(schedules, rows, request, whole, weights)
+        found, _, _ = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights, metric=True
+        )
+        wrong += found != full
+        _, _, searched_any = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights, metric=False
+        )
+        cut += searched_any < rows.size
+    assert wrong > 0  # assuming one metric is wrong here
+    assert cut > 50  # and the time-dependent bound still prunes
+
+
+def test_time_dependent_bound_allows_a_plan_that_ends_earlier():
+    """A stored leg three times the table's: a pickup on the way makes the plan end earlier.
+
+    One vehicle carries a rider from A to B on a leg stored at 3x the table's
+    time (planned in a slow hour). A pickup P on the way, its drop-off D just
+    past B, appended: the vehicle now reaches B sooner than planned, and the
+    cheapest insertion has a negative cost (less vehicle time, an earlier
+    drop-off). A bound that clamps the added time at 0 would exceed it.
+    """
+    a, p, b, d = (0.0, 0.0), (1.0, 0.0), (4.0, 0.0), (4.5, 0.0)
+    pts = [a, p, b, d]
+    table = np.array([[_tt(x, y) for y in pts] for x in pts])
+    slot = np.arange(4, dtype=np.int64)
+
+    def row(value, dtype=float):
+        return np.array([[value, 0]], dtype=dtype)
+
+    s = Schedules(
+        start_time_s=np.array([0.0]), start_load=np.array([1]), capacity=np.array([8]),
+        n_stops=np.array([1]), stop_node=row(2, np.int64), stop_kind=row(-1, np.int64),
+        stop_request=row(5, np.int64), stop_pax=row(1, np.int64), earliest_s=row(0.0),
+        latest_s=row(1e9), leg_s=row(3.0 * table[0, 2]), dwell_s=row(10.0),
+    )  # fmt: skip
+    starts = np.array([0], dtype=np.int64)
+    rows = np.array([0], dtype=np.int64)
+    request = InsertionRequest(
+        request_id=7, pickup_node=1, dropoff_node=3, pax=1, earliest_pickup_s=0.0,
+        latest_pickup_s=1e6, max_ride_s=1e6, dwell_pickup_s=5.0, dwell_dropoff_s=5.0,
+        direct_s=float(table[1, 3]),
+    )  # fmt: skip
+    weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
+    points = _points(s, starts, rows)
+    times = _full_times(s, points, rows, request, request.direct_s, table, slot)
+    full = best_insertion_among(s, rows, request, times, weights)
+    assert full is not None and full.cost < 0.0  # the case is what it claims
+    fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+    bound = _kernels.insertion_lower_bounds_any(
+        fleet, times.to_pickup_s, times.from_pickup_s, _kernel_request(request, request.direct_s),
+        weights.as_array(), rows, np.array([0], dtype=np.int64), table, slot, s.stop_node,
+    )  # fmt: skip
+    assert bound[0] <= full.cost
+    found, _, _ = best_insertion_bounded(
+        s, rows, points, (table, slot), request, request.direct_s, weights, metric=False
+    )
+    assert found == full
