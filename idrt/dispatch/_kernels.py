@@ -58,7 +58,11 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from idrt.jit import JIT, PJIT
+from idrt.jit import JIT, PJIT, cached_jit
+
+_INLINE = cached_jit(nogil=True, inline="always")
+"""For the helpers called once per candidate per request: compiled into their callers
+(a call passes every array again, with reference counting, at about 0.1 us)."""
 
 N_WORK = 8
 """Rows of the per-vehicle work buffer of :func:`best_insertion_vehicle`."""
@@ -657,7 +661,7 @@ BOUND_MARGIN_S = 1e-6
 """Slack, s, taken off every lower bound of :func:`insertion_lower_bounds` (float rounding)."""
 
 
-@JIT
+@_INLINE
 def _leg_excess(fleet, v, n, table, slot, stop_node, r, out):
     """The most by which a leg after stop ``i`` exceeds the table's time, per ``i``.
 
@@ -686,7 +690,27 @@ def _leg_excess(fleet, v, n, table, slot, stop_node, r, out):
     return True
 
 
-@JIT
+@_INLINE
+def _suffix_delay_work(m, n, delay, work):
+    """:func:`_suffix_delay` with ``cum_wait, n_drop, drop_cum_wait`` in rows 5-7 of ``work``."""
+    if m >= n or delay <= 0.0:
+        return 0.0
+    threshold = delay + work[5, m]
+    lo = m
+    hi = n + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if work[5, mid] < threshold:
+            lo = mid
+        else:
+            hi = mid
+    q = lo - m
+    count = work[6, m + q] - work[6, m]
+    total = count * threshold - (work[7, m + q] - work[7, m])
+    return total if total > 0.0 else 0.0
+
+
+@_INLINE
 def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess):
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
@@ -721,7 +745,8 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     ld = load0
     for k in range(n):
         arr = t + leg_s[v, k]
-        b = service_start(arr, earliest_s[v, k])
+        e = earliest_s[v, k]
+        b = e if e > arr else arr  # service_start
         work[0, k] = arr
         work[1, k] = b
         t = b + dwell_s[v, k]
@@ -734,21 +759,18 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     w_vehicle = weights[0]
     w_wait = weights[1]
     w_delay = weights[3]
-    cum_wait = work[5]
-    n_drop = work[6]
-    drop_cum_wait = work[7]
-    if w_delay != 0.0 and n > 0:  # the cumulative waits of _suffix_delay
-        cum_wait[0] = 0.0
-        n_drop[0] = 0.0
-        drop_cum_wait[0] = 0.0
+    if w_delay != 0.0 and n > 0:  # rows 5-7: cumulative waits of _suffix_delay
+        work[5, 0] = 0.0
+        work[6, 0] = 0.0
+        work[7, 0] = 0.0
         for k in range(n):
-            cum_wait[k + 1] = cum_wait[k] + (work[1, k] - work[0, k])
+            work[5, k + 1] = work[5, k] + (work[1, k] - work[0, k])
             if stop_kind[v, k] < 0:
-                n_drop[k + 1] = n_drop[k] + 1.0
-                drop_cum_wait[k + 1] = drop_cum_wait[k] + cum_wait[k + 1]
+                work[6, k + 1] = work[6, k] + 1.0
+                work[7, k + 1] = work[7, k] + work[5, k + 1]
             else:
-                n_drop[k + 1] = n_drop[k]
-                drop_cum_wait[k + 1] = drop_cum_wait[k]
+                work[6, k + 1] = work[6, k]
+                work[7, k + 1] = work[7, k]
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     best = inf
     for i in range(n, -1, -1):
@@ -763,7 +785,9 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
             return -inf
         if not (tp < inf):
             continue
-        b_p = service_start(prev_dep + tp, earliest_pickup_s)
+        b_p = prev_dep + tp
+        if earliest_pickup_s > b_p:  # service_start
+            b_p = earliest_pickup_s
         if not (b_p <= latest_pickup_s):
             continue
         d_p = b_p + dwell_pickup_s
@@ -784,21 +808,19 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                     if w_delay != 0.0:
                         # the drop-offs from stop i on are delayed at least as by P
                         # alone (D's detour is >= 0): best_insertion_vehicle's sum
-                        delays = _suffix_delay(i, n, late, cum_wait, n_drop, drop_cum_wait)
+                        delays = _suffix_delay_work(i, n, late, work)
                 elif late >= 0.0:
                     # D before a later stop k may take up to excess[i] off leg k
                     added = late + dwell_dropoff_s - excess[i] - waits_after
                     if w_delay != 0.0:
-                        delays = _suffix_delay(
-                            i, n, late - excess[i], cum_wait, n_drop, drop_cum_wait
-                        )
+                        delays = _suffix_delay_work(i, n, late - excess[i], work)
                 else:  # P makes stop i earlier: every later stop at most |late| earlier
                     earlier = True
                     added = late + dwell_dropoff_s
                     if added > 0.0:
                         added = 0.0
                     if w_delay != 0.0:
-                        delays = (n_drop[n] - n_drop[i]) * late
+                        delays = (work[6, n] - work[6, i]) * late
             else:  # not known (a bounded search): D may still go before stop i
                 added = 0.0
         if added < 0.0 and not earlier:
@@ -926,7 +948,7 @@ def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weigh
     return out
 
 
-@JIT
+@_INLINE
 def _table_row(table, table_to, slot, node, start_node, stop_node, r, n, start, into, out, a):
     """Table times between the points of one plan and ``node``, into ``out[a .. a + n]``.
 
@@ -966,28 +988,49 @@ def _table_row(table, table_to, slot, node, start_node, stop_node, r, n, start, 
 
 
 @JIT
-def _same_idle_searched(q, rows, by_vehicle, fleet, start_node, seen, n_seen):
-    """Whether an idle candidate identical to candidate ``q`` was searched before it.
+def _idle_copies(rows, by_vehicle, fleet, start_node):
+    """Which candidates are idle copies of a lower-numbered idle candidate.
 
     An empty plan's insertions depend only on its start node, start time,
     load and seats; two such vehicles get the same cost, and the tie goes
-    to the lower index. ``seen[:n_seen]`` lists the idle candidates searched.
+    to the lower index, so only the first of each such group (candidates
+    in ascending vehicle order) needs searching. One pass, the groups in a
+    small open-addressing table keyed by the start node.
+
+    Returns
+    -------
+    ndarray of bool, shape (k,)
+        True for an idle candidate identical to an earlier one.
     """
-    start_time_s, start_load, capacity = fleet[0], fleet[1], fleet[2]
-    v = rows[q]
-    node = start_node[v if by_vehicle else q]
-    for t in range(n_seen):
-        p = seen[t]
-        u = rows[p]
-        if (
-            u < v
-            and start_node[u if by_vehicle else p] == node
-            and start_time_s[u] == start_time_s[v]
-            and start_load[u] == start_load[v]
-            and capacity[u] == capacity[v]
-        ):
-            return True
-    return False
+    start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
+    k = rows.shape[0]
+    copy = np.zeros(k, dtype=np.bool_)
+    size = 16
+    while size < 2 * k:
+        size *= 2
+    first = np.full(size, -1, dtype=np.int64)  # candidate heading each group
+    for q in range(k):
+        v = rows[q]
+        if n_stops[v] != 0:
+            continue
+        node = start_node[v if by_vehicle else q]
+        h = (node * 2654435761) & (size - 1)
+        while True:
+            p = first[h]
+            if p < 0:
+                first[h] = q
+                break
+            u = rows[p]
+            if (
+                start_node[u if by_vehicle else p] == node
+                and start_time_s[u] == start_time_s[v]
+                and start_load[u] == start_load[v]
+                and capacity[u] == capacity[v]
+            ):
+                copy[q] = True
+                break
+            h = (h + 1) & (size - 1)
+    return copy
 
 
 @JIT
@@ -1007,9 +1050,10 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     vehicle, then positions) when the bounds hold, that is when the times
     obey the triangle inequality (see :func:`insertion_lower_bounds`).
     Without ``bounded`` every candidate is searched, in candidate order.
-    Either way an idle vehicle (empty plan) identical to one searched before
-    it (same start node, start time, load and seats) is skipped: its cost is
-    the same and the tie goes to the lower index.
+    Either way an idle vehicle (empty plan) identical to a lower-numbered
+    idle candidate (same start node, start time, load and seats) is neither
+    bounded nor searched (:func:`_idle_copies`): its cost is the same and the
+    tie goes to the lower index.
 
     Parameters
     ----------
@@ -1079,7 +1123,10 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         offset[q + 1] = offset[q] + n_stops[rows[q]] + 1
     to_p = np.empty(offset[k])
     from_p = np.empty(offset[k])
+    copy = _idle_copies(rows, by_vehicle, fleet, start_node)
     for q in range(k):
+        if copy[q]:
+            continue
         v = rows[q]
         r = v if by_vehicle else q
         n = n_stops[v]
@@ -1091,11 +1138,16 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
                           from_p, a):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
     bound = np.full(k, -inf)
+    for q in range(k):
+        if copy[q]:  # never searched: an idle copy of a lower-numbered idle vehicle
+            bound[q] = inf
     if bounded and (metric or weights[4] == 0.0):
         margin = BOUND_MARGIN_S * (1.0 + weights.sum())
         work_lb = np.empty((N_WORK, width))
         excess = np.empty(0 if metric else width)  # empty: one metric
         for q in range(k):
+            if copy[q]:
+                continue
             v = rows[q]
             if not metric and not _leg_excess(
                 fleet, v, n_stops[v], table, slot, stop_node, v if by_vehicle else q, excess
@@ -1110,8 +1162,6 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     to_d = np.empty(width)
     from_d = np.empty(width)
     empty = np.empty((0, 0))
-    idle_seen = np.empty(k, dtype=np.int64)
-    n_idle_seen = 0
     best, best_v, best_q, best_i, best_j = inf, -1, -1, -1, -1
     best_tp, best_td = np.nan, np.nan
     searched = 0
@@ -1122,11 +1172,6 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         v = rows[q]
         n = n_stops[v]
         r = v if by_vehicle else q
-        if n == 0:
-            if _same_idle_searched(q, rows, by_vehicle, fleet, start_node, idle_seen, n_idle_seen):
-                continue
-            idle_seen[n_idle_seen] = q
-            n_idle_seen += 1
         if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False, True,
                           to_d, 0):  # fmt: skip
             return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
