@@ -324,6 +324,17 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
     to_d = np.empty(width + 1)
     from_d = np.empty(width + 1)
     no_matrix = np.empty((0, 0))
+    # the slot of each request set already written for the current root: for sets
+    # of at most two requests a table by candidate positions (stamped with the
+    # root), else a hash map
+    max_cand = 1
+    for u in range(n_inv):
+        max_cand = max(max_cand, cand_ptr[u + 1] - cand_ptr[u])
+    small = max_depth <= 2
+    tab_w = max_cand if max_depth == 2 else 1
+    set_slot = np.empty((max_cand, tab_w), dtype=np.int64)
+    set_stamp = np.full((max_cand, tab_w), -1, dtype=np.int64)
+    seen = Dict.empty(key_type=types.int64, value_type=types.int64)
     for rho in range(n_roots):
         u = root_vehicle[rho]
         off = mat_ptr[u]
@@ -362,7 +373,8 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 if ints[0, I_REQ, k] == rid and ints[0, I_FLEX, k] != 0:
                     usable[q] = False
                     break
-        seen = Dict.empty(key_type=types.int64, value_type=types.int64)
+        if not small:
+            seen = Dict.empty(key_type=types.int64, value_type=types.int64)
         n_lvl[0] = n
         extra[0] = 0.0
         mask[0] = 0
@@ -426,14 +438,29 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
             seq[d, 2] = best_i
             seq[d, 3] = best_j
             key = mask[d] | bit if max_depth > 1 else q
-            if key in seen:
-                slot = seen[key]
+            if small:  # table cell (first, second) of the set's candidate positions
+                ta = q
+                tb = 0
+                if d == 1:  # with the candidate of level 0
+                    ta = min(pos[0] - 1, q)
+                    tb = max(pos[0] - 1, q)
+                elif max_depth == 2:
+                    tb = q
+                found = set_stamp[ta, tb] == rho
+            else:
+                found = key in seen
+            if found:
+                slot = set_slot[ta, tb] if small else seen[key]
             else:
                 slot = slot0 + n_written
                 if slot >= out_ptr[rho + 1]:
                     continue  # the caller sized the slots too small: drop, never overrun
                 n_written += 1
-                seen[key] = slot
+                if small:
+                    set_stamp[ta, tb] = rho
+                    set_slot[ta, tb] = slot
+                else:
+                    seen[key] = slot
                 out_mask[slot] = key
                 out_cost[slot] = np.inf
             if cost < out_cost[slot]:

@@ -68,12 +68,13 @@ request-vehicle / trip-vehicle structure).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import csr_array
+from scipy.sparse import csc_array
 
 from idrt.dispatch import _batch_kernels as bk
 from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
@@ -743,13 +744,9 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     row_of_req[reqs] = vehicles.size + np.arange(reqs.size)
     row_of_vehicle = np.full(n_inv, -1, dtype=np.int64)
     row_of_vehicle[vehicles] = np.arange(vehicles.size)
-    t_idx, slot = np.nonzero(sub >= 0)
-    slack_rows = row_of_req[new]
     n_var = trips.size + new.size
     n_con = vehicles.size + reqs.size
-    rows = np.concatenate([row_of_vehicle[tv[trips]], row_of_req[sub[t_idx, slot]], slack_rows])
-    cols = np.concatenate([np.arange(trips.size), t_idx, trips.size + np.arange(new.size)])
-    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var)).tocsc()
+    a = _part_matrix(row_of_vehicle[tv[trips]], sub, row_of_req, row_of_req[new], n_con)
     c = np.concatenate([cost[trips], np.full(new.size, penalty)])
     # set-partitioning relaxations are mostly integral, and an integral basic LP
     # optimum is the answer; HiGHS' presolve costs more than it saves here
@@ -773,6 +770,28 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
         current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
         return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
     return trips[np.round(res[0][: trips.size]).astype(bool)].tolist()
+
+
+def _part_matrix(trip_rows, sub, row_of_req, slack_rows, n_con):
+    """The part's constraint matrix, column-wise: trips, then one slack per new request.
+
+    Trip ``t``'s column has a one in its vehicle's row ``trip_rows[t]`` (below
+    every request row) and in the row ``row_of_req[r]`` of each request ``r``
+    of ``sub[t]`` (``-1``: none); slack column ``s`` a one in ``slack_rows[s]``.
+    Row indices ascending within each column: the matrix
+    ``csr_array((ones, (rows, cols))).tocsc()`` gives for the same entries,
+    without its sorting passes.
+    """
+    n_trips, n_slack = sub.shape[0], slack_rows.size
+    big = np.iinfo(np.int64).max
+    req_rows = np.sort(np.where(sub >= 0, row_of_req[np.maximum(sub, 0)], big), axis=1)
+    rows = np.concatenate([trip_rows[:, None], req_rows], axis=1)
+    used = rows != big
+    indptr = np.zeros(n_trips + n_slack + 1, dtype=np.int32)
+    np.cumsum(used.sum(axis=1), out=indptr[1 : n_trips + 1])
+    indptr[n_trips + 1 :] = indptr[n_trips] + 1 + np.arange(n_slack, dtype=np.int32)
+    indices = np.concatenate([rows[used], slack_rows]).astype(np.int32)
+    return csc_array((np.ones(indices.size), indices, indptr), shape=(n_con, n_trips + n_slack))
 
 
 MAX_SEARCH_NODES = 200_000
@@ -851,12 +870,17 @@ def _price_search(a, c, prices, group, sub, reqs, new, row_of_req, n_new):
     return None
 
 
+_LP_SOLVER = threading.local()
+"""The thread's HiGHS instance for linear programmes (created on first use)."""
+
+
 def _highs(c, a, *, integer: bool, time_limit_s: float):
     """Solve ``min c x``, ``a x = 1``, ``0 <= x <= 1`` with HiGHS (no presolve).
 
     ``integer``: branch and bound, else dual simplex. Through ``highspy`` when
-    installed (the same HiGHS as scipy's, without its per-call Python work),
-    else ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
+    installed (the same HiGHS as scipy's, without its per-call Python work;
+    linear programmes reuse one instance per thread, its model cleared), else
+    ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
     integer programme), or None when no solution was found.
     """
     try:
@@ -864,9 +888,18 @@ def _highs(c, a, *, integer: bool, time_limit_s: float):
     except ImportError:  # pragma: no cover - highspy is a dependency
         return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
     n_con, n_var = a.shape
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
+    if integer:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+    else:  # one instance per thread, its model cleared (the same solve, without set-up)
+        h = getattr(_LP_SOLVER, "highs", None)
+        if h is None:
+            h = _LP_SOLVER.highs = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("presolve", "off")
+        else:
+            h.clearModel()
     if integer:
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", 1e-9)
