@@ -231,6 +231,7 @@ def _apply(
     from_d,
     p2d,
     work,
+    full=True,
 ):
     """Write the plan with one variant inserted at (i, j) into the ``*_dst`` rows.
 
@@ -238,13 +239,16 @@ def _apply(
     and :func:`~idrt.dispatch._kernels.finish_insertion` (as
     :func:`~idrt.dispatch._kernels.apply_insertion`): new rows ``old 0..i-1 | P |
     old i..j-1 | D | old j..n-1``; the drop-off's ``latest`` is the pickup
-    departure plus the ride limit. Returns the new stop count.
+    departure plus the ride limit. Returns the new stop count. Without ``full``
+    the rows only :func:`plan_cost` reads are written (node, request and local
+    point rows are left as they were).
     """
-    spread_row(ints_src[I_NODE], n, i, j, vi[V_PNODE], vi[V_DNODE], ints_dst[I_NODE])
+    if full:
+        spread_row(ints_src[I_NODE], n, i, j, vi[V_PNODE], vi[V_DNODE], ints_dst[I_NODE])
+        spread_row(ints_src[I_REQ], n, i, j, vi[V_RID], vi[V_RID], ints_dst[I_REQ])
+        spread_row(ints_src[I_LOC], n, i, j, p_loc, d_loc, ints_dst[I_LOC])
     spread_row(ints_src[I_KIND], n, i, j, 1, -1, ints_dst[I_KIND])
-    spread_row(ints_src[I_REQ], n, i, j, vi[V_RID], vi[V_RID], ints_dst[I_REQ])
     spread_row(ints_src[I_PAX], n, i, j, vi[V_PAX], vi[V_PAX], ints_dst[I_PAX])
-    spread_row(ints_src[I_LOC], n, i, j, p_loc, d_loc, ints_dst[I_LOC])
     spread_row(ints_src[I_FLEX], n, i, j, 1, 1, ints_dst[I_FLEX])
     spread_row(floats_src[F_EARLY], n, i, j, vf[V_EARLY], vf[V_EARLY], floats_dst[F_EARLY])
     spread_row(floats_src[F_LATE], n, i, j, vf[V_LATE], np.inf, floats_dst[F_LATE])
@@ -424,11 +428,15 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 continue
             vrow = var_ptr[r] + best_t
             p_loc = cand_loc[c_lo + q] + 2 * best_t
-            p2d = _gather(nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d)
+            if best_t != var_ptr[r + 1] - var_ptr[r] - 1:  # the rows hold the last variant's
+                p2d = _gather(
+                    nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
+                )
+            # a plan no level grows from is only costed
             n_new = _apply(
                 t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
                 var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
-                to_p, from_p, to_d, from_d, p2d, work,
+                to_p, from_p, to_d, from_d, p2d, work, d + 1 < root_depth[rho],
             )  # fmt: skip
             c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
             e_new = extra[d] + var_floats[vrow, V_EXTRA]

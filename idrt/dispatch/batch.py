@@ -235,7 +235,7 @@ class _Problem:
         self,
         s: Schedules,
         req: _Requests,
-        cand_sets: list[list[int]],
+        cand_sets: tuple[np.ndarray, np.ndarray],
         depth: int,
         start_node: np.ndarray,
     ):
@@ -243,14 +243,13 @@ class _Problem:
         self.req = req
         self.var_ptr, self.var_ints, self.var_floats = req.var_ptr, req.var_ints, req.var_floats
         self.start_node = start_node
-        lengths = [len(c) for c in cand_sets]
-        flat = np.fromiter((v for c in cand_sets for v in c), dtype=np.int64, count=sum(lengths))
+        lengths, flat = cand_sets  # (see _candidate_sets)
         inv, row = np.unique(flat, return_inverse=True)
         self.inv = inv.astype(np.int64)
         self.row_of = {v: u for u, v in enumerate(inv.tolist())}
         # each involved vehicle's candidate requests, ascending (cand_sets are by request)
         order = np.argsort(row, kind="stable")
-        self.all_cand_req = np.repeat(np.arange(len(cand_sets), dtype=np.int64), lengths)[order]
+        self.all_cand_req = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)[order]
         self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
         inv = self.inv
@@ -338,22 +337,39 @@ class _Problem:
 
 def _candidate_sets(
     s: Schedules, req: _Requests, candidates, movable_vehicle: dict[int, int]
-) -> list[list[int]]:
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vehicles considered for each request (a movable rider's own always among them).
+
+    Returns
+    -------
+    lengths : ndarray of int64, shape (n_req,)
+    flat : ndarray of int64
+        Request after request, each one's vehicles ascending, without repeats.
+    """
     n_veh = s.n_vehicles
-    out = []
-    for r, rid in enumerate(req.ids):
+    every = np.arange(n_veh, dtype=np.int64)
+    parts, owner = [], []
+    for rid in req.ids:
         if candidates is None or rid not in candidates or candidates[rid] is None:
-            vs = set(range(n_veh))
+            arr = every
         else:
             arr = np.asarray(candidates[rid], dtype=np.int64).reshape(-1)
-            if arr.size and (arr.min() < 0 or arr.max() >= n_veh):
-                msg = f"candidates[{rid}] names vehicles outside [0, {n_veh})"
-                raise DispatchError(msg)
-            vs = set(arr.tolist())
-        if r >= req.n_new:
-            vs.add(movable_vehicle[rid])
-        out.append(sorted(vs))
-    return out
+        parts.append(arr)
+        owner.append(arr.size)
+    flat = np.concatenate([*parts, np.empty(0, dtype=np.int64)])
+    bad = (flat < 0) | (flat >= n_veh)
+    if bad.any():
+        r = int(np.searchsorted(np.cumsum(owner), int(np.flatnonzero(bad)[0]), side="right"))
+        msg = f"candidates[{req.ids[r]}] names vehicles outside [0, {n_veh})"
+        raise DispatchError(msg)
+    n_req = len(req.ids)
+    of = np.repeat(np.arange(n_req, dtype=np.int64), owner)
+    own = np.array([movable_vehicle[rid] for rid in req.ids[req.n_new :]], dtype=np.int64)
+    of = np.concatenate([of, np.arange(req.n_new, n_req, dtype=np.int64)])
+    flat = np.concatenate([flat, own])
+    base = max(n_veh, 1)
+    key = np.unique(of * base + flat)  # by request, then vehicle; no repeats
+    return np.bincount(key // base, minlength=n_req).astype(np.int64), key % base
 
 
 def _locate_movable(s: Schedules, ids: list[int]) -> dict[int, int]:
@@ -616,11 +632,21 @@ def _solve_milp(
     ins[readd, 0] = -1
     ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
     # of the trips of one vehicle covering the same requests only the cheapest counts
-    key = np.column_stack([tv, rm, ins])
-    order = np.lexsort((cost, *key.T[::-1]))
-    ks = key[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    key = np.column_stack([tv, rm + 1, ins + 1])
+    radix = [n_inv, *([n_req + 1] * (key.shape[1] - 1))]
+    if math.prod(radix) < 2**62:  # the key's columns as the digits of one integer
+        packed = np.zeros(key.shape[0], dtype=np.int64)
+        for col, base in zip(key.T, radix, strict=True):
+            packed = packed * base + col
+        order = np.lexsort((cost, packed))
+        ps = packed[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = ps[1:] != ps[:-1]
+    else:
+        order = np.lexsort((cost, *key.T[::-1]))
+        ks = key[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
     keep = np.sort(order[first])
     tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
     # the requests each trip covers: the movable riders its root kept, and its insertions
