@@ -633,21 +633,7 @@ def _solve_milp(
     ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
     # of the trips of one vehicle covering the same requests only the cheapest counts
     key = np.column_stack([tv, rm + 1, ins + 1])
-    radix = [n_inv, *([n_req + 1] * (key.shape[1] - 1))]
-    if math.prod(radix) < 2**62:  # the key's columns as the digits of one integer
-        packed = np.zeros(key.shape[0], dtype=np.int64)
-        for col, base in zip(key.T, radix, strict=True):
-            packed = packed * base + col
-        order = np.lexsort((cost, packed))
-        ps = packed[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = ps[1:] != ps[:-1]
-    else:
-        order = np.lexsort((cost, *key.T[::-1]))
-        ks = key[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
-    keep = np.sort(order[first])
+    keep = _cheapest_of_each(key, cost, [n_inv, *([n_req + 1] * (key.shape[1] - 1))])
     tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
     # the requests each trip covers: the movable riders its root kept, and its insertions
     own_count = np.zeros(n_inv, dtype=np.int64)
@@ -693,6 +679,30 @@ def _solve_milp(
         )
     ]  # fmt: skip
     return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
+
+
+def _cheapest_of_each(key, cost, radix):
+    """Of the rows with equal ``key`` the cheapest (of equal costs the first): their indices.
+
+    ``key`` (n, w) holds non-negative integers, column ``c`` below ``radix[c]``.
+    Where the product of ``radix`` fits, the columns are packed into one
+    integer (digits in that base: the same order), else sorted column by column.
+    Returns the kept row indices, ascending.
+    """
+    if math.prod(radix) < 2**62:
+        packed = np.zeros(key.shape[0], dtype=np.int64)
+        for col, base in zip(key.T, radix, strict=True):
+            packed = packed * base + col
+        order = np.lexsort((cost, packed))
+        ps = packed[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = ps[1:] != ps[:-1]
+    else:
+        order = np.lexsort((cost, *key.T[::-1]))
+        ks = key[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    return np.sort(order[first])
 
 
 MAX_COMBINATIONS = 20_000
