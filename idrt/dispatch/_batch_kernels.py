@@ -47,8 +47,9 @@ from numba.typed import Dict
 
 from idrt.dispatch._kernels import (
     N_WORK,
-    best_insertion_vehicle,
     finish_insertion,
+    prepare_plan,
+    scan_insertions,
     spread_row,
     vehicle_times,
 )
@@ -328,6 +329,11 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
     to_d = np.empty(width + 1)
     from_d = np.empty(width + 1)
     no_matrix = np.empty((0, 0))
+    # each level's plan prepared for the insertion scans once (its own work rows)
+    lvl_work = np.empty((max_depth + 1, N_WORK, width + 1))
+    lvl_ready = np.zeros(max_depth + 1, dtype=np.bool_)
+    lvl_ok = np.zeros(max_depth + 1, dtype=np.bool_)
+    lvl_end = np.zeros(max_depth + 1)
     # the slot of each request set already written for the current root: for sets
     # of at most two requests a table by candidate positions (stamped with the
     # root), else a hash map
@@ -383,6 +389,7 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
         extra[0] = 0.0
         mask[0] = 0
         pos[0] = 0
+        lvl_ready[0] = False
         d = 0
         while d >= 0:
             if pos[d] >= n_cand:
@@ -401,6 +408,12 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
             best_t = -1
             best_i = -1
             best_j = -1
+            head = (t0, l0, cap, nd, np.inf, 0.0, 0.0)
+            stops = (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
+                     floats[d, F_LEG], floats[d, F_DWELL])  # fmt: skip
+            if not lvl_ready[d]:  # best_insertion_vehicle's first half, once per plan
+                lvl_ok[d], lvl_end[d] = prepare_plan(head, stops, lvl_work[d])
+                lvl_ready[d] = True
             for t in range(var_ptr[r + 1] - var_ptr[r]):
                 vrow = var_ptr[r] + t
                 p_loc = cand_loc[c_lo + q] + 2 * t
@@ -408,14 +421,13 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                     nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
                 )
                 vf = var_floats[vrow]
-                c, i, j, _, _ = best_insertion_vehicle(
-                    (t0, l0, cap, nd, np.inf, 0.0, 0.0),
-                    (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
-                     floats[d, F_LEG], floats[d, F_DWELL]),
-                    (to_p, from_p, to_d, from_d),
+                if not lvl_ok[d]:
+                    continue  # an infeasible plan takes nobody
+                c, i, j, _, _ = scan_insertions(
+                    head, stops, (to_p, from_p, to_d, from_d),
                     (p2d, float(var_ints[vrow, V_PAX]), vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
                      vf[V_DWP], vf[V_DWD], vf[V_EARLY], np.inf),
-                    weights, work, no_matrix,
+                    weights, lvl_work[d], no_matrix, lvl_end[d],
                 )  # fmt: skip
                 if i >= 0 and c + vf[V_EXTRA] < best:
                     best = c + vf[V_EXTRA]
@@ -482,6 +494,7 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 extra[d] = e_new
                 mask[d] = mask[d - 1] | bit
                 pos[d] = 0
+                lvl_ready[d] = False
         counts[rho] = n_written
     return counts
 
