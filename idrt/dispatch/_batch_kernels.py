@@ -1121,3 +1121,49 @@ def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, 
         if picked[g] < 0:  # pragma: no cover - rounding beyond tol
             return np.empty(0, dtype=np.int64)
     return picked
+
+
+@JIT
+def part_columns(trip_rows, sub, row_of_req, slack_rows):
+    """Column-wise structure of a part's set-partitioning matrix (all entries one).
+
+    Trip ``t``'s column holds its vehicle's row ``trip_rows[t]`` and the row
+    ``row_of_req[r]`` of each request ``r >= 0`` of ``sub[t]``, ascending (the
+    vehicle rows come before every request row); then one column per slack
+    row. Returns ``(indptr, indices)`` as int32, the CSC layout.
+    """
+    n_trips = sub.shape[0]
+    w = sub.shape[1]
+    n_slack = slack_rows.shape[0]
+    indptr = np.zeros(n_trips + n_slack + 1, dtype=np.int32)
+    nnz = 0
+    for t in range(n_trips):
+        nnz += 1
+        for c in range(w):
+            if sub[t, c] >= 0:
+                nnz += 1
+    indices = np.empty(nnz + n_slack, dtype=np.int32)
+    rows = np.empty(w, dtype=np.int64)
+    at = 0
+    for t in range(n_trips):
+        indices[at] = trip_rows[t]
+        at += 1
+        k = 0
+        for c in range(w):
+            if sub[t, c] >= 0:
+                x = row_of_req[sub[t, c]]
+                p = k  # insertion sort: a handful of requests per trip
+                while p > 0 and rows[p - 1] > x:
+                    rows[p] = rows[p - 1]
+                    p -= 1
+                rows[p] = x
+                k += 1
+        for p in range(k):
+            indices[at] = rows[p]
+            at += 1
+        indptr[t + 1] = at
+    for e in range(n_slack):
+        indices[at] = slack_rows[e]
+        at += 1
+        indptr[n_trips + 1 + e] = at
+    return indptr, indices

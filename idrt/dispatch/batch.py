@@ -504,7 +504,7 @@ def solve_batch(
         return finish(s, {}, [], list(req.ids[: req.n_new]), [], 0.0, "none", 0)
     reopt = bool(mov_ids)
     prob.layout(None)
-    prob.fill(travel, points=reopt, pairs=False)
+    prob.fill(travel, points=False, pairs=False)  # (the screening removes nobody)
 
     # request-vehicle screening: each request alone into each current plan
     roots_v = np.arange(prob.inv.size, dtype=np.int64)
@@ -818,16 +818,14 @@ def _part_matrix(trip_rows, sub, row_of_req, slack_rows, n_con):
     ``csr_array((ones, (rows, cols))).tocsc()`` gives for the same entries,
     without its sorting passes.
     """
-    n_trips, n_slack = sub.shape[0], slack_rows.size
-    big = np.iinfo(np.int64).max
-    req_rows = np.sort(np.where(sub >= 0, row_of_req[np.maximum(sub, 0)], big), axis=1)
-    rows = np.concatenate([trip_rows[:, None], req_rows], axis=1)
-    used = rows != big
-    indptr = np.zeros(n_trips + n_slack + 1, dtype=np.int32)
-    np.cumsum(used.sum(axis=1), out=indptr[1 : n_trips + 1])
-    indptr[n_trips + 1 :] = indptr[n_trips] + 1 + np.arange(n_slack, dtype=np.int32)
-    indices = np.concatenate([rows[used], slack_rows]).astype(np.int32)
-    return csc_array((np.ones(indices.size), indices, indptr), shape=(n_con, n_trips + n_slack))
+    indptr, indices = bk.part_columns(
+        np.ascontiguousarray(trip_rows, dtype=np.int64), np.ascontiguousarray(sub, dtype=np.int64),
+        np.ascontiguousarray(row_of_req, dtype=np.int64),
+        np.ascontiguousarray(slack_rows, dtype=np.int64),
+    )  # fmt: skip
+    return csc_array(
+        (np.ones(indices.size), indices, indptr), shape=(n_con, sub.shape[0] + slack_rows.size)
+    )
 
 
 MAX_SEARCH_NODES = 200_000
