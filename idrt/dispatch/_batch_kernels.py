@@ -1167,3 +1167,64 @@ def part_columns(trip_rows, sub, row_of_req, slack_rows):
         at += 1
         indptr[n_trips + 1 + e] = at
     return indptr, indices
+
+
+@JIT
+def first_of_each(packed, cost):
+    """Of the entries with equal ``packed`` key the cheapest (of equal costs the first).
+
+    What ``np.lexsort((cost, packed))`` followed by taking the first entry of
+    each key gives (a stable sort by key; within a key the least cost, the
+    lowest index of equal ones). Returns the kept indices, ascending.
+    """
+    n = packed.shape[0]
+    order = np.argsort(packed, kind="mergesort")
+    keep = np.empty(n, dtype=np.int64)
+    n_keep = 0
+    g = 0
+    while g < n:
+        best = order[g]
+        h = g + 1
+        while h < n and packed[order[h]] == packed[order[g]]:
+            if cost[order[h]] < cost[best]:
+                best = order[h]
+            h += 1
+        keep[n_keep] = best
+        n_keep += 1
+        g = h
+    out = keep[:n_keep].copy()
+    out.sort()
+    return out
+
+
+@JIT
+def rider_stops(rows, n_stops, stop_kind, stop_request):
+    """Every pickup of the plans ``rows`` (ascending) and the next stop of its request.
+
+    Returns ``(v, k, d, rid)``: vehicle, pickup stop, the first later stop of
+    the same request id (its drop-off), request id; by vehicle, then pickup
+    stop. A pickup with no later stop of its request is left out.
+    """
+    total = 0
+    for a in range(rows.shape[0]):
+        total += n_stops[rows[a]]
+    v_out = np.empty(total, dtype=np.int64)
+    k_out = np.empty(total, dtype=np.int64)
+    d_out = np.empty(total, dtype=np.int64)
+    r_out = np.empty(total, dtype=np.int64)
+    at = 0
+    for a in range(rows.shape[0]):
+        v = rows[a]
+        n = n_stops[v]
+        for k in range(n):
+            if stop_kind[v, k] > 0:
+                rid = stop_request[v, k]
+                for d in range(k + 1, n):
+                    if stop_request[v, d] == rid:
+                        v_out[at] = v
+                        k_out[at] = k
+                        d_out[at] = d
+                        r_out[at] = rid
+                        at += 1
+                        break
+    return v_out[:at].copy(), k_out[:at].copy(), d_out[:at].copy(), r_out[:at].copy()

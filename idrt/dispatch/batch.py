@@ -686,22 +686,20 @@ def _cheapest_of_each(key, cost, radix):
 
     ``key`` (n, w) holds non-negative integers, column ``c`` below ``radix[c]``.
     Where the product of ``radix`` fits, the columns are packed into one
-    integer (digits in that base: the same order), else sorted column by column.
+    integer (digits in that base: the same order) and a kernel picks
+    (:func:`~idrt.dispatch._batch_kernels.first_of_each`), else the rows are
+    sorted column by column.
     Returns the kept row indices, ascending.
     """
     if math.prod(radix) < 2**62:
         packed = np.zeros(key.shape[0], dtype=np.int64)
         for col, base in zip(key.T, radix, strict=True):
             packed = packed * base + col
-        order = np.lexsort((cost, packed))
-        ps = packed[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = ps[1:] != ps[:-1]
-    else:
-        order = np.lexsort((cost, *key.T[::-1]))
-        ks = key[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+        return bk.first_of_each(packed, np.ascontiguousarray(cost, dtype=np.float64))
+    order = np.lexsort((cost, *key.T[::-1]))
+    ks = key[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
     return np.sort(order[first])
 
 

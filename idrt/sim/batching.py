@@ -28,6 +28,7 @@ from functools import partial
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
+from idrt.dispatch._batch_kernels import rider_stops
 from idrt.sim.engine import IDLE
 
 __all__ = ["BatchDispatcher", "oracle_pairs"]
@@ -115,20 +116,8 @@ def _riders(s, rows: np.ndarray):
         Vehicle, pickup stop, the next stop of the same request id after it
         (its drop-off), request id; by vehicle, then pickup stop.
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    n = s.n_stops[rows]
-    used = np.arange(s.max_stops)[None, :] < n[:, None]
-    vv, kk = np.nonzero(used)
-    v = rows[vv]
-    rid = s.stop_request[v, kk]
-    order = np.lexsort((kk, rid, v))  # each rider's stops together, in plan order
-    v, kk, rid = v[order], kk[order], rid[order]
-    pick = np.flatnonzero(s.stop_kind[v, kk] > 0)
-    pick = pick[pick + 1 < v.size]
-    pick = pick[(v[pick + 1] == v[pick]) & (rid[pick + 1] == rid[pick])]
-    back = np.lexsort((kk[pick], v[pick]))  # by vehicle, then pickup stop
-    pick = pick[back]
-    return v[pick], kk[pick], kk[pick + 1], rid[pick]
+    rows = np.sort(np.asarray(rows, dtype=np.int64))
+    return rider_stops(rows, s.n_stops, s.stop_kind, s.stop_request)
 
 
 class BatchDispatcher:
