@@ -31,7 +31,7 @@ PY=${PY:-.venv/bin/python}
 "$PY" -m pip install -q "cosmic-ray>=8.4"
 PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")  # not realpath: keep the venv
 root=$PWD
-FUNCTIONS=${FUNCTIONS:-"service_start vehicle_times vehicle_loads feasible_vehicles _suffix_delay best_insertion_vehicle spread_row finish_insertion"}
+FUNCTIONS=${FUNCTIONS:-"service_start vehicle_times vehicle_loads feasible_vehicles _suffix_delay best_insertion_vehicle prepare_plan scan_insertions spread_row finish_insertion"}
 TESTS=${TESTS:-"tests/dispatch/test_insertion_boundaries.py tests/dispatch/test_kernels_mutants.py tests/dispatch/test_insertion.py tests/dispatch/test_darp_rules.py"}
 OPERATORS="NumberReplacer
 ReplaceBinaryOperator_Add_Sub ReplaceBinaryOperator_Sub_Add

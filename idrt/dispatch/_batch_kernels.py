@@ -47,8 +47,9 @@ from numba.typed import Dict
 
 from idrt.dispatch._kernels import (
     N_WORK,
-    best_insertion_vehicle,
     finish_insertion,
+    prepare_plan,
+    scan_insertions,
     spread_row,
     vehicle_times,
 )
@@ -231,6 +232,7 @@ def _apply(
     from_d,
     p2d,
     work,
+    full=True,
 ):
     """Write the plan with one variant inserted at (i, j) into the ``*_dst`` rows.
 
@@ -238,13 +240,16 @@ def _apply(
     and :func:`~idrt.dispatch._kernels.finish_insertion` (as
     :func:`~idrt.dispatch._kernels.apply_insertion`): new rows ``old 0..i-1 | P |
     old i..j-1 | D | old j..n-1``; the drop-off's ``latest`` is the pickup
-    departure plus the ride limit. Returns the new stop count.
+    departure plus the ride limit. Returns the new stop count. Without ``full``
+    the rows only :func:`plan_cost` reads are written (node, request and local
+    point rows are left as they were).
     """
-    spread_row(ints_src[I_NODE], n, i, j, vi[V_PNODE], vi[V_DNODE], ints_dst[I_NODE])
+    if full:
+        spread_row(ints_src[I_NODE], n, i, j, vi[V_PNODE], vi[V_DNODE], ints_dst[I_NODE])
+        spread_row(ints_src[I_REQ], n, i, j, vi[V_RID], vi[V_RID], ints_dst[I_REQ])
+        spread_row(ints_src[I_LOC], n, i, j, p_loc, d_loc, ints_dst[I_LOC])
     spread_row(ints_src[I_KIND], n, i, j, 1, -1, ints_dst[I_KIND])
-    spread_row(ints_src[I_REQ], n, i, j, vi[V_RID], vi[V_RID], ints_dst[I_REQ])
     spread_row(ints_src[I_PAX], n, i, j, vi[V_PAX], vi[V_PAX], ints_dst[I_PAX])
-    spread_row(ints_src[I_LOC], n, i, j, p_loc, d_loc, ints_dst[I_LOC])
     spread_row(ints_src[I_FLEX], n, i, j, 1, 1, ints_dst[I_FLEX])
     spread_row(floats_src[F_EARLY], n, i, j, vf[V_EARLY], vf[V_EARLY], floats_dst[F_EARLY])
     spread_row(floats_src[F_LATE], n, i, j, vf[V_LATE], np.inf, floats_dst[F_LATE])
@@ -324,6 +329,22 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
     to_d = np.empty(width + 1)
     from_d = np.empty(width + 1)
     no_matrix = np.empty((0, 0))
+    # each level's plan prepared for the insertion scans once (its own work rows)
+    lvl_work = np.empty((max_depth + 1, N_WORK, width + 1))
+    lvl_ready = np.zeros(max_depth + 1, dtype=np.bool_)
+    lvl_ok = np.zeros(max_depth + 1, dtype=np.bool_)
+    lvl_end = np.zeros(max_depth + 1)
+    # the slot of each request set already written for the current root: for sets
+    # of at most two requests a table by candidate positions (stamped with the
+    # root), else a hash map
+    max_cand = 1
+    for u in range(n_inv):
+        max_cand = max(max_cand, cand_ptr[u + 1] - cand_ptr[u])
+    small = max_depth <= 2
+    tab_w = max_cand if max_depth == 2 else 1
+    set_slot = np.empty((max_cand, tab_w), dtype=np.int64)
+    set_stamp = np.full((max_cand, tab_w), -1, dtype=np.int64)
+    seen = Dict.empty(key_type=types.int64, value_type=types.int64)
     for rho in range(n_roots):
         u = root_vehicle[rho]
         off = mat_ptr[u]
@@ -362,11 +383,13 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 if ints[0, I_REQ, k] == rid and ints[0, I_FLEX, k] != 0:
                     usable[q] = False
                     break
-        seen = Dict.empty(key_type=types.int64, value_type=types.int64)
+        if not small:
+            seen = Dict.empty(key_type=types.int64, value_type=types.int64)
         n_lvl[0] = n
         extra[0] = 0.0
         mask[0] = 0
         pos[0] = 0
+        lvl_ready[0] = False
         d = 0
         while d >= 0:
             if pos[d] >= n_cand:
@@ -385,6 +408,12 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
             best_t = -1
             best_i = -1
             best_j = -1
+            head = (t0, l0, cap, nd, np.inf, 0.0, 0.0)
+            stops = (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
+                     floats[d, F_LEG], floats[d, F_DWELL])  # fmt: skip
+            if not lvl_ready[d]:  # best_insertion_vehicle's first half, once per plan
+                lvl_ok[d], lvl_end[d] = prepare_plan(head, stops, lvl_work[d])
+                lvl_ready[d] = True
             for t in range(var_ptr[r + 1] - var_ptr[r]):
                 vrow = var_ptr[r] + t
                 p_loc = cand_loc[c_lo + q] + 2 * t
@@ -392,14 +421,13 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                     nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
                 )
                 vf = var_floats[vrow]
-                c, i, j, _, _ = best_insertion_vehicle(
-                    (t0, l0, cap, nd, np.inf, 0.0, 0.0),
-                    (ints[d, I_KIND], ints[d, I_PAX], floats[d, F_EARLY], floats[d, F_LATE],
-                     floats[d, F_LEG], floats[d, F_DWELL]),
-                    (to_p, from_p, to_d, from_d),
+                if not lvl_ok[d]:
+                    continue  # an infeasible plan takes nobody
+                c, i, j, _, _ = scan_insertions(
+                    head, stops, (to_p, from_p, to_d, from_d),
                     (p2d, float(var_ints[vrow, V_PAX]), vf[V_EARLY], vf[V_LATE], vf[V_MAXRIDE],
                      vf[V_DWP], vf[V_DWD], vf[V_EARLY], np.inf),
-                    weights, work, no_matrix,
+                    weights, lvl_work[d], no_matrix, lvl_end[d],
                 )  # fmt: skip
                 if i >= 0 and c + vf[V_EXTRA] < best:
                     best = c + vf[V_EXTRA]
@@ -412,11 +440,15 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 continue
             vrow = var_ptr[r] + best_t
             p_loc = cand_loc[c_lo + q] + 2 * best_t
-            p2d = _gather(nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d)
+            if best_t != var_ptr[r + 1] - var_ptr[r] - 1:  # the rows hold the last variant's
+                p2d = _gather(
+                    nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
+                )
+            # a plan no level grows from is only costed
             n_new = _apply(
                 t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
                 var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
-                to_p, from_p, to_d, from_d, p2d, work,
+                to_p, from_p, to_d, from_d, p2d, work, d + 1 < root_depth[rho],
             )  # fmt: skip
             c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
             e_new = extra[d] + var_floats[vrow, V_EXTRA]
@@ -426,14 +458,29 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
             seq[d, 2] = best_i
             seq[d, 3] = best_j
             key = mask[d] | bit if max_depth > 1 else q
-            if key in seen:
-                slot = seen[key]
+            if small:  # table cell (first, second) of the set's candidate positions
+                ta = q
+                tb = 0
+                if d == 1:  # with the candidate of level 0
+                    ta = min(pos[0] - 1, q)
+                    tb = max(pos[0] - 1, q)
+                elif max_depth == 2:
+                    tb = q
+                found = set_stamp[ta, tb] == rho
+            else:
+                found = key in seen
+            if found:
+                slot = set_slot[ta, tb] if small else seen[key]
             else:
                 slot = slot0 + n_written
                 if slot >= out_ptr[rho + 1]:
                     continue  # the caller sized the slots too small: drop, never overrun
                 n_written += 1
-                seen[key] = slot
+                if small:
+                    set_stamp[ta, tb] = rho
+                    set_slot[ta, tb] = slot
+                else:
+                    seen[key] = slot
                 out_mask[slot] = key
                 out_cost[slot] = np.inf
             if cost < out_cost[slot]:
@@ -447,6 +494,7 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 extra[d] = e_new
                 mask[d] = mask[d - 1] | bit
                 pos[d] = 0
+                lvl_ready[d] = False
         counts[rho] = n_written
     return counts
 
@@ -1073,3 +1121,110 @@ def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, 
         if picked[g] < 0:  # pragma: no cover - rounding beyond tol
             return np.empty(0, dtype=np.int64)
     return picked
+
+
+@JIT
+def part_columns(trip_rows, sub, row_of_req, slack_rows):
+    """Column-wise structure of a part's set-partitioning matrix (all entries one).
+
+    Trip ``t``'s column holds its vehicle's row ``trip_rows[t]`` and the row
+    ``row_of_req[r]`` of each request ``r >= 0`` of ``sub[t]``, ascending (the
+    vehicle rows come before every request row); then one column per slack
+    row. Returns ``(indptr, indices)`` as int32, the CSC layout.
+    """
+    n_trips = sub.shape[0]
+    w = sub.shape[1]
+    n_slack = slack_rows.shape[0]
+    indptr = np.zeros(n_trips + n_slack + 1, dtype=np.int32)
+    nnz = 0
+    for t in range(n_trips):
+        nnz += 1
+        for c in range(w):
+            if sub[t, c] >= 0:
+                nnz += 1
+    indices = np.empty(nnz + n_slack, dtype=np.int32)
+    rows = np.empty(w, dtype=np.int64)
+    at = 0
+    for t in range(n_trips):
+        indices[at] = trip_rows[t]
+        at += 1
+        k = 0
+        for c in range(w):
+            if sub[t, c] >= 0:
+                x = row_of_req[sub[t, c]]
+                p = k  # insertion sort: a handful of requests per trip
+                while p > 0 and rows[p - 1] > x:
+                    rows[p] = rows[p - 1]
+                    p -= 1
+                rows[p] = x
+                k += 1
+        for p in range(k):
+            indices[at] = rows[p]
+            at += 1
+        indptr[t + 1] = at
+    for e in range(n_slack):
+        indices[at] = slack_rows[e]
+        at += 1
+        indptr[n_trips + 1 + e] = at
+    return indptr, indices
+
+
+@JIT
+def first_of_each(packed, cost):
+    """Of the entries with equal ``packed`` key the cheapest (of equal costs the first).
+
+    What ``np.lexsort((cost, packed))`` followed by taking the first entry of
+    each key gives (a stable sort by key; within a key the least cost, the
+    lowest index of equal ones). Returns the kept indices, ascending.
+    """
+    n = packed.shape[0]
+    order = np.argsort(packed, kind="mergesort")
+    keep = np.empty(n, dtype=np.int64)
+    n_keep = 0
+    g = 0
+    while g < n:
+        best = order[g]
+        h = g + 1
+        while h < n and packed[order[h]] == packed[order[g]]:
+            if cost[order[h]] < cost[best]:
+                best = order[h]
+            h += 1
+        keep[n_keep] = best
+        n_keep += 1
+        g = h
+    out = keep[:n_keep].copy()
+    out.sort()
+    return out
+
+
+@JIT
+def rider_stops(rows, n_stops, stop_kind, stop_request):
+    """Every pickup of the plans ``rows`` (ascending) and the next stop of its request.
+
+    Returns ``(v, k, d, rid)``: vehicle, pickup stop, the first later stop of
+    the same request id (its drop-off), request id; by vehicle, then pickup
+    stop. A pickup with no later stop of its request is left out.
+    """
+    total = 0
+    for a in range(rows.shape[0]):
+        total += n_stops[rows[a]]
+    v_out = np.empty(total, dtype=np.int64)
+    k_out = np.empty(total, dtype=np.int64)
+    d_out = np.empty(total, dtype=np.int64)
+    r_out = np.empty(total, dtype=np.int64)
+    at = 0
+    for a in range(rows.shape[0]):
+        v = rows[a]
+        n = n_stops[v]
+        for k in range(n):
+            if stop_kind[v, k] > 0:
+                rid = stop_request[v, k]
+                for d in range(k + 1, n):
+                    if stop_request[v, d] == rid:
+                        v_out[at] = v
+                        k_out[at] = k
+                        d_out[at] = d
+                        r_out[at] = rid
+                        at += 1
+                        break
+    return v_out[:at].copy(), k_out[:at].copy(), d_out[:at].copy(), r_out[:at].copy()

@@ -288,17 +288,34 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
     pickup_time_s, dropoff_time_s : float
         Service start of the new pickup and drop-off, s (NaN when none).
     """
+    ok, old_end = prepare_plan(head, stops, work)
+    if not ok:
+        return np.inf, -1, -1, np.nan, np.nan
+    return scan_insertions(head, stops, legs, request, weights, work, cost_matrix, old_end)
+
+
+@JIT
+def prepare_plan(head, stops, work):
+    """The current plan's part of :func:`best_insertion_vehicle`, once per plan.
+
+    Writes the plan's times, loads, slacks and cumulative waits into ``work``
+    (rows 0-7, read by :func:`scan_insertions`) from ``head`` and ``stops`` (as
+    in :func:`best_insertion_vehicle`; the request's travel times play no part).
+
+    Returns
+    -------
+    ok : bool
+        Whether the plan is feasible and ends in time (else no insertion is).
+    old_end : float
+        Departure from the last stop (the start time when empty), s.
+    """
     inf = np.inf
-    start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
-    stop_kind, _, earliest_s, latest_s, leg_s, dwell_s = stops
-    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
-    (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, max_ride_s,
-     dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s, latest_dropoff_s) = request  # fmt: skip
-    pax = int(pax_f)
+    start_time_s, start_load, capacity, n, end_by_s, to_depot_s, _ = head
+    stop_kind = stops[0]
+    latest_s = stops[3]
     arrival = work[0]
     service = work[1]
     departure = work[2]
-    load = work[3]
     slack = work[4]
     cum_wait = work[5]  # cum_wait[k] = sum of the waits at stops 0 .. k-1
     n_drop = work[6]  # drop-offs among stops 0 .. k-1
@@ -306,10 +323,10 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
 
     # The current schedule: times, loads, feasibility.
     if not current_plan(start_time_s, start_load, capacity, n, stops, work):
-        return inf, -1, -1, np.nan, np.nan
+        return False, start_time_s
     old_end = departure[n - 1] if n > 0 else start_time_s
     if not (old_end + to_depot_s <= end_by_s):
-        return inf, -1, -1, np.nan, np.nan
+        return False, old_end
 
     slack[n] = inf
     for k in range(n - 1, -1, -1):
@@ -328,6 +345,33 @@ def best_insertion_vehicle(head, stops, legs, request, weights, work, cost_matri
         else:
             n_drop[k + 1] = n_drop[k]
             drop_cum_wait[k + 1] = drop_cum_wait[k]
+
+    return True, old_end
+
+
+@JIT
+def scan_insertions(head, stops, legs, request, weights, work, cost_matrix, old_end):
+    """Every insertion of one request into a plan :func:`prepare_plan` has prepared.
+
+    Arguments as in :func:`best_insertion_vehicle` (``work`` as
+    :func:`prepare_plan` left it, only read here; ``old_end`` its return);
+    the same return values. A plan prepared once serves every request.
+    """
+    inf = np.inf
+    start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
+    stop_kind, _, earliest_s, latest_s, leg_s, dwell_s = stops
+    to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
+    (pickup_to_dropoff_s, pax_f, earliest_pickup_s, latest_pickup_s, max_ride_s,
+     dwell_pickup_s, dwell_dropoff_s, earliest_dropoff_s, latest_dropoff_s) = request  # fmt: skip
+    pax = int(pax_f)
+    arrival = work[0]
+    service = work[1]
+    departure = work[2]
+    load = work[3]
+    slack = work[4]
+    cum_wait = work[5]
+    n_drop = work[6]
+    drop_cum_wait = work[7]
 
     w_vehicle = weights[0]
     w_wait = weights[1]

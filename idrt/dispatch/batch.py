@@ -68,12 +68,13 @@ request-vehicle / trip-vehicle structure).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import csr_array
+from scipy.sparse import csc_array
 
 from idrt.dispatch import _batch_kernels as bk
 from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
@@ -234,7 +235,7 @@ class _Problem:
         self,
         s: Schedules,
         req: _Requests,
-        cand_sets: list[list[int]],
+        cand_sets: tuple[np.ndarray, np.ndarray],
         depth: int,
         start_node: np.ndarray,
     ):
@@ -242,14 +243,13 @@ class _Problem:
         self.req = req
         self.var_ptr, self.var_ints, self.var_floats = req.var_ptr, req.var_ints, req.var_floats
         self.start_node = start_node
-        lengths = [len(c) for c in cand_sets]
-        flat = np.fromiter((v for c in cand_sets for v in c), dtype=np.int64, count=sum(lengths))
+        lengths, flat = cand_sets  # (see _candidate_sets)
         inv, row = np.unique(flat, return_inverse=True)
         self.inv = inv.astype(np.int64)
         self.row_of = {v: u for u, v in enumerate(inv.tolist())}
         # each involved vehicle's candidate requests, ascending (cand_sets are by request)
         order = np.argsort(row, kind="stable")
-        self.all_cand_req = np.repeat(np.arange(len(cand_sets), dtype=np.int64), lengths)[order]
+        self.all_cand_req = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)[order]
         self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
         inv = self.inv
@@ -337,22 +337,39 @@ class _Problem:
 
 def _candidate_sets(
     s: Schedules, req: _Requests, candidates, movable_vehicle: dict[int, int]
-) -> list[list[int]]:
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vehicles considered for each request (a movable rider's own always among them).
+
+    Returns
+    -------
+    lengths : ndarray of int64, shape (n_req,)
+    flat : ndarray of int64
+        Request after request, each one's vehicles ascending, without repeats.
+    """
     n_veh = s.n_vehicles
-    out = []
-    for r, rid in enumerate(req.ids):
+    every = np.arange(n_veh, dtype=np.int64)
+    parts, owner = [], []
+    for rid in req.ids:
         if candidates is None or rid not in candidates or candidates[rid] is None:
-            vs = set(range(n_veh))
+            arr = every
         else:
             arr = np.asarray(candidates[rid], dtype=np.int64).reshape(-1)
-            if arr.size and (arr.min() < 0 or arr.max() >= n_veh):
-                msg = f"candidates[{rid}] names vehicles outside [0, {n_veh})"
-                raise DispatchError(msg)
-            vs = set(arr.tolist())
-        if r >= req.n_new:
-            vs.add(movable_vehicle[rid])
-        out.append(sorted(vs))
-    return out
+        parts.append(arr)
+        owner.append(arr.size)
+    flat = np.concatenate([*parts, np.empty(0, dtype=np.int64)])
+    bad = (flat < 0) | (flat >= n_veh)
+    if bad.any():
+        r = int(np.searchsorted(np.cumsum(owner), int(np.flatnonzero(bad)[0]), side="right"))
+        msg = f"candidates[{req.ids[r]}] names vehicles outside [0, {n_veh})"
+        raise DispatchError(msg)
+    n_req = len(req.ids)
+    of = np.repeat(np.arange(n_req, dtype=np.int64), owner)
+    own = np.array([movable_vehicle[rid] for rid in req.ids[req.n_new :]], dtype=np.int64)
+    of = np.concatenate([of, np.arange(req.n_new, n_req, dtype=np.int64)])
+    flat = np.concatenate([flat, own])
+    base = max(n_veh, 1)
+    key = np.unique(of * base + flat)  # by request, then vehicle; no repeats
+    return np.bincount(key // base, minlength=n_req).astype(np.int64), key % base
 
 
 def _locate_movable(s: Schedules, ids: list[int]) -> dict[int, int]:
@@ -487,7 +504,7 @@ def solve_batch(
         return finish(s, {}, [], list(req.ids[: req.n_new]), [], 0.0, "none", 0)
     reopt = bool(mov_ids)
     prob.layout(None)
-    prob.fill(travel, points=reopt, pairs=False)
+    prob.fill(travel, points=False, pairs=False)  # (the screening removes nobody)
 
     # request-vehicle screening: each request alone into each current plan
     roots_v = np.arange(prob.inv.size, dtype=np.int64)
@@ -615,12 +632,8 @@ def _solve_milp(
     ins[readd, 0] = -1
     ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
     # of the trips of one vehicle covering the same requests only the cheapest counts
-    key = np.column_stack([tv, rm, ins])
-    order = np.lexsort((cost, *key.T[::-1]))
-    ks = key[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
-    keep = np.sort(order[first])
+    key = np.column_stack([tv, rm + 1, ins + 1])
+    keep = _cheapest_of_each(key, cost, [n_inv, *([n_req + 1] * (key.shape[1] - 1))])
     tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
     # the requests each trip covers: the movable riders its root kept, and its insertions
     own_count = np.zeros(n_inv, dtype=np.int64)
@@ -666,6 +679,28 @@ def _solve_milp(
         )
     ]  # fmt: skip
     return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
+
+
+def _cheapest_of_each(key, cost, radix):
+    """Of the rows with equal ``key`` the cheapest (of equal costs the first): their indices.
+
+    ``key`` (n, w) holds non-negative integers, column ``c`` below ``radix[c]``.
+    Where the product of ``radix`` fits, the columns are packed into one
+    integer (digits in that base: the same order) and a kernel picks
+    (:func:`~idrt.dispatch._batch_kernels.first_of_each`), else the rows are
+    sorted column by column.
+    Returns the kept row indices, ascending.
+    """
+    if math.prod(radix) < 2**62:
+        packed = np.zeros(key.shape[0], dtype=np.int64)
+        for col, base in zip(key.T, radix, strict=True):
+            packed = packed * base + col
+        return bk.first_of_each(packed, np.ascontiguousarray(cost, dtype=np.float64))
+    order = np.lexsort((cost, *key.T[::-1]))
+    ks = key[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    return np.sort(order[first])
 
 
 MAX_COMBINATIONS = 20_000
@@ -743,13 +778,9 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
     row_of_req[reqs] = vehicles.size + np.arange(reqs.size)
     row_of_vehicle = np.full(n_inv, -1, dtype=np.int64)
     row_of_vehicle[vehicles] = np.arange(vehicles.size)
-    t_idx, slot = np.nonzero(sub >= 0)
-    slack_rows = row_of_req[new]
     n_var = trips.size + new.size
     n_con = vehicles.size + reqs.size
-    rows = np.concatenate([row_of_vehicle[tv[trips]], row_of_req[sub[t_idx, slot]], slack_rows])
-    cols = np.concatenate([np.arange(trips.size), t_idx, trips.size + np.arange(new.size)])
-    a = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_var)).tocsc()
+    a = _part_matrix(row_of_vehicle[tv[trips]], sub, row_of_req, row_of_req[new], n_con)
     c = np.concatenate([cost[trips], np.full(new.size, penalty)])
     # set-partitioning relaxations are mostly integral, and an integral basic LP
     # optimum is the answer; HiGHS' presolve costs more than it saves here
@@ -773,6 +804,26 @@ def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, t
         current = trips[(rm[trips] < 0) & (n_ins[trips] == 0)]
         return [int(current[tv[current] == u][0]) for u in vehicles.tolist()]
     return trips[np.round(res[0][: trips.size]).astype(bool)].tolist()
+
+
+def _part_matrix(trip_rows, sub, row_of_req, slack_rows, n_con):
+    """The part's constraint matrix, column-wise: trips, then one slack per new request.
+
+    Trip ``t``'s column has a one in its vehicle's row ``trip_rows[t]`` (below
+    every request row) and in the row ``row_of_req[r]`` of each request ``r``
+    of ``sub[t]`` (``-1``: none); slack column ``s`` a one in ``slack_rows[s]``.
+    Row indices ascending within each column: the matrix
+    ``csr_array((ones, (rows, cols))).tocsc()`` gives for the same entries,
+    without its sorting passes.
+    """
+    indptr, indices = bk.part_columns(
+        np.ascontiguousarray(trip_rows, dtype=np.int64), np.ascontiguousarray(sub, dtype=np.int64),
+        np.ascontiguousarray(row_of_req, dtype=np.int64),
+        np.ascontiguousarray(slack_rows, dtype=np.int64),
+    )  # fmt: skip
+    return csc_array(
+        (np.ones(indices.size), indices, indptr), shape=(n_con, sub.shape[0] + slack_rows.size)
+    )
 
 
 MAX_SEARCH_NODES = 200_000
@@ -851,12 +902,17 @@ def _price_search(a, c, prices, group, sub, reqs, new, row_of_req, n_new):
     return None
 
 
+_LP_SOLVER = threading.local()
+"""The thread's HiGHS instance for linear programmes (created on first use)."""
+
+
 def _highs(c, a, *, integer: bool, time_limit_s: float):
     """Solve ``min c x``, ``a x = 1``, ``0 <= x <= 1`` with HiGHS (no presolve).
 
     ``integer``: branch and bound, else dual simplex. Through ``highspy`` when
-    installed (the same HiGHS as scipy's, without its per-call Python work),
-    else ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
+    installed (the same HiGHS as scipy's, without its per-call Python work;
+    linear programmes reuse one instance per thread, its model cleared), else
+    ``scipy.optimize``. Returns ``(x, row prices)`` (prices None for the
     integer programme), or None when no solution was found.
     """
     try:
@@ -864,9 +920,18 @@ def _highs(c, a, *, integer: bool, time_limit_s: float):
     except ImportError:  # pragma: no cover - highspy is a dependency
         return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
     n_con, n_var = a.shape
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
+    if integer:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+    else:  # one instance per thread, its model cleared (the same solve, without set-up)
+        h = getattr(_LP_SOLVER, "highs", None)
+        if h is None:
+            h = _LP_SOLVER.highs = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("presolve", "off")
+        else:
+            h.clearModel()
     if integer:
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", 1e-9)

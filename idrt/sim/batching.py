@@ -28,6 +28,7 @@ from functools import partial
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
+from idrt.dispatch._batch_kernels import rider_stops
 from idrt.sim.engine import IDLE
 
 __all__ = ["BatchDispatcher", "oracle_pairs"]
@@ -104,6 +105,19 @@ def oracle_pairs(orc):
         return out
 
     return pairs
+
+
+def _riders(s, rows: np.ndarray):
+    """Every planned pickup of vehicles ``rows`` and the stop that follows it for its rider.
+
+    Returns
+    -------
+    v, k, d, rid : ndarray of int64
+        Vehicle, pickup stop, the next stop of the same request id after it
+        (its drop-off), request id; by vehicle, then pickup stop.
+    """
+    rows = np.sort(np.asarray(rows, dtype=np.int64))
+    return rider_stops(rows, s.n_stops, s.stop_kind, s.stop_request)
 
 
 class BatchDispatcher:
@@ -224,33 +238,17 @@ class BatchDispatcher:
         e = self.engine
         s = e.sched
         r = e.req
-        out = []
-        for v in np.flatnonzero(s.n_stops > 1).tolist():
-            n = int(s.n_stops[v])
-            kinds = s.stop_kind[v, :n]
-            ids = s.stop_request[v, :n]
-            for k in np.flatnonzero(kinds[1:] > 0).tolist():
-                k += 1
-                rid = int(ids[k])
-                d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == rid)[0])
-                row = e._row_of[rid]
-                out.append(
-                    BatchRequest(
-                        InsertionRequest(
-                            request_id=rid,
-                            pickup_node=int(s.stop_node[v, k]),
-                            dropoff_node=int(s.stop_node[v, d]),
-                            pax=int(s.stop_pax[v, k]),
-                            earliest_pickup_s=float(s.earliest_s[v, k]),
-                            latest_pickup_s=float(s.latest_s[v, k]),
-                            max_ride_s=float(r["max_ride_s"][row]),
-                            dwell_pickup_s=float(s.dwell_s[v, k]),
-                            dwell_dropoff_s=float(s.dwell_s[v, d]),
-                            direct_s=float(r["direct_s"][row]),
-                        )
-                    )
-                )
-        return out
+        v, k, d, rid = _riders(s, np.flatnonzero(s.n_stops > 1))
+        first = k >= 1
+        v, k, d, rid = v[first], k[first], d[first], rid[first]
+        rows = [e._row_of[x] for x in rid.tolist()]
+        columns = zip(
+            rid.tolist(), s.stop_node[v, k].tolist(), s.stop_node[v, d].tolist(),
+            s.stop_pax[v, k].tolist(), s.earliest_s[v, k].tolist(), s.latest_s[v, k].tolist(),
+            r["max_ride_s"][rows].tolist(), s.dwell_s[v, k].tolist(), s.dwell_s[v, d].tolist(),
+            r["direct_s"][rows].tolist(), strict=True,
+        )  # fmt: skip
+        return [BatchRequest(InsertionRequest(*c)) for c in columns]
 
     def solve(self) -> None:
         """Assign the queue (and re-optimise) now; apply the new plans."""
@@ -319,18 +317,14 @@ class BatchDispatcher:
             return False
         planned = []
         for sched in (e.sched, result.schedules):
-            ride: dict[int, float] = {}
             t = schedule_times(sched)
-            for v in rows.tolist():
-                n = int(sched.n_stops[v])
-                ids = sched.stop_request[v, :n]
-                for k in np.flatnonzero(sched.stop_kind[v, :n] > 0).tolist():
-                    d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
-                    ride[int(ids[k])] = float(t.service_s[v, d] - t.departure_s[v, k])
-            planned.append(ride)
+            v, k, d, rid = _riders(sched, rows)
+            ride = t.service_s[v, d] - t.departure_s[v, k]
+            planned.append(dict(zip(rid.tolist(), ride.tolist(), strict=True)))
         before, after = planned
+        max_ride = e.req["max_ride_s"]
         for rid, ride in after.items():
-            limit = float(e.req["max_ride_s"][e._row_of[rid]]) if rid in e._row_of else math.inf
+            limit = float(max_ride[e._row_of[rid]]) if rid in e._row_of else math.inf
             if ride > max(limit, before.get(rid, -math.inf)) + 1e-6:
                 return True
         return False
@@ -347,17 +341,12 @@ class BatchDispatcher:
         if not rows.size:
             return
         t = schedule_times(s)
-        for v in rows.tolist():
-            n = int(s.n_stops[v])
-            ids = s.stop_request[v, :n]
-            for k in np.flatnonzero(s.stop_kind[v, :n] > 0).tolist():
-                d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
-                limit = float(t.departure_s[v, k]) + float(
-                    e.req["max_ride_s"][e._row_of[int(ids[k])]]
-                )
-                if math.isfinite(limit):
-                    floor = float(t.service_s[v, d])
-                    s.latest_s[v, d] = min(float(s.latest_s[v, d]), max(limit, floor))
+        v, k, d, rid = _riders(s, rows)
+        max_ride = e.req["max_ride_s"][[e._row_of[x] for x in rid.tolist()]]
+        limit = t.departure_s[v, k] + np.asarray(max_ride, dtype=np.float64)
+        ok = np.isfinite(limit)
+        v, d = v[ok], d[ok]
+        s.latest_s[v, d] = np.minimum(s.latest_s[v, d], np.maximum(limit[ok], t.service_s[v, d]))
 
     def _apply(self, result, row_of_id: dict[int, int], requests: list[BatchRequest]) -> None:
         e = self.engine

@@ -1,0 +1,297 @@
+"""The batch solver's bookkeeping shortcuts against the plain constructions they replace.
+
+Each shortcut claims to compute exactly what a slower, obvious construction
+computes (bit for bit, so results stay identical per seed): the part's
+constraint matrix built column-wise, one HiGHS instance reused for the LPs,
+candidate sets as arrays, trips deduplicated on one packed key, the
+enumeration's costed-only plans and its table of request sets, and the
+simulator's pickup / drop-off pairing. Each is checked on random inputs
+against the construction it replaces, or against an independent rebuild.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_array
+
+from idrt.dispatch import BatchRequest, DispatchError, InsertionRequest, batch
+from idrt.dispatch import _batch_kernels as bk
+from idrt.dispatch.schedule import empty_schedules
+from tests.dispatch.test_batch import _flat, _random_instance
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_part_matrix_is_the_coo_construction(seed):
+    """Column-wise build == ``csr_array((ones, (rows, cols))).tocsc()``, structure and all."""
+    rng = np.random.default_rng(seed)
+    n_veh, n_req, n_trips = (
+        int(rng.integers(1, 6)),
+        int(rng.integers(1, 12)),
+        int(rng.integers(1, 60)),
+    )
+    width = int(rng.integers(1, 5))
+    sub = np.full((n_trips, width), -1, dtype=np.int64)
+    for t in range(n_trips):  # distinct requests per trip, -1 padded anywhere
+        k = int(rng.integers(0, min(width, n_req) + 1))
+        slots = rng.choice(width, k, replace=False)
+        sub[t, slots] = rng.choice(n_req, k, replace=False)
+    reqs = np.arange(n_req)
+    row_of_req = np.full(n_req + 1, -1, dtype=np.int64)
+    row_of_req[reqs] = n_veh + np.arange(n_req)
+    trip_rows = rng.integers(0, n_veh, n_trips).astype(np.int64)
+    new = np.sort(rng.choice(n_req, int(rng.integers(0, n_req + 1)), replace=False))
+    slack_rows = row_of_req[new]
+    n_con = n_veh + n_req
+    t_idx, slot = np.nonzero(sub >= 0)
+    rows = np.concatenate([trip_rows, row_of_req[sub[t_idx, slot]], slack_rows])
+    cols = np.concatenate([np.arange(n_trips), t_idx, n_trips + np.arange(new.size)])
+    ref = csr_array((np.ones(rows.size), (rows, cols)), shape=(n_con, n_trips + new.size)).tocsc()
+    got = batch._part_matrix(trip_rows, sub, row_of_req, slack_rows, n_con)
+    assert got.shape == ref.shape
+    np.testing.assert_array_equal(got.indptr, ref.indptr)
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    np.testing.assert_array_equal(got.data, ref.data)
+
+
+def _fresh_lp(c, a):
+    """The LP on a new HiGHS instance (what ``_highs`` did before it kept one)."""
+    import highspy
+
+    n_con, n_var = a.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 1)
+    h.passModel(
+        int(n_var), int(n_con), int(a.nnz), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(c), np.zeros(n_var),
+        np.ones(n_var), np.ones(n_con), np.ones(n_con), a.indptr.astype(np.int32),
+        a.indices.astype(np.int32), a.data.astype(np.float64), np.zeros(n_var, dtype=np.int32),
+    )  # fmt: skip
+    h.run()
+    sol = h.getSolution()
+    return np.asarray(sol.col_value), np.asarray(sol.row_dual)
+
+
+def test_reused_lp_instance_gives_a_fresh_instances_solution():
+    """LPs one after another (a MIP between) on the kept instance: each as on a new one."""
+    pytest.importorskip("highspy")
+    rng = np.random.default_rng(7)
+    for i in range(40):
+        n_rows, n_cols = int(rng.integers(3, 14)), int(rng.integers(5, 80))
+        dense = (rng.random((n_rows, n_cols)) < 0.3).astype(np.float64)
+        a = csr_array(np.hstack([dense, np.eye(n_rows)])).tocsc()
+        c = np.concatenate([rng.uniform(-5.0, 20.0, n_cols), np.full(n_rows, 50.0)])
+        got = batch._highs(c, a, integer=False, time_limit_s=10.0)
+        ref = _fresh_lp(c, a)
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+        if i % 7 == 3:  # a MIP in between must not disturb the next LP
+            batch._highs(c, a, integer=True, time_limit_s=10.0)
+
+
+def _candidate_sets_plain(n_veh, ids, n_new, candidates, movable_vehicle):
+    out = []
+    for r, rid in enumerate(ids):
+        if candidates is None or rid not in candidates or candidates[rid] is None:
+            vs = set(range(n_veh))
+        else:
+            vs = {int(v) for v in np.asarray(candidates[rid]).reshape(-1)}
+        if r >= n_new:
+            vs.add(movable_vehicle[rid])
+        out.append(sorted(vs))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_candidate_sets_are_the_python_sets(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_veh = int(rng.integers(1, 8))
+    n_new, n_mov = int(rng.integers(0, 6)), int(rng.integers(0, 6))
+    ids = [int(x) for x in rng.choice(1000, n_new + n_mov, replace=False)]
+    movable_vehicle = {rid: int(rng.integers(0, n_veh)) for rid in ids[n_new:]}
+    candidates = None if seed % 5 == 0 else {}
+    for rid in ids:
+        u = rng.random()
+        if candidates is None or u < 0.15:
+            continue  # not given: every vehicle
+        if u < 0.25:
+            candidates[rid] = None
+        else:  # repeats, any order
+            candidates[rid] = rng.integers(0, n_veh, int(rng.integers(0, 2 * n_veh + 1)))
+    req = batch._Requests(ids, n_new, None, None, None, None)
+    s = empty_schedules(np.full(n_veh, 4), 0.0)
+    lengths, flat = batch._candidate_sets(s, req, candidates, movable_vehicle)
+    ref = _candidate_sets_plain(n_veh, ids, n_new, candidates, movable_vehicle)
+    assert lengths.tolist() == [len(x) for x in ref]
+    assert flat.tolist() == [v for x in ref for v in x]
+
+
+def test_candidate_sets_name_the_request_with_a_vehicle_out_of_range():
+    req = batch._Requests([5, 6, 7], 3, None, None, None, None)
+    s = empty_schedules(np.full(3, 4), 0.0)
+    with pytest.raises(DispatchError, match=r"candidates\[6\] names vehicles outside \[0, 3\)"):
+        batch._candidate_sets(s, req, {5: [0, 2], 6: [1, 3], 7: [-1]}, {})
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_cheapest_of_each_is_the_first_least_per_key(seed):
+    """Packed and column-wise keys keep, per key, the cheapest row (the first of equals)."""
+    rng = np.random.default_rng(200 + seed)
+    n, w = int(rng.integers(0, 200)), int(rng.integers(1, 5))
+    radix = [int(x) for x in rng.integers(1, 5, w)]
+    key = np.column_stack([rng.integers(0, b, n) for b in radix]).astype(np.int64).reshape(n, w)
+    cost = rng.integers(0, 4, n).astype(np.float64)  # many equal costs
+    best: dict = {}
+    for i in range(n):
+        k = tuple(key[i].tolist())
+        if k not in best or cost[i] < cost[best[k]]:
+            best[k] = i
+    truth = sorted(best.values())
+    assert batch._cheapest_of_each(key, cost, radix).tolist() == truth
+    huge = [2**40] * w  # too wide to pack: sorted column by column
+    assert batch._cheapest_of_each(key, cost, huge).tolist() == truth
+
+
+def _problem(seed):
+    """A random batch's problem, as solve_batch lays it out for its full enumeration."""
+    s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=6, old=2)
+    req = batch._group(_flat(groups), olds)
+    mov_ids = req.ids[req.n_new :]
+    mov_vehicle = batch._locate_movable(s, mov_ids)
+    cands = batch._candidate_sets(s, req, None, mov_vehicle)
+    prob = batch._Problem(s, req, cands, 3, start)
+    prob.layout(None)
+    prob.fill(travel, points=True, pairs=True)
+    rv, rr = list(range(prob.inv.size)), [-1] * prob.inv.size
+    for rid in mov_ids:
+        rv.append(prob.row_of[mov_vehicle[rid]])
+        rr.append(rid)
+    return prob, np.array(rv, dtype=np.int64), np.array(rr, dtype=np.int64), w.as_array()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_enumerated_costs_are_the_rebuilt_plans_costs(seed):
+    """Every trip's cost is C(its plan rebuilt in full) - C(current plan), bit for bit.
+
+    The enumeration only costs the plans no level grows from (rows the cost
+    does not read are not written) and reuses the travel rows of a request's
+    last variant; ``trip_plan`` rebuilds each plan with every row and a fresh
+    gather, and ``plan_cost`` prices it.
+    """
+    prob, rv, rr, wts = _problem(seed)
+    depth = 2 + seed % 2
+    rk = np.where(rr < 0, depth, 1).astype(np.int64)
+    root_of, cost, seq = prob.enumerate(rv, rr, rk, wts)
+    assert root_of.size
+    p = prob.arrays()
+    width = prob.ints0.shape[2] + 2 * depth + 2
+    work = np.empty((8, width + 1))
+    base = np.array([
+        bk.plan_cost(prob.start_time_s[u], prob.start_load[u], prob.capacity[u], prob.n_stops[u],
+                     prob.ints0[u], prob.floats0[u], wts, work)[0]
+        for u in range(prob.inv.size)
+    ])  # fmt: skip
+    for t in range(root_of.size):
+        u, removed = int(rv[root_of[t]]), int(rr[root_of[t]])
+        ints = np.zeros((bk.N_INT, width), dtype=np.int64)
+        floats = np.zeros((bk.N_FLOAT, width))
+        n = bk.trip_plan(p, u, removed, seq[t], ints, floats)
+        assert n >= 0
+        c, ok = bk.plan_cost(prob.start_time_s[u], prob.start_load[u], prob.capacity[u], n, ints,
+                             floats, wts, work)  # fmt: skip
+        extra = sum(prob.var_floats[seq[t, s, 1], bk.V_EXTRA] for s in range(depth)
+                    if seq[t, s, 0] >= 0)  # fmt: skip
+        assert ok or removed < 0
+        assert cost[t] == c + extra - base[u]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_set_table_and_hash_map_give_the_same_trips(seed):
+    """Roots of depth <= 2 enumerated with the table (all roots <= 2) and with the map."""
+    prob, rv, rr, wts = _problem(seed)
+    rk = np.where(rr < 0, 2, 1).astype(np.int64)
+    root_of, cost, seq = prob.enumerate(rv, rr, rk, wts)
+    # one extra root of depth 3 sends every root through the hash map
+    rv3 = np.append(rv, rv[0])
+    rr3 = np.append(rr, -1)
+    rk3 = np.append(rk, 3)
+    root_of3, cost3, seq3 = prob.enumerate(rv3, rr3, rk3, wts)
+    mine = root_of3 < rv.size
+    np.testing.assert_array_equal(root_of, root_of3[mine])
+    np.testing.assert_array_equal(cost, cost3[mine])
+    np.testing.assert_array_equal(seq, seq3[mine][:, :2])
+    assert np.all(seq3[mine][:, 2] == -1)
+
+
+def _riders_plain(s, rows):
+    out = []
+    for v in rows:
+        n = int(s.n_stops[v])
+        ids = s.stop_request[v, :n]
+        for k in np.flatnonzero(s.stop_kind[v, :n] > 0).tolist():
+            d = k + 1 + int(np.flatnonzero(ids[k + 1 :] == ids[k])[0])
+            out.append((v, k, d, int(ids[k])))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_riders_pairs_each_pickup_with_its_next_stop(seed):
+    from idrt.sim.batching import _riders
+
+    rng = np.random.default_rng(300 + seed)
+    n_veh, width = int(rng.integers(1, 7)), 12
+    s = empty_schedules(np.full(n_veh, 8), 0.0, max_stops=width)
+    rid = 0
+    for v in range(n_veh):
+        stops = []
+        for _ in range(int(rng.integers(0, 4))):  # riders on board: a drop-off only
+            stops.append((rid, -1))
+            rid += 1
+        for _ in range(int(rng.integers(0, 4))):  # pickup then drop-off, interleaved
+            at = int(rng.integers(0, len(stops) + 1))
+            stops.insert(at, (rid, 1))
+            stops.insert(int(rng.integers(at + 1, len(stops) + 1)), (rid, -1))
+            rid += 1
+        stops = stops[:width]
+        for k, (r, kind) in enumerate(stops):
+            s.stop_request[v, k], s.stop_kind[v, k] = r, kind
+        s.n_stops[v] = len(stops)
+    # a plan cut at width may lose a drop-off: keep only complete riders' plans
+    rows = [v for v in range(n_veh) if all(
+        (s.stop_request[v, k + 1 : s.n_stops[v]] == s.stop_request[v, k]).any()
+        for k in range(int(s.n_stops[v])) if s.stop_kind[v, k] > 0)]  # fmt: skip
+    rows_arr = np.array(rng.permutation(rows), dtype=np.int64)
+    v, k, d, r = _riders(s, rows_arr)
+    got = list(zip(v.tolist(), k.tolist(), d.tolist(), r.tolist(), strict=True))
+    assert got == _riders_plain(s, sorted(rows))
+
+
+def test_movable_riders_keep_their_stops_and_order():
+    """_movable: one BatchRequest per pickup after the first stop, with that rider's stops."""
+    from types import SimpleNamespace
+
+    from idrt.sim.batching import BatchDispatcher
+
+    s = empty_schedules(np.full(2, 8), 10.0, max_stops=6)
+    plan = {0: [(7, 1, 11), (8, 1, 12), (7, -1, 13), (8, -1, 14)], 1: [(9, -1, 15), (4, 1, 16),
+            (4, -1, 17)]}  # fmt: skip
+    for v, stops in plan.items():
+        for k, (r, kind, node) in enumerate(stops):
+            s.stop_request[v, k], s.stop_kind[v, k], s.stop_node[v, k] = r, kind, node
+            s.stop_pax[v, k], s.earliest_s[v, k], s.latest_s[v, k] = 1 + k % 2, 100.0 + k, 900.0 + k
+            s.dwell_s[v, k] = 20.0 + k
+        s.n_stops[v] = len(stops)
+    row_of = {4: 0, 7: 1, 8: 2, 9: 3}
+    req = {"max_ride_s": np.array([600.0, 700.0, 800.0, 900.0]),
+           "direct_s": np.array([60.0, 70.0, 80.0, 90.0])}  # fmt: skip
+    engine = SimpleNamespace(sched=s, req=req, _row_of=row_of)
+    got = BatchDispatcher._movable(SimpleNamespace(engine=engine))
+    want = [
+        InsertionRequest(8, 12, 14, 2, 101.0, 901.0, 800.0, 21.0, 23.0, 80.0),
+        InsertionRequest(4, 16, 17, 2, 101.0, 901.0, 600.0, 21.0, 22.0, 60.0),
+    ]
+    assert got == [BatchRequest(r) for r in want]
+    assert all(type(x) is int for x in got[0].request[:4])
