@@ -600,15 +600,49 @@ def _solve_milp(
     n_inv = prob.inv.size
     n_req = len(req.ids)
     n_new = req.n_new
-    index_of = {rid: r for r, rid in enumerate(req.ids)}
     finite = np.flatnonzero(np.isfinite(costs))
     tv = roots_v[root_of[finite]]
-    removed = np.array([index_of.get(int(x), -1) for x in roots_rm.tolist()], dtype=np.int64)
-    rm = removed[root_of[finite]]
-    sq = seqs[finite, :, 0]
-    cost = costs[finite]
-    cand = np.append(prob.cand_req, -1)  # slot -1: no candidate
-    ins = np.where(sq >= 0, cand[np.where(sq >= 0, prob.cand_ptr[tv][:, None] + sq, -1)], -1)
+    if req.n_new == n_req:  # no movable riders: every root is a current plan
+        removed = np.full(roots_rm.size, -1, dtype=np.int64)
+    else:
+        index_of = {rid: r for r, rid in enumerate(req.ids)}
+        removed = np.array([index_of.get(int(x), -1) for x in roots_rm.tolist()], dtype=np.int64)
+    own_u = np.array(
+        [prob.row_of[mov_vehicle[req.ids[r]]] for r in range(n_new, n_req)], dtype=np.int64
+    )
+    # a plan less one rider with that rider put back covers what the current plan does;
+    # of the trips of one vehicle covering the same requests only the cheapest counts;
+    # each trip covers the movable riders its root kept, and its insertions
+    keep, cover, rm, n_ins, ok = bk.trip_cover(
+        tv, removed[root_of[finite]], np.ascontiguousarray(seqs[finite, :, 0]), costs[finite],
+        prob.cand_ptr, prob.cand_req, own_u, n_inv, n_new, n_req,
+    )  # fmt: skip
+    if not ok:  # pragma: no cover - key codes past 2**62: vehicles x requests**(k + 2)
+        keep, cover, rm, n_ins = _trip_cover(
+            tv, removed[root_of[finite]], seqs[finite, :, 0], costs[finite], prob.cand_ptr,
+            prob.cand_req, own_u, n_inv, n_new,
+        )  # fmt: skip
+    tv, cost, finite = tv[keep], costs[finite[keep]], finite[keep]
+    penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
+    got = _choose(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s)
+    picked = np.sort(finite[got])
+    total = float(np.cumsum(costs[picked])[-1]) if picked.size else 0.0  # summed in order
+    removed_of = roots_rm[root_of[picked]]
+    moves = (removed_of >= 0) | (seqs[picked, 0, 0] >= 0)  # else the current plan as it is
+    trips = [
+        (v, r, seqs[t])
+        for v, r, t in zip(
+            roots_v[root_of[picked[moves]]].tolist(), removed_of[moves].tolist(),
+            picked[moves].tolist(), strict=True,
+        )
+    ]  # fmt: skip
+    return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
+
+
+def _trip_cover(tv, rm, sq, cost, cand_ptr, cand_req, own_u, n_inv, n_new):
+    """:func:`bk.trip_cover` in numpy (any size; the reference of the tests)."""
+    cand = np.append(cand_req, -1)  # slot -1: no candidate
+    ins = np.where(sq >= 0, cand[np.where(sq >= 0, cand_ptr[tv][:, None] + sq, -1)], -1)
     # a plan less one rider with that rider put back covers what the current plan does
     readd = (rm >= 0) & (ins[:, 0] == rm)
     rm = np.where(readd, -1, rm)
@@ -621,24 +655,48 @@ def _solve_milp(
     first = np.ones(order.size, dtype=bool)
     first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
     keep = np.sort(order[first])
-    tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
+    tv, rm, ins = tv[keep], rm[keep], ins[keep]
     # the requests each trip covers: the movable riders its root kept, and its insertions
-    own_count = np.zeros(n_inv, dtype=np.int64)
-    own_lists: list[list[int]] = [[] for _ in range(n_inv)]
-    for r in range(n_new, n_req):
-        u = prob.row_of[mov_vehicle[req.ids[r]]]
-        own_lists[u].append(r)
-        own_count[u] += 1
+    own_count = np.bincount(own_u, minlength=n_inv)
     width = int(own_count.max()) if n_inv else 0
     own_pad = np.full((n_inv, max(width, 1)), -1, dtype=np.int64)
-    for u, rs in enumerate(own_lists):
-        own_pad[u, : len(rs)] = rs
+    for i, u in enumerate(own_u.tolist()):
+        own_pad[u, np.count_nonzero(own_pad[u] >= 0)] = n_new + i
     own = own_pad[tv]
     own[own == rm[:, None]] = -1
     cover = np.concatenate([own, ins], axis=1)
-    n_ins = (ins >= 0).sum(axis=1)
-    penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
-    # independent parts: vehicles linked by requests they could both take
+    return keep, cover, rm, (ins >= 0).sum(axis=1)
+
+
+def _choose(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s):
+    """The trips chosen (positions, ascending): one per vehicle, each request once at most.
+
+    The trips split into independent parts (vehicles linked by requests they
+    could both take). One compiled call settles every small part
+    (:func:`bk.solve_small_parts`: one trip, one vehicle, DP or enumeration,
+    as :func:`_solve_part` would); each part it leaves open goes to
+    :func:`_solve_part` (LP / search / MIP).
+    """
+    cover = np.ascontiguousarray(cover, dtype=np.int64)
+    chosen, open_ptr, open_trips, open_new, open_new_ptr, _ = bk.solve_small_parts(
+        tv, rm, cover, np.ascontiguousarray(cost, dtype=np.float64), n_inv, n_new, n_req,
+        float(penalty), MAX_DP_STATES, MAX_COMBINATIONS,
+    )  # fmt: skip
+    if open_ptr.size == 1:
+        return chosen
+    parts = [chosen]
+    for i in range(open_ptr.size - 1):
+        trips_p = open_trips[open_ptr[i] : open_ptr[i + 1]]
+        new_p = open_new[open_new_ptr[i] : open_new_ptr[i + 1]]
+        got = _solve_part(
+            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
+        )
+        parts.append(np.asarray(got, dtype=np.int64))
+    return np.sort(np.concatenate(parts))
+
+
+def _choose_part_by_part(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s):
+    """:func:`_choose` one part at a time through :func:`_solve_part` (the reference)."""
     label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
     part_of_trip = label[tv]
     new_label = label[n_inv : n_inv + n_new]
@@ -646,26 +704,15 @@ def _solve_milp(
     starts = np.flatnonzero(np.diff(part_of_trip[order], prepend=-1))
     sizes = np.diff(starts, append=order.size)
     # a part of one trip: a vehicle whose only option is its plan as it is
-    chosen = [finite[order[starts[sizes == 1]]]]
+    chosen = [order[starts[sizes == 1]]]
     for at, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
         trips_p = order[at : at + size]
         new_p = np.flatnonzero(new_label == part_of_trip[trips_p[0]])
         got = _solve_part(
             trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
         )
-        chosen.append(finite[np.asarray(got, dtype=np.int64)])
-    picked = np.sort(np.concatenate(chosen))
-    total = float(np.cumsum(costs[picked])[-1]) if picked.size else 0.0  # summed in order
-    removed_of = roots_rm[root_of[picked]]
-    moves = (removed_of >= 0) | (seqs[picked, 0, 0] >= 0)  # else the current plan as it is
-    trips = [
-        (v, r, seqs[t])
-        for v, r, t in zip(
-            roots_v[root_of[picked[moves]]].tolist(), removed_of[moves].tolist(),
-            picked[moves].tolist(), strict=True,
-        )
-    ]  # fmt: skip
-    return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
+        chosen.append(np.asarray(got, dtype=np.int64))
+    return np.sort(np.concatenate(chosen))
 
 
 MAX_COMBINATIONS = 20_000
