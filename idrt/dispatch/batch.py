@@ -689,8 +689,9 @@ def _choose(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit
         trips_p = open_trips[open_ptr[i] : open_ptr[i + 1]]
         new_p = open_new[open_new_ptr[i] : open_new_ptr[i + 1]]
         got = _solve_part(
-            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
-        )
+            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s,
+            small=False,
+        )  # fmt: skip
         parts.append(np.asarray(got, dtype=np.int64))
     return np.sort(np.concatenate(parts))
 
@@ -765,25 +766,29 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     return trips[picked].tolist()
 
 
-def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s):
+def _solve_part(
+    trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s, *, small=True
+):  # fmt: skip
     """The trips chosen in one independent part: one per vehicle, each request once at most.
 
     ``trips`` and ``new`` index the kept trips and the new requests of the part.
     A small part is solved by DP or enumeration, a larger one as a linear
     programme (its optimum is mostly integral), a fractional LP by the
     reduced-cost search (:func:`_price_search`) and, failing that, by HiGHS'
-    branch and bound.
+    branch and bound. ``small=False``: the part is known to be past the small
+    routes (:func:`bk.solve_small_parts` left it open); straight to the LP.
     Returns the chosen trips (indices into the kept trips).
     """
     vehicles = np.unique(tv[trips])
-    n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
-    if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
-        ok = rm[trips] < 0
-        val = np.where(ok, cost[trips] + penalty * (new.size - n_covered_new), np.inf)
-        return [int(trips[int(np.argmin(val))])]
-    got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
-    if got is not None:
-        return got
+    if small:
+        n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
+        if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
+            ok = rm[trips] < 0
+            val = np.where(ok, cost[trips] + penalty * (new.size - n_covered_new), np.inf)
+            return [int(trips[int(np.argmin(val))])]
+        got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
+        if got is not None:
+            return got
     sub = cover[trips]
     reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
     row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
