@@ -1460,3 +1460,50 @@ def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_r
             if ins[t, j] >= 0:
                 n_ins[a] += 1
     return keep, cover, rm_kept, n_ins, True
+
+
+@JIT
+def trip_plans(problem, us, removed, seqs):
+    """:func:`trip_plan` and :func:`service_times` for every chosen trip, in one call.
+
+    Parameters
+    ----------
+    problem : tuple of ndarray
+        The arrays of :data:`PROBLEM_FIELDS`.
+    us, removed : ndarray of int64, shape (m,)
+        Involved vehicle of each trip and the request id its root removed (-1: none).
+    seqs : ndarray of int64, shape (m, depth, 4)
+        The insertions of each trip (as ``trips_of_roots`` writes them).
+
+    Returns
+    -------
+    ints : ndarray of int64, shape (m, N_INT, width)
+    floats : ndarray of float64, shape (m, N_FLOAT, width)
+        The plans (module layout), columns ``0 .. n - 1`` used.
+    n : ndarray of int64, shape (m,)
+        Stop counts (-1: the removed rider is not in the plan).
+    service : ndarray of float64, shape (m, width)
+        Service start at each stop, s.
+    """
+    start_time_s = problem[0]
+    n_stops = problem[3]
+    m = us.shape[0]
+    depth = seqs.shape[1]
+    width = 1
+    for i in range(m):
+        width = max(width, n_stops[us[i]] + 2 * depth + 2)
+    ints = np.empty((m, N_INT, width), dtype=np.int64)
+    floats = np.empty((m, N_FLOAT, width))
+    n = np.empty(m, dtype=np.int64)
+    service = np.zeros((m, width))
+    arrival = np.empty(width)
+    departure = np.empty(width)
+    for i in range(m):
+        n[i] = trip_plan(problem, us[i], removed[i], seqs[i], ints[i], floats[i])
+        if n[i] >= 0:
+            f = floats[i]
+            vehicle_times(
+                start_time_s[us[i]], n[i], f[F_EARLY], f[F_LEG], f[F_DWELL], arrival,
+                service[i], departure,
+            )  # fmt: skip
+    return ints, floats, n, service

@@ -984,16 +984,22 @@ _FIELD_ROW = {
 def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
     """Write the chosen trips' plans into a copy of the schedules and report."""
     s = prob.s
-    plans = {}
-    width = s.max_stops
-    for u, removed, seq in trips:
-        ints, floats, n = prob.plan(u, removed, seq)
-        plans[int(prob.inv[u])] = (u, ints, floats, n)
-        width = max(width, n)
+    m = len(trips)
+    us = np.array([u for u, _, _ in trips], dtype=np.int64)
+    removed = np.array([r for _, r, _ in trips], dtype=np.int64)
+    seqs = np.stack([seq for _, _, seq in trips]) if m else np.full((0, 1, 4), -1, np.int64)
+    ints, floats, ns, service = bk.trip_plans(prob.arrays(), us, removed, seqs)
+    if m and ns.min() < 0:  # pragma: no cover - the enumeration built them
+        msg = "internal error: a chosen trip could not be rebuilt"
+        raise DispatchError(msg)
+    rows = prob.inv[us]  # the vehicles whose plan changes
+    width = max(s.max_stops, int(ns.max()) if m else 0)
     fields = {
         name: np.copy(getattr(s, name))
         for name in ("start_time_s", "start_load", "capacity", "n_stops")
     }
+    cols = np.arange(min(width, ints.shape[2]))
+    used = cols[None, :] < ns[:, None]
     for name in STOP_FIELDS:
         old = getattr(s, name)
         if width == s.max_stops:
@@ -1002,32 +1008,34 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
             new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
             new[:, : s.max_stops] = old
             fields[name] = new
-    for v, (_, ints, floats, n) in plans.items():
-        for name in STOP_FIELDS:
+        if m:
             is_int, row = _FIELD_ROW[name]
-            fields[name][v, :n] = ints[row, :n] if is_int else floats[row, :n]
-            fields[name][v, n:] = _PAD[name]
-        fields["n_stops"][v] = n
+            src = (ints if is_int else floats)[:, row, : cols.size]
+            block = np.full((m, width), _PAD[name], dtype=old.dtype)
+            block[:, : cols.size] = np.where(used, src, block[:, : cols.size])
+            fields[name][rows] = block
+    fields["n_stops"][rows] = ns
     new_s = Schedules(**fields)
+    plans = {int(v): (i, int(ns[i])) for i, v in enumerate(rows.tolist())}
     # where every rider of the batch is now planned
     index_of = {rid: r for r, rid in enumerate(req.ids)}
     assigned, moved = {}, []
     changed = sorted(plans)
     for v in changed:
-        u, ints, floats, n = plans[v]
-        service = bk.service_times(float(prob.start_time_s[u]), n, floats).tolist()
+        i, n = plans[v]
+        times = service[i, :n].tolist()
         pick = {}
-        kinds = ints[bk.I_KIND, :n].tolist()
-        for kk, rid in enumerate(ints[bk.I_REQ, :n].tolist()):
+        kinds = ints[i, bk.I_KIND, :n].tolist()
+        for kk, rid in enumerate(ints[i, bk.I_REQ, :n].tolist()):
             r = index_of.get(rid)
             if r is None:
                 continue
             if kinds[kk] > 0:
-                pick[rid] = service[kk]
+                pick[rid] = times[kk]
                 continue
             option = _option_of(req, r, fields["stop_request"], fields["stop_kind"],
                                 fields["stop_node"], v, kk)  # fmt: skip
-            assigned[rid] = Assignment(rid, v, option, pick[rid], service[kk])
+            assigned[rid] = Assignment(rid, v, option, pick[rid], times[kk])
             if r >= req.n_new and mov_vehicle[rid] != v:
                 moved.append(rid)
     unassigned = [rid for rid in req.ids[: req.n_new] if rid not in assigned]
