@@ -1507,3 +1507,27 @@ def trip_plans(problem, us, removed, seqs):
                 service[i], departure,
             )  # fmt: skip
     return ints, floats, n, service
+
+
+@JIT
+def write_plans(rows, ints, floats, n, int_fields, float_fields, int_pad, float_pad, n_stops):
+    """Write plans (as :func:`trip_plans` returns them) into schedule arrays, in place.
+
+    ``int_fields`` holds the (n_veh, width) per-stop int64 arrays in the order
+    ``I_NODE, I_KIND, I_REQ, I_PAX``, ``float_fields`` the float64 ones in the
+    order ``F_EARLY, F_LATE, F_LEG, F_DWELL``; ``*_pad`` the value of an unused
+    stop in each. Row ``rows[i]`` receives plan ``i`` (``n[i]`` stops, the rest
+    padded) and ``n_stops[rows[i]] = n[i]``.
+    """
+    width = int_fields[0].shape[1]
+    for i in range(rows.shape[0]):
+        v = rows[i]
+        for f in range(N_FLOAT):
+            dst = float_fields[f]
+            for k in range(width):
+                dst[v, k] = floats[i, f, k] if k < n[i] else float_pad[f]
+        for f in range(4):
+            dst_i = int_fields[f]
+            for k in range(width):
+                dst_i[v, k] = ints[i, f, k] if k < n[i] else int_pad[f]
+        n_stops[v] = n[i]

@@ -998,8 +998,6 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
         name: np.copy(getattr(s, name))
         for name in ("start_time_s", "start_load", "capacity", "n_stops")
     }
-    cols = np.arange(min(width, ints.shape[2]))
-    used = cols[None, :] < ns[:, None]
     for name in STOP_FIELDS:
         old = getattr(s, name)
         if width == s.max_stops:
@@ -1008,13 +1006,13 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
             new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
             new[:, : s.max_stops] = old
             fields[name] = new
-        if m:
-            is_int, row = _FIELD_ROW[name]
-            src = (ints if is_int else floats)[:, row, : cols.size]
-            block = np.full((m, width), _PAD[name], dtype=old.dtype)
-            block[:, : cols.size] = np.where(used, src, block[:, : cols.size])
-            fields[name][rows] = block
-    fields["n_stops"][rows] = ns
+    if m:
+        names = sorted(_FIELD_ROW, key=lambda x: (not _FIELD_ROW[x][0], _FIELD_ROW[x][1]))
+        bk.write_plans(
+            rows, ints, floats, ns, tuple(fields[x] for x in names[:4]),
+            tuple(fields[x] for x in names[4:]), np.array([_PAD[x] for x in names[:4]]),
+            np.array([_PAD[x] for x in names[4:]], dtype=np.float64), fields["n_stops"],
+        )  # fmt: skip
     new_s = Schedules(**fields)
     plans = {int(v): (i, int(ns[i])) for i, v in enumerate(rows.tolist())}
     # where every rider of the batch is now planned

@@ -249,3 +249,40 @@ def test_trip_cover_reports_key_overflow():
             np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # fmt: skip
     assert bk.trip_cover(*args, 1, 10**5, 10**5)[-1] is False
     assert bk.trip_cover(*args, 1, 100, 100)[-1] is True
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_write_plans_is_the_per_vehicle_numpy_write(seed):
+    """Rows of the chosen vehicles: the plan's stops, then each field's padding."""
+    from idrt.dispatch.schedule import _PAD
+
+    rng = np.random.default_rng(11_000 + seed)
+    n_veh, width = int(rng.integers(1, 8)), int(rng.integers(1, 9))
+    rows = rng.permutation(n_veh)[: int(rng.integers(0, n_veh + 1))].astype(np.int64)
+    m = rows.size
+    plan_w = width + int(rng.integers(0, 3))
+    ints = rng.integers(-5, 50, size=(m, bk.N_INT, plan_w)).astype(np.int64)
+    floats = rng.normal(size=(m, bk.N_FLOAT, plan_w))
+    ns = rng.integers(0, width + 1, size=m).astype(np.int64)
+    names = ["stop_node", "stop_kind", "stop_request", "stop_pax"]
+    fnames = ["earliest_s", "latest_s", "leg_s", "dwell_s"]
+    got = {x: rng.integers(0, 9, size=(n_veh, width)).astype(np.int64) for x in names}
+    got |= {x: rng.normal(size=(n_veh, width)) for x in fnames}
+    got["n_stops"] = rng.integers(0, 9, size=n_veh).astype(np.int64)
+    want = {x: a.copy() for x, a in got.items()}
+    bk.write_plans(
+        rows, ints, floats, ns, tuple(got[x] for x in names), tuple(got[x] for x in fnames),
+        np.array([_PAD[x] for x in names]), np.array([_PAD[x] for x in fnames], dtype=float),
+        got["n_stops"],
+    )  # fmt: skip
+    for i, v in enumerate(rows.tolist()):
+        n = int(ns[i])
+        for row, x in enumerate(names):
+            want[x][v, :n] = ints[i, row, :n]
+            want[x][v, n:] = _PAD[x]
+        for row, x in enumerate(fnames):
+            want[x][v, :n] = floats[i, row, :n]
+            want[x][v, n:] = _PAD[x]
+        want["n_stops"][v] = n
+    for x in want:
+        np.testing.assert_array_equal(got[x], want[x])
