@@ -1510,24 +1510,36 @@ def trip_plans(problem, us, removed, seqs):
 
 
 @JIT
-def write_plans(rows, ints, floats, n, int_fields, float_fields, int_pad, float_pad, n_stops):
+def write_plans(rows, ints, floats, n, node, kind, req, pax, early, late, leg, dwell, int_pad,
+                float_pad, n_stops):  # fmt: skip
     """Write plans (as :func:`trip_plans` returns them) into schedule arrays, in place.
 
-    ``int_fields`` holds the (n_veh, width) per-stop int64 arrays in the order
-    ``I_NODE, I_KIND, I_REQ, I_PAX``, ``float_fields`` the float64 ones in the
-    order ``F_EARLY, F_LATE, F_LEG, F_DWELL``; ``*_pad`` the value of an unused
-    stop in each. Row ``rows[i]`` receives plan ``i`` (``n[i]`` stops, the rest
-    padded) and ``n_stops[rows[i]] = n[i]``.
+    ``node, kind, req, pax`` are the (n_veh, width) int64 per-stop arrays of rows
+    ``I_NODE, I_KIND, I_REQ, I_PAX``, ``early, late, leg, dwell`` the float64 ones
+    of rows ``F_EARLY, F_LATE, F_LEG, F_DWELL``; ``int_pad`` / ``float_pad`` the
+    value of an unused stop in each, in that order. Row ``rows[i]`` receives plan
+    ``i`` (``n[i]`` stops, the rest padded) and ``n_stops[rows[i]] = n[i]``.
     """
-    width = int_fields[0].shape[1]
+    width = node.shape[1]
     for i in range(rows.shape[0]):
         v = rows[i]
-        for f in range(N_FLOAT):
-            dst = float_fields[f]
-            for k in range(width):
-                dst[v, k] = floats[i, f, k] if k < n[i] else float_pad[f]
-        for f in range(4):
-            dst_i = int_fields[f]
-            for k in range(width):
-                dst_i[v, k] = ints[i, f, k] if k < n[i] else int_pad[f]
+        for k in range(width):
+            if k < n[i]:
+                node[v, k] = ints[i, I_NODE, k]
+                kind[v, k] = ints[i, I_KIND, k]
+                req[v, k] = ints[i, I_REQ, k]
+                pax[v, k] = ints[i, I_PAX, k]
+                early[v, k] = floats[i, F_EARLY, k]
+                late[v, k] = floats[i, F_LATE, k]
+                leg[v, k] = floats[i, F_LEG, k]
+                dwell[v, k] = floats[i, F_DWELL, k]
+            else:
+                node[v, k] = int_pad[0]
+                kind[v, k] = int_pad[1]
+                req[v, k] = int_pad[2]
+                pax[v, k] = int_pad[3]
+                early[v, k] = float_pad[0]
+                late[v, k] = float_pad[1]
+                leg[v, k] = float_pad[2]
+                dwell[v, k] = float_pad[3]
         n_stops[v] = n[i]

@@ -979,6 +979,13 @@ _FIELD_ROW = {
     "dwell_s": (False, bk.F_DWELL),
 }
 """Where each per-stop field of :class:`Schedules` sits in the kernels' plan layout."""
+_INT_FIELDS = sorted((x for x in _FIELD_ROW if _FIELD_ROW[x][0]), key=lambda x: _FIELD_ROW[x][1])
+_FLOAT_FIELDS = sorted(
+    (x for x in _FIELD_ROW if not _FIELD_ROW[x][0]), key=lambda x: _FIELD_ROW[x][1]
+)
+_INT_PAD = np.array([_PAD[x] for x in _INT_FIELDS], dtype=np.int64)
+_FLOAT_PAD = np.array([_PAD[x] for x in _FLOAT_FIELDS], dtype=np.float64)
+"""The int64 and float64 stop fields in the kernels' row order, and their padding."""
 
 
 def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
@@ -1007,11 +1014,9 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
             new[:, : s.max_stops] = old
             fields[name] = new
     if m:
-        names = sorted(_FIELD_ROW, key=lambda x: (not _FIELD_ROW[x][0], _FIELD_ROW[x][1]))
         bk.write_plans(
-            rows, ints, floats, ns, tuple(fields[x] for x in names[:4]),
-            tuple(fields[x] for x in names[4:]), np.array([_PAD[x] for x in names[:4]]),
-            np.array([_PAD[x] for x in names[4:]], dtype=np.float64), fields["n_stops"],
+            rows, ints, floats, ns, *(fields[x] for x in _INT_FIELDS),
+            *(fields[x] for x in _FLOAT_FIELDS), _INT_PAD, _FLOAT_PAD, fields["n_stops"],
         )  # fmt: skip
     new_s = Schedules(**fields)
     plans = {int(v): (i, int(ns[i])) for i, v in enumerate(rows.tolist())}

@@ -271,7 +271,7 @@ def test_write_plans_is_the_per_vehicle_numpy_write(seed):
     got["n_stops"] = rng.integers(0, 9, size=n_veh).astype(np.int64)
     want = {x: a.copy() for x, a in got.items()}
     bk.write_plans(
-        rows, ints, floats, ns, tuple(got[x] for x in names), tuple(got[x] for x in fnames),
+        rows, ints, floats, ns, *(got[x] for x in names), *(got[x] for x in fnames),
         np.array([_PAD[x] for x in names]), np.array([_PAD[x] for x in fnames], dtype=float),
         got["n_stops"],
     )  # fmt: skip
