@@ -1170,34 +1170,6 @@ def part_columns(trip_rows, sub, row_of_req, slack_rows):
 
 
 @JIT
-def first_of_each(packed, cost):
-    """Of the entries with equal ``packed`` key the cheapest (of equal costs the first).
-
-    What ``np.lexsort((cost, packed))`` followed by taking the first entry of
-    each key gives (a stable sort by key; within a key the least cost, the
-    lowest index of equal ones). Returns the kept indices, ascending.
-    """
-    n = packed.shape[0]
-    order = np.argsort(packed, kind="mergesort")
-    keep = np.empty(n, dtype=np.int64)
-    n_keep = 0
-    g = 0
-    while g < n:
-        best = order[g]
-        h = g + 1
-        while h < n and packed[order[h]] == packed[order[g]]:
-            if cost[order[h]] < cost[best]:
-                best = order[h]
-            h += 1
-        keep[n_keep] = best
-        n_keep += 1
-        g = h
-    out = keep[:n_keep].copy()
-    out.sort()
-    return out
-
-
-@JIT
 def rider_stops(rows, n_stops, stop_kind, stop_request):
     """Every pickup of the plans ``rows`` (ascending) and the next stop of its request.
 
@@ -1228,3 +1200,472 @@ def rider_stops(rows, n_stops, stop_kind, stop_request):
                         at += 1
                         break
     return v_out[:at].copy(), k_out[:at].copy(), d_out[:at].copy(), r_out[:at].copy()
+
+
+def abs_sum(x):
+    """``np.abs(x).sum()`` of a contiguous float64 array, bit for bit.
+
+    NumPy sums a contiguous float64 array by pairwise summation (eight running
+    sums over blocks of at most 128 elements, longer runs halved at a multiple
+    of 8, the halves summed and added); this is the same order of additions,
+    so the result is identical (tested). The halving runs on an explicit stack
+    (Numba's cache does not keep recursive functions).
+    """
+    n_all = x.shape[0]
+    if n_all <= 128:
+        return _block_abs(x, 0, n_all)
+    lo = np.empty(64, dtype=np.int64)
+    ln = np.empty(64, dtype=np.int64)
+    stage = np.zeros(64, dtype=np.int64)
+    left = np.empty(64)
+    lo[0] = 0
+    ln[0] = n_all
+    top = 0
+    ret = 0.0
+    while top >= 0:
+        n = ln[top]
+        if n <= 128:
+            ret = _block_abs(x, lo[top], n)
+            top -= 1
+            continue
+        n2 = n // 2
+        n2 -= n2 % 8
+        if stage[top] == 0:
+            stage[top] = 1
+            lo[top + 1] = lo[top]
+            ln[top + 1] = n2
+            stage[top + 1] = 0
+            top += 1
+        elif stage[top] == 1:
+            left[top] = ret
+            stage[top] = 2
+            lo[top + 1] = lo[top] + n2
+            ln[top + 1] = n - n2
+            stage[top + 1] = 0
+            top += 1
+        else:
+            ret = left[top] + ret
+            top -= 1
+    return ret
+
+
+@JIT
+def _block_abs(x, lo, n):
+    """NumPy's pairwise sum of ``|x[lo:lo + n]|`` for ``n <= 128`` (one block)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += abs(x[i])
+        return res
+    r0 = abs(x[lo])
+    r1 = abs(x[lo + 1])
+    r2 = abs(x[lo + 2])
+    r3 = abs(x[lo + 3])
+    r4 = abs(x[lo + 4])
+    r5 = abs(x[lo + 5])
+    r6 = abs(x[lo + 6])
+    r7 = abs(x[lo + 7])
+    i = 8
+    while i < n - (n % 8):
+        r0 += abs(x[lo + i])
+        r1 += abs(x[lo + i + 1])
+        r2 += abs(x[lo + i + 2])
+        r3 += abs(x[lo + i + 3])
+        r4 += abs(x[lo + i + 4])
+        r5 += abs(x[lo + i + 5])
+        r6 += abs(x[lo + i + 6])
+        r7 += abs(x[lo + i + 7])
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += abs(x[lo + i])
+        i += 1
+    return res
+
+
+PART_ONE_TRIP, PART_ONE_VEHICLE, PART_DP, PART_ENUMERATION, PART_OPEN = 0, 1, 2, 3, 4
+"""How :func:`solve_small_parts` settled a part (``PART_OPEN``: left to the caller)."""
+
+
+@JIT
+def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_states,
+                      max_combinations):  # fmt: skip
+    """Split one batch's trips into independent parts and solve the small ones.
+
+    The parts are the connected components of :func:`part_labels`. A part of one
+    trip takes it; a part of one vehicle takes its cheapest trip of the full
+    plan (``rm < 0``), counting ``penalty`` per new request of the part left
+    out; a part of at most 62 requests is solved by :func:`best_cover_dp` when
+    its vehicles times request subsets stay within ``max_dp_states``, else (or
+    when the DP finds no choice) by :func:`best_combination`. These are the
+    steps, inputs and tie rules of ``batch._solve_part`` for such a part, taken
+    for every part in one call; a part neither settles is left open.
+
+    Parameters
+    ----------
+    tv, rm : ndarray of int64, shape (n_trips,)
+        Each trip's involved vehicle and the request it removes (-1: none).
+    cover : ndarray of int64, shape (n_trips, width)
+        The requests each trip covers (-1 padded); below ``n_new``: new.
+    cost : ndarray of float64, shape (n_trips,)
+        Trip costs (cost units).
+    n_inv, n_new, n_req : int
+        Involved vehicles, new requests, all requests.
+    penalty : float
+        Cost of a new request left out.
+    max_dp_states, max_combinations : int
+        Limits of the DP and of the enumeration (``batch.MAX_DP_STATES``,
+        ``batch.MAX_COMBINATIONS``).
+
+    Returns
+    -------
+    chosen : ndarray of int64
+        The trips chosen in the settled parts, ascending.
+    open_ptr : ndarray of int64, shape (n_open + 1,)
+        Open part ``i`` holds trips ``open_trips[open_ptr[i]:open_ptr[i + 1]]``.
+    open_trips : ndarray of int64
+        The open parts' trips, ascending within each part.
+    open_new : ndarray of int64
+        The open parts' new requests, ascending within each part, split by
+        ``open_new_ptr``.
+    open_new_ptr : ndarray of int64, shape (n_open + 1,)
+    route : ndarray of int64, shape (n_parts,)
+        How each part with trips was settled (``PART_*``), parts by label.
+    """
+    n_t = tv.shape[0]
+    width = cover.shape[1]
+    label = part_labels(tv, cover, n_inv, n_req)
+    part_of_trip = np.empty(n_t, dtype=np.int64)
+    for t in range(n_t):
+        part_of_trip[t] = label[tv[t]]
+    order = np.argsort(part_of_trip, kind="mergesort")
+    n_new_of_label = np.zeros(n_inv + n_req, dtype=np.int64)
+    for r in range(n_new):
+        n_new_of_label[label[n_inv + r]] += 1
+    n_cov = np.zeros(n_t, dtype=np.int64)
+    for t in range(n_t):
+        for s in range(width):
+            if cover[t, s] >= 0 and cover[t, s] < n_new:
+                n_cov[t] += 1
+    chosen = np.empty(n_t, dtype=np.int64)
+    n_chosen = 0
+    open_trips = np.empty(n_t, dtype=np.int64)
+    n_open_trips = 0
+    open_ptr = [0]
+    open_labels = []
+    route = np.empty(n_t, dtype=np.int64)
+    n_parts = 0
+    reqs = np.empty(n_t * width, dtype=np.int64)
+    at = 0
+    while at < n_t:
+        end = at + 1
+        while end < n_t and part_of_trip[order[end]] == part_of_trip[order[at]]:
+            end += 1
+        size = end - at
+        lab = part_of_trip[order[at]]
+        n_p = n_new_of_label[lab]
+        trips = order[at:end]
+        at = end
+        if size == 1:
+            chosen[n_chosen] = trips[0]
+            n_chosen += 1
+            route[n_parts] = PART_ONE_TRIP
+            n_parts += 1
+            continue
+        one_vehicle = True
+        for i in range(1, size):
+            if tv[trips[i]] != tv[trips[0]]:
+                one_vehicle = False
+                break
+        if one_vehicle:  # its riders must stay: trips of the full plan only
+            best = 0
+            best_val = np.inf
+            for i in range(size):
+                t = trips[i]
+                val = cost[t] + penalty * (n_p - n_cov[t]) if rm[t] < 0 else np.inf
+                if val < best_val:
+                    best_val = val
+                    best = i
+            chosen[n_chosen] = trips[best]
+            n_chosen += 1
+            route[n_parts] = PART_ONE_VEHICLE
+            n_parts += 1
+            continue
+        # the part's requests, ascending: bit i is the i-th
+        n_r = 0
+        for i in range(size):
+            for s in range(width):
+                if cover[trips[i], s] >= 0:
+                    reqs[n_r] = cover[trips[i], s]
+                    n_r += 1
+        u = np.unique(reqs[:n_r])
+        picked = np.empty(0, dtype=np.int64)
+        how = PART_OPEN
+        if u.shape[0] <= 62:
+            n_bits = u.shape[0]
+            mask = np.zeros(size, dtype=np.int64)
+            for i in range(size):
+                for s in range(width):
+                    r = cover[trips[i], s]
+                    if r >= 0:
+                        mask[i] |= np.int64(1) << np.searchsorted(u, r)
+            required = np.int64(0)
+            new_bits = np.int64(0)
+            for b in range(n_bits):
+                if u[b] >= n_new:
+                    required |= np.int64(1) << b
+                else:
+                    new_bits |= np.int64(1) << b
+            owner = np.empty(size, dtype=np.int64)
+            trip_cost = np.empty(size)
+            n_cov_p = np.empty(size, dtype=np.int64)
+            for i in range(size):
+                owner[i] = tv[trips[i]]
+                trip_cost[i] = cost[trips[i]]
+                n_cov_p[i] = n_cov[trips[i]]
+            local = np.argsort(owner, kind="mergesort")
+            n_groups = 1
+            for i in range(1, size):
+                if owner[local[i]] != owner[local[i - 1]]:
+                    n_groups += 1
+            group_ptr = np.empty(n_groups + 1, dtype=np.int64)
+            group_ptr[0] = 0
+            g = 1
+            for i in range(1, size):
+                if owner[local[i]] != owner[local[i - 1]]:
+                    group_ptr[g] = i
+                    g += 1
+            group_ptr[n_groups] = size
+            if n_groups <= (max_dp_states >> n_bits):  # few requests: the same optimum by DP
+                tol = 1e-9 * max(1.0, penalty * n_p + abs_sum(trip_cost))
+                picked = best_cover_dp(
+                    local, group_ptr, mask, trip_cost, required, new_bits, n_p, penalty, tol
+                )
+                how = PART_DP
+            if picked.shape[0] == 0:
+                picked = best_combination(
+                    local, group_ptr, mask, trip_cost, n_cov_p, required, n_p, penalty,
+                    max_combinations,
+                )  # fmt: skip
+                how = PART_ENUMERATION
+        if picked.shape[0] == 0:
+            for i in range(size):
+                open_trips[n_open_trips] = trips[i]
+                n_open_trips += 1
+            open_ptr.append(n_open_trips)
+            open_labels.append(lab)
+            route[n_parts] = PART_OPEN
+            n_parts += 1
+            continue
+        for i in range(picked.shape[0]):
+            chosen[n_chosen] = trips[picked[i]]
+            n_chosen += 1
+        route[n_parts] = how
+        n_parts += 1
+    n_open = len(open_labels)
+    open_new_ptr = np.zeros(n_open + 1, dtype=np.int64)
+    for i in range(n_open):
+        open_new_ptr[i + 1] = open_new_ptr[i] + n_new_of_label[open_labels[i]]
+    open_new = np.empty(open_new_ptr[n_open], dtype=np.int64)
+    for i in range(n_open):
+        k = open_new_ptr[i]
+        for r in range(n_new):
+            if label[n_inv + r] == open_labels[i]:
+                open_new[k] = r
+                k += 1
+    ptr = np.empty(n_open + 1, dtype=np.int64)
+    for i in range(n_open + 1):
+        ptr[i] = open_ptr[i]
+    return (
+        np.sort(chosen[:n_chosen]), ptr, open_trips[:n_open_trips].copy(), open_new,
+        open_new_ptr, route[:n_parts].copy(),
+    )  # fmt: skip
+
+
+@JIT
+def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_req):
+    """The requests each trip covers, one trip kept per vehicle and request set.
+
+    Parameters
+    ----------
+    tv, rm : ndarray of int64, shape (n_trips,)
+        Each trip's involved vehicle and the request (index) its root removed
+        (-1: none).
+    slots : ndarray of int64, shape (n_trips, depth)
+        The candidate position of each insertion (-1: none).
+    cost : ndarray of float64, shape (n_trips,)
+    cand_ptr, cand_req : ndarray of int64
+        Candidate requests of each involved vehicle (the problem's layout).
+    own_u : ndarray of int64, shape (n_req - n_new,)
+        The involved vehicle of each movable rider (request ``n_new + i``).
+    n_inv, n_new, n_req : int
+
+    Returns
+    -------
+    keep : ndarray of int64
+        The trips kept, ascending: of the trips of one vehicle, removed request
+        and set of inserted requests, the cheapest (ties: the first). A plan
+        less one rider with that rider put back counts as the plan itself.
+    cover : ndarray of int64, shape (n_keep, max(own riders, 1) + depth)
+        The kept trips' requests: the vehicle's movable riders (index
+        ascending, the removed one -1), then the inserted ones, descending, -1
+        padded.
+    rm_kept : ndarray of int64
+        ``rm`` of the kept trips (-1 where the rider was put back).
+    n_ins : ndarray of int64
+        Inserted requests of each kept trip.
+    ok : bool
+        False when the key code would overflow (then nothing else is valid).
+    """
+    n_t = tv.shape[0]
+    depth = slots.shape[1]
+    base = n_req + 1
+    # the set key as one integer: (vehicle, removed + 1, inserted + 1 ...) in base n_req + 1
+    limit = np.int64(1) << 62
+    room = limit // max(n_inv, 1)
+    for _ in range(1 + depth):
+        room //= base
+    ok = room >= 1
+    rm2 = rm.copy()
+    ins = np.full((n_t, max(depth, 1)), -1, dtype=np.int64)
+    n_own = np.zeros(n_inv, dtype=np.int64)
+    for i in range(own_u.shape[0]):
+        n_own[own_u[i]] += 1
+    width = 1
+    for u in range(n_inv):
+        width = max(width, n_own[u])
+    own = np.full((n_inv, width), -1, dtype=np.int64)
+    fill = np.zeros(n_inv, dtype=np.int64)
+    for i in range(own_u.shape[0]):
+        u = own_u[i]
+        own[u, fill[u]] = n_new + i
+        fill[u] += 1
+    if not ok:
+        return (
+            np.empty(0, dtype=np.int64), np.empty((0, width + depth), dtype=np.int64),
+            rm2, np.empty(0, dtype=np.int64), False,
+        )  # fmt: skip
+    best = Dict.empty(key_type=types.int64, value_type=types.int64)
+    for t in range(n_t):
+        for j in range(depth):
+            q = slots[t, j]
+            ins[t, j] = cand_req[cand_ptr[tv[t]] + q] if q >= 0 else -1
+        if rm2[t] >= 0 and ins[t, 0] == rm2[t]:  # the rider put back
+            rm2[t] = -1
+            ins[t, 0] = -1
+        for j in range(1, depth):  # descending, -1 last
+            x = ins[t, j]
+            i = j - 1
+            while i >= 0 and ins[t, i] < x:
+                ins[t, i + 1] = ins[t, i]
+                i -= 1
+            ins[t, i + 1] = x
+        code = tv[t] * base + rm2[t] + 1
+        for j in range(depth):
+            code = code * base + ins[t, j] + 1
+        if code not in best or cost[t] < cost[best[code]]:
+            best[code] = t
+    keep = np.empty(len(best), dtype=np.int64)
+    at = 0
+    for t in best.values():
+        keep[at] = t
+        at += 1
+    keep.sort()
+    n_k = keep.shape[0]
+    cover = np.empty((n_k, width + depth), dtype=np.int64)
+    rm_kept = np.empty(n_k, dtype=np.int64)
+    n_ins = np.zeros(n_k, dtype=np.int64)
+    for a in range(n_k):
+        t = keep[a]
+        rm_kept[a] = rm2[t]
+        for j in range(width):
+            r = own[tv[t], j]
+            cover[a, j] = -1 if r == rm2[t] else r
+        for j in range(depth):
+            cover[a, width + j] = ins[t, j]
+            if ins[t, j] >= 0:
+                n_ins[a] += 1
+    return keep, cover, rm_kept, n_ins, True
+
+
+@JIT
+def trip_plans(problem, us, removed, seqs):
+    """:func:`trip_plan` and :func:`service_times` for every chosen trip, in one call.
+
+    Parameters
+    ----------
+    problem : tuple of ndarray
+        The arrays of :data:`PROBLEM_FIELDS`.
+    us, removed : ndarray of int64, shape (m,)
+        Involved vehicle of each trip and the request id its root removed (-1: none).
+    seqs : ndarray of int64, shape (m, depth, 4)
+        The insertions of each trip (as ``trips_of_roots`` writes them).
+
+    Returns
+    -------
+    ints : ndarray of int64, shape (m, N_INT, width)
+    floats : ndarray of float64, shape (m, N_FLOAT, width)
+        The plans (module layout), columns ``0 .. n - 1`` used.
+    n : ndarray of int64, shape (m,)
+        Stop counts (-1: the removed rider is not in the plan).
+    service : ndarray of float64, shape (m, width)
+        Service start at each stop, s.
+    """
+    start_time_s = problem[0]
+    n_stops = problem[3]
+    m = us.shape[0]
+    depth = seqs.shape[1]
+    width = 1
+    for i in range(m):
+        width = max(width, n_stops[us[i]] + 2 * depth + 2)
+    ints = np.empty((m, N_INT, width), dtype=np.int64)
+    floats = np.empty((m, N_FLOAT, width))
+    n = np.empty(m, dtype=np.int64)
+    service = np.zeros((m, width))
+    arrival = np.empty(width)
+    departure = np.empty(width)
+    for i in range(m):
+        n[i] = trip_plan(problem, us[i], removed[i], seqs[i], ints[i], floats[i])
+        if n[i] >= 0:
+            f = floats[i]
+            vehicle_times(
+                start_time_s[us[i]], n[i], f[F_EARLY], f[F_LEG], f[F_DWELL], arrival,
+                service[i], departure,
+            )  # fmt: skip
+    return ints, floats, n, service
+
+
+@JIT
+def write_plans(rows, ints, floats, n, node, kind, req, pax, early, late, leg, dwell, int_pad,
+                float_pad, n_stops):  # fmt: skip
+    """Write plans (as :func:`trip_plans` returns them) into schedule arrays, in place.
+
+    ``node, kind, req, pax`` are the (n_veh, width) int64 per-stop arrays of rows
+    ``I_NODE, I_KIND, I_REQ, I_PAX``, ``early, late, leg, dwell`` the float64 ones
+    of rows ``F_EARLY, F_LATE, F_LEG, F_DWELL``; ``int_pad`` / ``float_pad`` the
+    value of an unused stop in each, in that order. Row ``rows[i]`` receives plan
+    ``i`` (``n[i]`` stops, the rest padded) and ``n_stops[rows[i]] = n[i]``.
+    """
+    width = node.shape[1]
+    for i in range(rows.shape[0]):
+        v = rows[i]
+        for k in range(width):
+            if k < n[i]:
+                node[v, k] = ints[i, I_NODE, k]
+                kind[v, k] = ints[i, I_KIND, k]
+                req[v, k] = ints[i, I_REQ, k]
+                pax[v, k] = ints[i, I_PAX, k]
+                early[v, k] = floats[i, F_EARLY, k]
+                late[v, k] = floats[i, F_LATE, k]
+                leg[v, k] = floats[i, F_LEG, k]
+                dwell[v, k] = floats[i, F_DWELL, k]
+            else:
+                node[v, k] = int_pad[0]
+                kind[v, k] = int_pad[1]
+                req[v, k] = int_pad[2]
+                pax[v, k] = int_pad[3]
+                early[v, k] = float_pad[0]
+                late[v, k] = float_pad[1]
+                leg[v, k] = float_pad[2]
+                dwell[v, k] = float_pad[3]
+        n_stops[v] = n[i]

@@ -617,57 +617,32 @@ def _solve_milp(
     n_inv = prob.inv.size
     n_req = len(req.ids)
     n_new = req.n_new
-    index_of = {rid: r for r, rid in enumerate(req.ids)}
     finite = np.flatnonzero(np.isfinite(costs))
     tv = roots_v[root_of[finite]]
-    removed = np.array([index_of.get(int(x), -1) for x in roots_rm.tolist()], dtype=np.int64)
-    rm = removed[root_of[finite]]
-    sq = seqs[finite, :, 0]
-    cost = costs[finite]
-    cand = np.append(prob.cand_req, -1)  # slot -1: no candidate
-    ins = np.where(sq >= 0, cand[np.where(sq >= 0, prob.cand_ptr[tv][:, None] + sq, -1)], -1)
-    # a plan less one rider with that rider put back covers what the current plan does
-    readd = (rm >= 0) & (ins[:, 0] == rm)
-    rm = np.where(readd, -1, rm)
-    ins[readd, 0] = -1
-    ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
-    # of the trips of one vehicle covering the same requests only the cheapest counts
-    key = np.column_stack([tv, rm + 1, ins + 1])
-    keep = _cheapest_of_each(key, cost, [n_inv, *([n_req + 1] * (key.shape[1] - 1))])
-    tv, rm, ins, cost, finite = tv[keep], rm[keep], ins[keep], cost[keep], finite[keep]
-    # the requests each trip covers: the movable riders its root kept, and its insertions
-    own_count = np.zeros(n_inv, dtype=np.int64)
-    own_lists: list[list[int]] = [[] for _ in range(n_inv)]
-    for r in range(n_new, n_req):
-        u = prob.row_of[mov_vehicle[req.ids[r]]]
-        own_lists[u].append(r)
-        own_count[u] += 1
-    width = int(own_count.max()) if n_inv else 0
-    own_pad = np.full((n_inv, max(width, 1)), -1, dtype=np.int64)
-    for u, rs in enumerate(own_lists):
-        own_pad[u, : len(rs)] = rs
-    own = own_pad[tv]
-    own[own == rm[:, None]] = -1
-    cover = np.concatenate([own, ins], axis=1)
-    n_ins = (ins >= 0).sum(axis=1)
+    if req.n_new == n_req:  # no movable riders: every root is a current plan
+        removed = np.full(roots_rm.size, -1, dtype=np.int64)
+    else:
+        index_of = {rid: r for r, rid in enumerate(req.ids)}
+        removed = np.array([index_of.get(int(x), -1) for x in roots_rm.tolist()], dtype=np.int64)
+    own_u = np.array(
+        [prob.row_of[mov_vehicle[req.ids[r]]] for r in range(n_new, n_req)], dtype=np.int64
+    )
+    # a plan less one rider with that rider put back covers what the current plan does;
+    # of the trips of one vehicle covering the same requests only the cheapest counts;
+    # each trip covers the movable riders its root kept, and its insertions
+    keep, cover, rm, n_ins, ok = bk.trip_cover(
+        tv, removed[root_of[finite]], np.ascontiguousarray(seqs[finite, :, 0]), costs[finite],
+        prob.cand_ptr, prob.cand_req, own_u, n_inv, n_new, n_req,
+    )  # fmt: skip
+    if not ok:  # pragma: no cover - key codes past 2**62: vehicles x requests**(k + 2)
+        keep, cover, rm, n_ins = _trip_cover(
+            tv, removed[root_of[finite]], seqs[finite, :, 0], costs[finite], prob.cand_ptr,
+            prob.cand_req, own_u, n_inv, n_new,
+        )  # fmt: skip
+    tv, cost, finite = tv[keep], costs[finite[keep]], finite[keep]
     penalty = _penalty(unassigned_penalty, tv, cost, n_inv)
-    # independent parts: vehicles linked by requests they could both take
-    label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
-    part_of_trip = label[tv]
-    new_label = label[n_inv : n_inv + n_new]
-    order = np.argsort(part_of_trip, kind="stable")
-    starts = np.flatnonzero(np.diff(part_of_trip[order], prepend=-1))
-    sizes = np.diff(starts, append=order.size)
-    # a part of one trip: a vehicle whose only option is its plan as it is
-    chosen = [finite[order[starts[sizes == 1]]]]
-    for at, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
-        trips_p = order[at : at + size]
-        new_p = np.flatnonzero(new_label == part_of_trip[trips_p[0]])
-        got = _solve_part(
-            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
-        )
-        chosen.append(finite[np.asarray(got, dtype=np.int64)])
-    picked = np.sort(np.concatenate(chosen))
+    got = _choose(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s)
+    picked = np.sort(finite[got])
     total = float(np.cumsum(costs[picked])[-1]) if picked.size else 0.0  # summed in order
     removed_of = roots_rm[root_of[picked]]
     moves = (removed_of >= 0) | (seqs[picked, 0, 0] >= 0)  # else the current plan as it is
@@ -681,26 +656,81 @@ def _solve_milp(
     return _build(prob, req, trips, mov_vehicle, total, "milp", int(keep.size), finish)
 
 
-def _cheapest_of_each(key, cost, radix):
-    """Of the rows with equal ``key`` the cheapest (of equal costs the first): their indices.
-
-    ``key`` (n, w) holds non-negative integers, column ``c`` below ``radix[c]``.
-    Where the product of ``radix`` fits, the columns are packed into one
-    integer (digits in that base: the same order) and a kernel picks
-    (:func:`~idrt.dispatch._batch_kernels.first_of_each`), else the rows are
-    sorted column by column.
-    Returns the kept row indices, ascending.
-    """
-    if math.prod(radix) < 2**62:
-        packed = np.zeros(key.shape[0], dtype=np.int64)
-        for col, base in zip(key.T, radix, strict=True):
-            packed = packed * base + col
-        return bk.first_of_each(packed, np.ascontiguousarray(cost, dtype=np.float64))
+def _trip_cover(tv, rm, sq, cost, cand_ptr, cand_req, own_u, n_inv, n_new):
+    """:func:`bk.trip_cover` in numpy (any size; the reference of the tests)."""
+    cand = np.append(cand_req, -1)  # slot -1: no candidate
+    ins = np.where(sq >= 0, cand[np.where(sq >= 0, cand_ptr[tv][:, None] + sq, -1)], -1)
+    # a plan less one rider with that rider put back covers what the current plan does
+    readd = (rm >= 0) & (ins[:, 0] == rm)
+    rm = np.where(readd, -1, rm)
+    ins[readd, 0] = -1
+    ins = -np.sort(-ins, axis=1)  # sorted, largest first, -1 last: a canonical set
+    # of the trips of one vehicle covering the same requests only the cheapest counts
+    key = np.column_stack([tv, rm, ins])
     order = np.lexsort((cost, *key.T[::-1]))
     ks = key[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = np.any(ks[1:] != ks[:-1], axis=1)
-    return np.sort(order[first])
+    keep = np.sort(order[first])
+    tv, rm, ins = tv[keep], rm[keep], ins[keep]
+    # the requests each trip covers: the movable riders its root kept, and its insertions
+    own_count = np.bincount(own_u, minlength=n_inv)
+    width = int(own_count.max()) if n_inv else 0
+    own_pad = np.full((n_inv, max(width, 1)), -1, dtype=np.int64)
+    for i, u in enumerate(own_u.tolist()):
+        own_pad[u, np.count_nonzero(own_pad[u] >= 0)] = n_new + i
+    own = own_pad[tv]
+    own[own == rm[:, None]] = -1
+    cover = np.concatenate([own, ins], axis=1)
+    return keep, cover, rm, (ins >= 0).sum(axis=1)
+
+
+def _choose(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s):
+    """The trips chosen (positions, ascending): one per vehicle, each request once at most.
+
+    The trips split into independent parts (vehicles linked by requests they
+    could both take). One compiled call settles every small part
+    (:func:`bk.solve_small_parts`: one trip, one vehicle, DP or enumeration,
+    as :func:`_solve_part` would); each part it leaves open goes to
+    :func:`_solve_part` (LP / search / MIP).
+    """
+    cover = np.ascontiguousarray(cover, dtype=np.int64)
+    chosen, open_ptr, open_trips, open_new, open_new_ptr, _ = bk.solve_small_parts(
+        tv, rm, cover, np.ascontiguousarray(cost, dtype=np.float64), n_inv, n_new, n_req,
+        float(penalty), MAX_DP_STATES, MAX_COMBINATIONS,
+    )  # fmt: skip
+    if open_ptr.size == 1:
+        return chosen
+    parts = [chosen]
+    for i in range(open_ptr.size - 1):
+        trips_p = open_trips[open_ptr[i] : open_ptr[i + 1]]
+        new_p = open_new[open_new_ptr[i] : open_new_ptr[i + 1]]
+        got = _solve_part(
+            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s,
+            small=False,
+        )  # fmt: skip
+        parts.append(np.asarray(got, dtype=np.int64))
+    return np.sort(np.concatenate(parts))
+
+
+def _choose_part_by_part(tv, rm, cover, n_ins, cost, n_inv, n_new, n_req, penalty, time_limit_s):
+    """:func:`_choose` one part at a time through :func:`_solve_part` (the reference)."""
+    label = bk.part_labels(tv, np.ascontiguousarray(cover, dtype=np.int64), n_inv, n_req)
+    part_of_trip = label[tv]
+    new_label = label[n_inv : n_inv + n_new]
+    order = np.argsort(part_of_trip, kind="stable")
+    starts = np.flatnonzero(np.diff(part_of_trip[order], prepend=-1))
+    sizes = np.diff(starts, append=order.size)
+    # a part of one trip: a vehicle whose only option is its plan as it is
+    chosen = [order[starts[sizes == 1]]]
+    for at, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        trips_p = order[at : at + size]
+        new_p = np.flatnonzero(new_label == part_of_trip[trips_p[0]])
+        got = _solve_part(
+            trips_p, new_p, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s
+        )
+        chosen.append(np.asarray(got, dtype=np.int64))
+    return np.sort(np.concatenate(chosen))
 
 
 MAX_COMBINATIONS = 20_000
@@ -753,25 +783,29 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     return trips[picked].tolist()
 
 
-def _solve_part(trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s):
+def _solve_part(
+    trips, new, tv, rm, cover, n_ins, cost, n_inv, n_new, penalty, time_limit_s, *, small=True
+):  # fmt: skip
     """The trips chosen in one independent part: one per vehicle, each request once at most.
 
     ``trips`` and ``new`` index the kept trips and the new requests of the part.
     A small part is solved by DP or enumeration, a larger one as a linear
     programme (its optimum is mostly integral), a fractional LP by the
     reduced-cost search (:func:`_price_search`) and, failing that, by HiGHS'
-    branch and bound.
+    branch and bound. ``small=False``: the part is known to be past the small
+    routes (:func:`bk.solve_small_parts` left it open); straight to the LP.
     Returns the chosen trips (indices into the kept trips).
     """
     vehicles = np.unique(tv[trips])
-    n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
-    if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
-        ok = rm[trips] < 0
-        val = np.where(ok, cost[trips] + penalty * (new.size - n_covered_new), np.inf)
-        return [int(trips[int(np.argmin(val))])]
-    got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
-    if got is not None:
-        return got
+    if small:
+        n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
+        if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
+            ok = rm[trips] < 0
+            val = np.where(ok, cost[trips] + penalty * (new.size - n_covered_new), np.inf)
+            return [int(trips[int(np.argmin(val))])]
+        got = _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty)
+        if got is not None:
+            return got
     sub = cover[trips]
     reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
     row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
@@ -992,17 +1026,28 @@ _FIELD_ROW = {
     "dwell_s": (False, bk.F_DWELL),
 }
 """Where each per-stop field of :class:`Schedules` sits in the kernels' plan layout."""
+_INT_FIELDS = sorted((x for x in _FIELD_ROW if _FIELD_ROW[x][0]), key=lambda x: _FIELD_ROW[x][1])
+_FLOAT_FIELDS = sorted(
+    (x for x in _FIELD_ROW if not _FIELD_ROW[x][0]), key=lambda x: _FIELD_ROW[x][1]
+)
+_INT_PAD = np.array([_PAD[x] for x in _INT_FIELDS], dtype=np.int64)
+_FLOAT_PAD = np.array([_PAD[x] for x in _FLOAT_FIELDS], dtype=np.float64)
+"""The int64 and float64 stop fields in the kernels' row order, and their padding."""
 
 
 def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_trips, finish):
     """Write the chosen trips' plans into a copy of the schedules and report."""
     s = prob.s
-    plans = {}
-    width = s.max_stops
-    for u, removed, seq in trips:
-        ints, floats, n = prob.plan(u, removed, seq)
-        plans[int(prob.inv[u])] = (u, ints, floats, n)
-        width = max(width, n)
+    m = len(trips)
+    us = np.array([u for u, _, _ in trips], dtype=np.int64)
+    removed = np.array([r for _, r, _ in trips], dtype=np.int64)
+    seqs = np.stack([seq for _, _, seq in trips]) if m else np.full((0, 1, 4), -1, np.int64)
+    ints, floats, ns, service = bk.trip_plans(prob.arrays(), us, removed, seqs)
+    if m and ns.min() < 0:  # pragma: no cover - the enumeration built them
+        msg = "internal error: a chosen trip could not be rebuilt"
+        raise DispatchError(msg)
+    rows = prob.inv[us]  # the vehicles whose plan changes
+    width = max(s.max_stops, int(ns.max()) if m else 0)
     fields = {
         name: np.copy(getattr(s, name))
         for name in ("start_time_s", "start_load", "capacity", "n_stops")
@@ -1015,32 +1060,32 @@ def _build(prob: _Problem, req: _Requests, trips, mov_vehicle, total, method, n_
             new = np.full((s.n_vehicles, width), _PAD[name], dtype=old.dtype)
             new[:, : s.max_stops] = old
             fields[name] = new
-    for v, (_, ints, floats, n) in plans.items():
-        for name in STOP_FIELDS:
-            is_int, row = _FIELD_ROW[name]
-            fields[name][v, :n] = ints[row, :n] if is_int else floats[row, :n]
-            fields[name][v, n:] = _PAD[name]
-        fields["n_stops"][v] = n
+    if m:
+        bk.write_plans(
+            rows, ints, floats, ns, *(fields[x] for x in _INT_FIELDS),
+            *(fields[x] for x in _FLOAT_FIELDS), _INT_PAD, _FLOAT_PAD, fields["n_stops"],
+        )  # fmt: skip
     new_s = Schedules(**fields)
+    plans = {int(v): (i, int(ns[i])) for i, v in enumerate(rows.tolist())}
     # where every rider of the batch is now planned
     index_of = {rid: r for r, rid in enumerate(req.ids)}
     assigned, moved = {}, []
     changed = sorted(plans)
     for v in changed:
-        u, ints, floats, n = plans[v]
-        service = bk.service_times(float(prob.start_time_s[u]), n, floats).tolist()
+        i, n = plans[v]
+        times = service[i, :n].tolist()
         pick = {}
-        kinds = ints[bk.I_KIND, :n].tolist()
-        for kk, rid in enumerate(ints[bk.I_REQ, :n].tolist()):
+        kinds = ints[i, bk.I_KIND, :n].tolist()
+        for kk, rid in enumerate(ints[i, bk.I_REQ, :n].tolist()):
             r = index_of.get(rid)
             if r is None:
                 continue
             if kinds[kk] > 0:
-                pick[rid] = service[kk]
+                pick[rid] = times[kk]
                 continue
             option = _option_of(req, r, fields["stop_request"], fields["stop_kind"],
                                 fields["stop_node"], v, kk)  # fmt: skip
-            assigned[rid] = Assignment(rid, v, option, pick[rid], service[kk])
+            assigned[rid] = Assignment(rid, v, option, pick[rid], times[kk])
             if r >= req.n_new and mov_vehicle[rid] != v:
                 moved.append(rid)
     unassigned = [rid for rid in req.ids[: req.n_new] if rid not in assigned]

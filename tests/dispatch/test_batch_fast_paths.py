@@ -136,25 +136,6 @@ def test_candidate_sets_name_the_request_with_a_vehicle_out_of_range():
         batch._candidate_sets(s, req, {5: [0, 2], 6: [1, 3], 7: [-1]}, {})
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_cheapest_of_each_is_the_first_least_per_key(seed):
-    """Packed and column-wise keys keep, per key, the cheapest row (the first of equals)."""
-    rng = np.random.default_rng(200 + seed)
-    n, w = int(rng.integers(0, 200)), int(rng.integers(1, 5))
-    radix = [int(x) for x in rng.integers(1, 5, w)]
-    key = np.column_stack([rng.integers(0, b, n) for b in radix]).astype(np.int64).reshape(n, w)
-    cost = rng.integers(0, 4, n).astype(np.float64)  # many equal costs
-    best: dict = {}
-    for i in range(n):
-        k = tuple(key[i].tolist())
-        if k not in best or cost[i] < cost[best[k]]:
-            best[k] = i
-    truth = sorted(best.values())
-    assert batch._cheapest_of_each(key, cost, radix).tolist() == truth
-    huge = [2**40] * w  # too wide to pack: sorted column by column
-    assert batch._cheapest_of_each(key, cost, huge).tolist() == truth
-
-
 def _problem(seed):
     """A random batch's problem, as solve_batch lays it out for its full enumeration."""
     s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=6, old=2)
