@@ -180,9 +180,12 @@ def scaling(scales) -> dict:
 
     rows = []
     net = build_network(_default())
-    for traffic in (False, True):  # warm-up: JIT, slice tables, pruning's lower-bound table
-        warm = _default(traffic=traffic).with_overrides({"fleet.size": 16})
-        idrt.simulate(warm, 1, network=net)
+    # warm-up: JIT, slice tables, pruning's lower-bound table; with the smallest
+    # scale's fleet too, so that no code path first met there compiles in its timed run
+    for traffic in (False, True):
+        for size in sorted({8 * scales[0], 16}):
+            warm = _default(traffic=traffic).with_overrides({"fleet.size": size})
+            idrt.simulate(warm, 1, network=net)
     for k in scales:
         for traffic in (False, True):
             scn = _default(traffic=traffic).with_overrides(
