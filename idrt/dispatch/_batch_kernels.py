@@ -1170,38 +1170,6 @@ def part_columns(trip_rows, sub, row_of_req, slack_rows):
 
 
 @JIT
-def rider_stops(rows, n_stops, stop_kind, stop_request):
-    """Every pickup of the plans ``rows`` (ascending) and the next stop of its request.
-
-    Returns ``(v, k, d, rid)``: vehicle, pickup stop, the first later stop of
-    the same request id (its drop-off), request id; by vehicle, then pickup
-    stop. A pickup with no later stop of its request is left out.
-    """
-    total = 0
-    for a in range(rows.shape[0]):
-        total += n_stops[rows[a]]
-    v_out = np.empty(total, dtype=np.int64)
-    k_out = np.empty(total, dtype=np.int64)
-    d_out = np.empty(total, dtype=np.int64)
-    r_out = np.empty(total, dtype=np.int64)
-    at = 0
-    for a in range(rows.shape[0]):
-        v = rows[a]
-        n = n_stops[v]
-        for k in range(n):
-            if stop_kind[v, k] > 0:
-                rid = stop_request[v, k]
-                for d in range(k + 1, n):
-                    if stop_request[v, d] == rid:
-                        v_out[at] = v
-                        k_out[at] = k
-                        d_out[at] = d
-                        r_out[at] = rid
-                        at += 1
-                        break
-    return v_out[:at].copy(), k_out[:at].copy(), d_out[:at].copy(), r_out[:at].copy()
-
-
 def abs_sum(x):
     """``np.abs(x).sum()`` of a contiguous float64 array, bit for bit.
 

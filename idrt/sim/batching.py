@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
-from idrt.dispatch._batch_kernels import rider_stops
+from idrt.sim._kernels import rider_stops
 from idrt.sim.engine import IDLE
 
 __all__ = ["BatchDispatcher", "oracle_pairs"]
