@@ -2,14 +2,16 @@
 
 Hashes the request and vehicle tables of ``idrt.simulate(scn, seed)``
 (sha256 of :func:`pandas.util.hash_pandas_object`, index included) for seeds
-1-3 of 13 cases: the default scenario scaled 1x, 4x and 16x (requests and
+1-3 of 15 cases: the default scenario scaled 1x, 4x and 16x (requests and
 buses together, as ``bench_sim.py --cases scaling``), free flow and traffic
 on; stop-based service (traffic on; free flow at 8x); the expansion day
 (traffic on, free flow); free flow 4x with ``return_to_depot`` and a 6 h
-``max_route_duration_s``; batch dispatch 2x (traffic on) and 4x (free flow).
+``max_route_duration_s``; batch dispatch 2x (traffic on) and 4x (free flow),
+batch k=2 (traffic on) and k=2 with re-optimisation 2x (free flow). Case names
+after the output path restrict the run to those cases.
 Run it in both trees and compare the two files::
 
-    .venv/bin/python benchmarks/sim_hashes.py new.json
+    .venv/bin/python benchmarks/sim_hashes.py new.json [CASE ...]
     PYTHONPATH=/path/to/old .venv/bin/python /path/to/old/benchmarks/sim_hashes.py old.json
 
 (an old tree without this file: copy it there). Takes about 8 min on one core.
@@ -52,6 +54,16 @@ def cases() -> dict:
         ),
         "batch_2x": scaled(2, True, **{"dispatch.mode": "batch"}),
         "batch_4x_free": scaled(4, False, **{"dispatch.mode": "batch"}),
+        "batch_k2_on": scaled(1, True, **{"dispatch.mode": "batch", "dispatch.max_trip_size": 2}),
+        "batch_k2_reopt_2x_free": scaled(
+            2,
+            False,
+            **{
+                "dispatch.mode": "batch",
+                "dispatch.max_trip_size": 2,
+                "dispatch.reoptimise": True,
+            },
+        ),
     }
 
 
@@ -61,9 +73,12 @@ def main(argv=None) -> None:
     import idrt
     from idrt.sim import build_network
 
-    out_path = Path((argv or sys.argv[1:])[0])
+    args = argv or sys.argv[1:]
+    out_path = Path(args[0])
     scenarios = cases()
     net = build_network(scenarios["1x_on"])
+    if args[1:]:  # only the cases named
+        scenarios = {name: scenarios[name] for name in args[1:]}
     out = {}
     for name, scn in scenarios.items():
         for seed in (1, 2, 3):
