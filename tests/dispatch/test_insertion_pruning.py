@@ -29,6 +29,21 @@ from idrt.dispatch.insertion import _NONE, _kernel_request, best_insertion_bound
 from tests.dispatch.test_insertion import _random_vehicle, _tt
 
 
+def _stop_arrays(n_veh, s_max):
+    """Stop arrays of ``n_veh`` vehicles and ``s_max`` slots, padded with values a
+    kernel reading past a plan's end would notice (node -7, 9 riders, empty windows)."""
+    return {
+        "stop_node": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_kind": np.ones((n_veh, s_max), dtype=np.int64),
+        "stop_request": np.full((n_veh, s_max), -7, dtype=np.int64),
+        "stop_pax": np.full((n_veh, s_max), 9, dtype=np.int64),
+        "earliest_s": np.full((n_veh, s_max), 1e9),
+        "latest_s": np.full((n_veh, s_max), -1.0),
+        "leg_s": np.zeros((n_veh, s_max)),
+        "dwell_s": np.zeros((n_veh, s_max)),
+    }
+
+
 def _fleet_case(seed):
     """A fleet with copied vehicles, a request, a table of plane times, weights."""
     rng = np.random.default_rng(seed)
@@ -46,16 +61,7 @@ def _fleet_case(seed):
             node_points.append(pt)
         return node_of[pt]
 
-    arrays = {
-        "stop_node": np.full((n_veh, s_max), -7, dtype=np.int64),
-        "stop_kind": np.ones((n_veh, s_max), dtype=np.int64),
-        "stop_request": np.full((n_veh, s_max), -7, dtype=np.int64),
-        "stop_pax": np.full((n_veh, s_max), 9, dtype=np.int64),
-        "earliest_s": np.full((n_veh, s_max), 1e9),
-        "latest_s": np.full((n_veh, s_max), -1.0),
-        "leg_s": np.zeros((n_veh, s_max)),
-        "dwell_s": np.zeros((n_veh, s_max)),
-    }
+    arrays = _stop_arrays(n_veh, s_max)
     starts = np.empty(n_veh, dtype=np.int64)
     for v, (_, stops, start, points) in enumerate(vehicles):
         starts[v] = node(start)
@@ -263,16 +269,7 @@ def _idle_fleet(start_times, start_nodes, busy=0, seed=0):
             points.append(pt)
         return node_of[pt]
 
-    arrays = {
-        "stop_node": np.full((n_veh, s_max), -7, dtype=np.int64),
-        "stop_kind": np.ones((n_veh, s_max), dtype=np.int64),
-        "stop_request": np.full((n_veh, s_max), -7, dtype=np.int64),
-        "stop_pax": np.full((n_veh, s_max), 9, dtype=np.int64),
-        "earliest_s": np.full((n_veh, s_max), 1e9),
-        "latest_s": np.full((n_veh, s_max), -1.0),
-        "leg_s": np.zeros((n_veh, s_max)),
-        "dwell_s": np.zeros((n_veh, s_max)),
-    }
+    arrays = _stop_arrays(n_veh, s_max)
     starts = np.array(list(start_nodes) + [0] * busy, dtype=np.int64)
     head = np.zeros((n_veh, 3))
     head[:n_idle, 0] = start_times
