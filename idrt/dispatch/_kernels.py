@@ -357,7 +357,30 @@ def scan_insertions(head, stops, legs, request, weights, work, cost_matrix, old_
     :func:`prepare_plan` left it, only read here; ``old_end`` its return);
     the same return values. A plan prepared once serves every request.
     """
+    return _scan_core(
+        head, stops, legs, request, weights, work, cost_matrix, old_end, _NO_BOUNDS, 0, np.inf
+    )
+
+
+_NO_BOUNDS = np.empty(0)
+"""No per-position bounds: :func:`_scan_core` tries every pickup position."""
+
+
+@_INLINE
+def _scan_core(head, stops, legs, request, weights, work, cost_matrix, old_end, pos_lb, a, cutoff):
+    """:func:`scan_insertions`, skipping the pickup positions that cannot beat ``cutoff``.
+
+    ``pos_lb[a + i]`` is a lower bound of the cost of every insertion with
+    the pickup at position ``i`` (:func:`_lower_bound_row`); a position whose
+    bound exceeds ``cutoff`` (the best cost found on other vehicles) is not
+    tried. Exact: when the plan's best cost is at most ``cutoff``, every
+    position holding an insertion of that cost has a bound at most
+    ``cutoff``, so the same insertion (cost, then lowest ``i``, then ``j``)
+    is found; otherwise the answer, like the plan's best, exceeds
+    ``cutoff``. An empty ``pos_lb`` tries every position.
+    """
     inf = np.inf
+    skip = pos_lb.shape[0] > 0
     start_time_s, start_load, capacity, n, end_by_s, to_depot_s, dropoff_to_depot_s = head
     stop_kind, _, earliest_s, latest_s, leg_s, dwell_s = stops
     to_pickup_s, from_pickup_s, to_dropoff_s, from_dropoff_s = legs
@@ -386,6 +409,8 @@ def scan_insertions(head, stops, legs, request, weights, work, cost_matrix, old_
     record = cost_matrix.shape[0] > 0
 
     for i in range(n + 1):
+        if skip and pos_lb[a + i] > cutoff:
+            continue
         prev_dep = start_time_s if i == 0 else departure[i - 1]
         run_load = start_load if i == 0 else load[i - 1]
         if run_load + pax > capacity:
@@ -755,7 +780,8 @@ def _suffix_delay_work(m, n, delay, work):
 
 
 @_INLINE
-def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess):
+def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess,
+                     pos_lb, margin):  # fmt: skip
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
     See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
@@ -770,6 +796,15 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     :func:`insertion_lower_bounds_any`. Returns ``inf`` when the vehicle has
     no feasible insertion by the pickup's own tests (or its plan is already
     infeasible), ``-inf`` when a time it needs is NaN (not known).
+
+    The bound is the least of one bound per pickup position ``i``. When
+    ``pos_lb`` is not empty, ``pos_lb[a + i]`` receives a lower bound of the
+    cost of every insertion with the pickup at ``i`` (``inf`` where none
+    passes the pickup's tests), less ``margin`` as the caller's bound is (for
+    :func:`_scan_core`): that position's bound, or, where it cannot be the
+    least (its part without the ``w_delay`` term is already at least the
+    least so far, and that term is >= 0 there), that part alone, whose sum of
+    delays is then not computed. Not written when the return is ``-inf``.
     """
     inf = np.inf
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
@@ -815,11 +850,15 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
             else:
                 work[6, k + 1] = work[6, k]
                 work[7, k + 1] = work[7, k]
+    per_position = pos_lb.shape[0] > 0
+    ride = weights[2] * pickup_to_dropoff_s if metric else 0.0
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     best = inf
     for i in range(n, -1, -1):
         if i < n:
             waits_after += work[1, i] - work[0, i]
+        if per_position:
+            pos_lb[a + i] = inf
         prev_dep = t0 if i == 0 else work[2, i - 1]
         run_load = load0 if i == 0 else work[3, i - 1]
         if run_load + pax > cap:
@@ -836,6 +875,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
             continue
         d_p = b_p + dwell_pickup_s
         delays = 0.0
+        spread = -1.0  # a delay of stop i to sum over the drop-offs (_suffix_delay_work)
         earlier = False  # the plan may end earlier (a time-dependent plan only)
         if i == n:  # P appended: D follows it, the plan ends at D
             added = d_p + pickup_to_dropoff_s + dwell_dropoff_s - old_end
@@ -852,12 +892,12 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                     if w_delay != 0.0:
                         # the drop-offs from stop i on are delayed at least as by P
                         # alone (D's detour is >= 0): best_insertion_vehicle's sum
-                        delays = _suffix_delay_work(i, n, late, work)
+                        spread = late
                 elif late >= 0.0:
                     # D before a later stop k may take up to excess[i] off leg k
                     added = late + dwell_dropoff_s - excess[i] - waits_after
                     if w_delay != 0.0:
-                        delays = _suffix_delay_work(i, n, late - excess[i], work)
+                        spread = late - excess[i]
                 else:  # P makes stop i earlier: every later stop at most |late| earlier
                     earlier = True
                     added = late + dwell_dropoff_s
@@ -869,9 +909,16 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                 added = 0.0
         if added < 0.0 and not earlier:
             added = 0.0
-        lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added + w_delay * delays
+        lb = w_wait * (b_p - earliest_pickup_s) + w_vehicle * added
+        if spread < 0.0 or lb < best:  # else the sum (>= 0) cannot make this the least
+            if spread >= 0.0:
+                delays = _suffix_delay_work(i, n, spread, work)
+            lb = lb + w_delay * delays
         if lb < best:
             best = lb
+        if per_position:
+            x = lb + ride
+            pos_lb[a + i] = x - margin - 1e-12 * abs(x) if abs(x) < inf else x
     if best < inf and metric:
         best += weights[2] * pickup_to_dropoff_s
     return best
@@ -931,8 +978,9 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
         v = rows[q]
         t = trows[q]
         lb = _lower_bound_row(
-            fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess
-        )
+            fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess,
+            no_excess, 0.0,
+        )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
 
@@ -986,7 +1034,7 @@ def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weigh
             continue
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[trows[q]], from_pickup_s[trows[q]], 0, request, weights, work,
-            excess,
+            excess, excess[:0], 0.0,
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1077,6 +1125,69 @@ def _idle_copies(rows, by_vehicle, fleet, start_node):
     return copy
 
 
+@_INLINE
+def _pickup_rows(table, table_to, col, gather, slot, j, start_node, stop_node, r, n, to_p, from_p,
+                 a):  # fmt: skip
+    """:func:`_table_row` of the pickup both ways, in one pass over the plan's points.
+
+    ``to_p[a + i]``: from the point before position ``i`` (the start point
+    for ``i = 0``) into slot ``j``, from ``col`` (``table_to[j]`` gathered)
+    when ``gather``, else from ``table_to[j]``; ``from_p[a + i]``: from slot
+    ``j`` to stop ``i`` (``inf`` for ``i = n``). Returns False when the table
+    lacks a time (``j`` or a point outside it, or NaN), as :func:`_table_row`
+    does for either row.
+    """
+    if j < 0:
+        return False
+    s = slot[start_node[r]]
+    if s < 0:
+        return False
+    x = col[s] if gather else table_to[j, s]
+    if x != x:
+        return False
+    to_p[a] = x
+    for i in range(n):
+        s = slot[stop_node[r, i]]
+        if s < 0:
+            return False
+        y = table[j, s]
+        x = col[s] if gather else table_to[j, s]
+        if x != x or y != y:
+            return False
+        from_p[a + i] = y
+        to_p[a + i + 1] = x
+    from_p[a + n] = np.inf
+    return True
+
+
+@JIT
+def _search_order(bound):
+    """Candidates to search, by increasing bound (stable), as far as the first ``inf``.
+
+    The order of ``np.argsort(bound, kind="mergesort")`` (NaN after ``inf``)
+    cut before its first ``inf``: only the bounds below it are sorted.
+    """
+    k = bound.shape[0]
+    idx = np.empty(k, dtype=np.int64)
+    vals = np.empty(k)
+    has_inf = False
+    for q in range(k):
+        if bound[q] == np.inf:
+            has_inf = True
+    m = 0
+    for q in range(k):
+        b = bound[q]
+        if b < np.inf or b == -np.inf or (b != b and not has_inf):
+            idx[m] = q
+            vals[m] = b
+            m += 1
+    sub = np.argsort(vals[:m], kind="mergesort")
+    order = np.empty(m, dtype=np.int64)
+    for t in range(m):
+        order[t] = idx[sub[t]]
+    return order
+
+
 @JIT
 def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_to, slot, pickup,
                          dropoff, request, weights, rows, bounded, metric):  # fmt: skip
@@ -1160,6 +1271,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     k = rows.shape[0]
     width = leg.shape[1] + 1
     legs = np.full((4, width), inf)
+    fail = (inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1)
     # the pickup's rows, packed: candidate q's n + 1 entries from offset[q]
     offset = np.empty(k + 1, dtype=np.int64)
     offset[0] = 0
@@ -1168,40 +1280,43 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     to_p = np.empty(offset[k])
     from_p = np.empty(offset[k])
     copy = _idle_copies(rows, by_vehicle, fleet, start_node)
+    jp = slot[pickup]
+    # the times into the pickup: a row of table_to; a transposed view (column of
+    # table) is gathered once into one row when many are looked up
+    gather = jp >= 0 and table_to.strides[1] != table_to.itemsize and 8 * offset[k] > slot.shape[0]
+    col = np.empty(table_to.shape[1] if gather else 0)
+    if gather:
+        for c in range(col.shape[0]):
+            col[c] = table_to[jp, c]
+    do_bound = bounded and (metric or weights[4] == 0.0)
+    bound = np.full(k, -inf)
+    pos_lb = np.full(offset[k] if do_bound else 0, -inf)  # per pickup position (_scan_core)
+    margin = BOUND_MARGIN_S * (1.0 + weights.sum())
+    work_lb = np.empty((N_WORK, width))
+    excess = np.empty(0 if metric else width)  # empty: one metric
     for q in range(k):
-        if copy[q]:
+        if copy[q]:  # never searched: an idle copy of a lower-numbered idle vehicle
+            bound[q] = inf
             continue
         v = rows[q]
         r = v if by_vehicle else q
         n = n_stops[v]
-        a, b = offset[q], offset[q + 1]
-        if not _table_row(table, table_to, slot, pickup, start_node, stop_node, r, n, True, True,
-                          to_p, a):  # fmt: skip
-            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-        if not _table_row(table, table_to, slot, pickup, start_node, stop_node, r, n, True, False,
-                          from_p, a):  # fmt: skip
-            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
-    bound = np.full(k, -inf)
-    for q in range(k):
-        if copy[q]:  # never searched: an idle copy of a lower-numbered idle vehicle
-            bound[q] = inf
-    if bounded and (metric or weights[4] == 0.0):
-        margin = BOUND_MARGIN_S * (1.0 + weights.sum())
-        work_lb = np.empty((N_WORK, width))
-        excess = np.empty(0 if metric else width)  # empty: one metric
-        for q in range(k):
-            if copy[q]:
-                continue
-            v = rows[q]
-            if not metric and not _leg_excess(
-                fleet, v, n_stops[v], table, slot, stop_node, v if by_vehicle else q, excess
-            ):
-                continue  # a time not known: no bound (-inf), searched
-            lb = _lower_bound_row(
-                fleet, v, to_p, from_p, offset[q], request, weights, work_lb, excess
-            )
-            bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
-    order = np.argsort(bound, kind="mergesort")
+        a = offset[q]
+        if not _pickup_rows(table, table_to, col, gather, slot, jp, start_node, stop_node, r, n,
+                            to_p, from_p, a):  # fmt: skip
+            return fail
+        if not do_bound:
+            continue
+        if not metric and not _leg_excess(fleet, v, n, table, slot, stop_node, r, excess):
+            continue  # a time not known: no bound (-inf), searched
+        lb = _lower_bound_row(
+            fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb, margin
+        )
+        if lb == -inf:
+            for i in range(n + 1):
+                pos_lb[a + i] = -inf
+        bound[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < inf else lb
+    order = _search_order(bound)
     work = np.empty((N_WORK, width))
     to_d = np.empty(width)
     from_d = np.empty(width)
@@ -1209,25 +1324,29 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     best, best_v, best_q, best_i, best_j = inf, -1, -1, -1, -1
     best_tp, best_td = np.nan, np.nan
     searched = 0
-    for t in range(k):
+    for t in range(order.shape[0]):
         q = order[t]
-        if bound[q] == inf or bound[q] > best:
+        if bound[q] > best:
             break
         v = rows[q]
         n = n_stops[v]
         r = v if by_vehicle else q
         if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False, True,
                           to_d, 0):  # fmt: skip
-            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+            return fail
         if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False,
                           False, from_d, 0):  # fmt: skip
-            return inf, -1, -1, -1, -1, np.nan, np.nan, legs, -1
+            return fail
         searched += 1
         a, b = offset[q], offset[q + 1]
-        c, i, j, tp, td = best_insertion_vehicle(
-            (start_time_s[v], start_load[v], capacity[v], n, inf, 0.0, 0.0),
-            (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v]),
-            (to_p[a:b], from_p[a:b], to_d, from_d), request, weights, work, empty,
+        head = (start_time_s[v], start_load[v], capacity[v], n, inf, 0.0, 0.0)
+        stops = (kind[v], pax[v], earliest[v], latest[v], leg[v], dwell[v])
+        ok, old_end = prepare_plan(head, stops, work)
+        if not ok:
+            continue
+        c, i, j, tp, td = _scan_core(
+            head, stops, (to_p[a:b], from_p[a:b], to_d, from_d), request, weights, work, empty,
+            old_end, pos_lb, a, best,
         )  # fmt: skip
         if c < best or (c == best and c < inf and v < best_v):
             best, best_v, best_q, best_i, best_j, best_tp, best_td = c, v, q, i, j, tp, td
