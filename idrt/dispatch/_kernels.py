@@ -358,7 +358,7 @@ def scan_insertions(head, stops, legs, request, weights, work, cost_matrix, old_
     the same return values. A plan prepared once serves every request.
     """
     return _scan_core(
-        head, stops, legs, request, weights, work, cost_matrix, old_end, _NO_BOUNDS, 0, np.inf
+        head, stops, legs, request, weights, work, cost_matrix, old_end, _NO_BOUNDS, 0, np.inf, 0.0
     )
 
 
@@ -367,13 +367,15 @@ _NO_BOUNDS = np.empty(0)
 
 
 @_INLINE
-def _scan_core(head, stops, legs, request, weights, work, cost_matrix, old_end, pos_lb, a, cutoff):
+def _scan_core(head, stops, legs, request, weights, work, cost_matrix, old_end, pos_lb, a, cutoff,
+               margin):  # fmt: skip
     """:func:`scan_insertions`, skipping the pickup positions that cannot beat ``cutoff``.
 
     ``pos_lb[a + i]`` is a lower bound of the cost of every insertion with
-    the pickup at position ``i`` (:func:`_lower_bound_row`); a position whose
-    bound exceeds ``cutoff`` (the best cost found on other vehicles) is not
-    tried. Exact: when the plan's best cost is at most ``cutoff``, every
+    the pickup at position ``i`` (:func:`_lower_bound_row`) before the
+    rounding allowance (``margin`` and 1e-12 of it, as the vehicle's bound
+    is adjusted); a position whose adjusted bound exceeds ``cutoff`` (the
+    best cost found on other vehicles) is not tried. Exact: when the plan's best cost is at most ``cutoff``, every
     position holding an insertion of that cost has a bound at most
     ``cutoff``, so the same insertion (cost, then lowest ``i``, then ``j``)
     is found; otherwise the answer, like the plan's best, exceeds
@@ -409,8 +411,12 @@ def _scan_core(head, stops, legs, request, weights, work, cost_matrix, old_end, 
     record = cost_matrix.shape[0] > 0
 
     for i in range(n + 1):
-        if skip and pos_lb[a + i] > cutoff:
-            continue
+        if skip:
+            x = pos_lb[a + i]
+            if abs(x) < inf:
+                x = x - margin - 1e-12 * abs(x)
+            if x > cutoff:
+                continue
         prev_dep = start_time_s if i == 0 else departure[i - 1]
         run_load = start_load if i == 0 else load[i - 1]
         if run_load + pax > capacity:
@@ -780,8 +786,24 @@ def _suffix_delay_work(m, n, delay, work):
 
 
 @_INLINE
+def _cum_waits(stop_kind, v, n, work):
+    """Rows 5-7 of ``work`` for :func:`_suffix_delay_work` from the plan's times in rows 0-1."""
+    work[5, 0] = 0.0
+    work[6, 0] = 0.0
+    work[7, 0] = 0.0
+    for k in range(n):
+        work[5, k + 1] = work[5, k] + (work[1, k] - work[0, k])
+        if stop_kind[v, k] < 0:
+            work[6, k + 1] = work[6, k] + 1.0
+            work[7, k + 1] = work[7, k] + work[5, k + 1]
+        else:
+            work[6, k + 1] = work[6, k]
+            work[7, k + 1] = work[7, k]
+
+
+@_INLINE
 def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess,
-                     pos_lb, margin):  # fmt: skip
+                     pos_lb):  # fmt: skip
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
     See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
@@ -800,11 +822,12 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     The bound is the least of one bound per pickup position ``i``. When
     ``pos_lb`` is not empty, ``pos_lb[a + i]`` receives a lower bound of the
     cost of every insertion with the pickup at ``i`` (``inf`` where none
-    passes the pickup's tests), less ``margin`` as the caller's bound is (for
-    :func:`_scan_core`): that position's bound, or, where it cannot be the
-    least (its part without the ``w_delay`` term is already at least the
-    least so far, and that term is >= 0 there), that part alone, whose sum of
-    delays is then not computed. Not written when the return is ``-inf``.
+    passes the pickup's tests), before the rounding allowance that
+    :func:`_scan_core` takes off: that position's bound, or, where it cannot
+    be the least (its part without the ``w_delay`` term is already at least
+    the least so far, and that term is >= 0 there), that part alone, whose
+    sum of delays is then not computed. Not written when the return is
+    ``-inf``.
     """
     inf = np.inf
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
@@ -839,17 +862,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     w_wait = weights[1]
     w_delay = weights[3]
     if w_delay != 0.0 and n > 0:  # rows 5-7: cumulative waits of _suffix_delay
-        work[5, 0] = 0.0
-        work[6, 0] = 0.0
-        work[7, 0] = 0.0
-        for k in range(n):
-            work[5, k + 1] = work[5, k] + (work[1, k] - work[0, k])
-            if stop_kind[v, k] < 0:
-                work[6, k + 1] = work[6, k] + 1.0
-                work[7, k + 1] = work[7, k] + work[5, k + 1]
-            else:
-                work[6, k + 1] = work[6, k]
-                work[7, k + 1] = work[7, k]
+        _cum_waits(stop_kind, v, n, work)
     per_position = pos_lb.shape[0] > 0
     ride = weights[2] * pickup_to_dropoff_s if metric else 0.0
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
@@ -917,8 +930,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
         if lb < best:
             best = lb
         if per_position:
-            x = lb + ride
-            pos_lb[a + i] = x - margin - 1e-12 * abs(x) if abs(x) < inf else x
+            pos_lb[a + i] = lb + ride
     if best < inf and metric:
         best += weights[2] * pickup_to_dropoff_s
     return best
@@ -979,7 +991,7 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
         t = trows[q]
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess,
-            no_excess, 0.0,
+            no_excess,
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1034,7 +1046,7 @@ def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weigh
             continue
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[trows[q]], from_pickup_s[trows[q]], 0, request, weights, work,
-            excess, excess[:0], 0.0,
+            excess, excess[:0],
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1310,7 +1322,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         if not metric and not _leg_excess(fleet, v, n, table, slot, stop_node, r, excess):
             continue  # a time not known: no bound (-inf), searched
         lb = _lower_bound_row(
-            fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb, margin
+            fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb
         )
         if lb == -inf:
             for i in range(n + 1):
@@ -1346,7 +1358,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
             continue
         c, i, j, tp, td = _scan_core(
             head, stops, (to_p[a:b], from_p[a:b], to_d, from_d), request, weights, work, empty,
-            old_end, pos_lb, a, best,
+            old_end, pos_lb, a, best, margin,
         )  # fmt: skip
         if c < best or (c == best and c < inf and v < best_v):
             best, best_v, best_q, best_i, best_j, best_tp, best_td = c, v, q, i, j, tp, td
