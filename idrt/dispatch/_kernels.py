@@ -1321,9 +1321,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
             continue
         if not metric and not _leg_excess(fleet, v, n, table, slot, stop_node, r, excess):
             continue  # a time not known: no bound (-inf), searched
-        lb = _lower_bound_row(
-            fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb
-        )
+        lb = _lower_bound_row(fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb)
         if lb == -inf:
             for i in range(n + 1):
                 pos_lb[a + i] = -inf

@@ -154,9 +154,13 @@ def test_bounded_search_is_the_full_search(seed):
     points = _points(schedules, starts, rows)
     whole = _full_times(schedules, points, rows, request, direct, table, slot)
     full = best_insertion_among(schedules, rows, request, whole, weights)
+    # slots for many more nodes than the table holds: too few look-ups to gather
+    # the pickup's column of the transposed view first (read in place instead)
+    sparse = np.concatenate([slot, np.full(100 * slot.size + 1000, -1, dtype=np.int64)])
     for bounded, lookup in (
         (True, (table, slot)),
         (True, (table, slot, np.ascontiguousarray(table.T))),
+        (True, (table, sparse)),
         (False, (table, slot)),
     ):
         found, times, searched = best_insertion_bounded(
@@ -193,6 +197,86 @@ def test_bounds_never_exceed_a_vehicles_best_cost(seed):
         )  # fmt: skip
         cost = math.inf if best is None else best.cost
         assert bounds[q] <= cost, (q, v, bounds[q], cost)
+
+
+def _position_bounds(schedules, rows, times, request, direct, weights, excess_of=None):
+    """Per candidate: the vehicle's bound of ``_lower_bound_row``, its per-position bounds
+    as written and with the rounding allowance taken off as ``_scan_core`` does, and the
+    least cost per pickup position (brute force)."""
+    s = schedules
+    fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+    scalars = _kernel_request(request, direct)
+    w = weights.as_array()
+    margin = _kernels.BOUND_MARGIN_S * (1.0 + w.sum())
+    width = s.max_stops + 1
+    out = []
+    for q, v in enumerate(rows.tolist()):
+        n = int(s.n_stops[v])
+        work = np.empty((_kernels.N_WORK, width))
+        excess = np.empty(0) if excess_of is None else excess_of(v)
+        pos_lb = np.full(width, np.nan)
+        lb = _kernels._lower_bound_row(
+            fleet, v, times.to_pickup_s[q], times.from_pickup_s[q], 0, scalars, w, work, excess,
+            pos_lb,
+        )  # fmt: skip
+        raw = pos_lb[: n + 1]
+        adjusted = raw.copy()
+        f = np.isfinite(raw)
+        adjusted[f] = raw[f] - margin - 1e-12 * np.abs(raw[f])
+        costs = np.full((width, width), np.inf)
+        _kernels.best_insertion_vehicle(
+            (s.start_time_s[v], s.start_load[v], s.capacity[v], n, np.inf, 0.0, 0.0),
+            tuple(getattr(s, f)[v] for f in _kernels.FLEET_FIELDS[4:]),
+            tuple(getattr(times, f)[q] for f in
+                  ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s")),
+            scalars, w, np.empty((_kernels.N_WORK, width)), costs,
+        )  # fmt: skip
+        out.append((lb, raw, adjusted, costs[: n + 1].min(axis=1)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_position_bounds_never_exceed_the_positions_best_cost(seed):
+    """Each pickup position's bound (which lets the search skip it) is at most its cheapest
+    insertion, and the vehicle's bound is the least of them, with both kinds of legs."""
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    cases = [(schedules, None)]
+    if weights.w_drive == 0.0:
+        stretched = _stretched_legs(schedules, seed)
+
+        def excess_of(v, s=stretched):
+            out = np.empty(s.max_stops + 1)
+            fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+            assert _kernels._leg_excess(fleet, v, s.n_stops[v], table, slot, s.stop_node, v, out)
+            return out
+
+        cases.append((stretched, excess_of))
+    for s, excess_of in cases:
+        points = _points(s, starts, rows)
+        times = _full_times(s, points, rows, request, direct, table, slot)
+        for lb, raw, pos, least in _position_bounds(s, rows, times, request, direct, weights,
+                                                    excess_of):  # fmt: skip
+            if not np.isfinite(lb):  # never searched (inf), or no bound (-inf)
+                continue
+            assert (pos <= least).all(), (pos, least)
+            assert lb == raw.min()  # the vehicle's bound is the least position bound
+
+
+def test_position_bounds_cut_positions():
+    """The per-position bounds do exclude positions: some are above the position's
+    vehicle's own best cost (so a search that has found it skips them)."""
+    above = total = 0
+    for seed in range(200):
+        schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+        points = _points(schedules, starts, rows)
+        times = _full_times(schedules, points, rows, request, direct, table, slot)
+        for _, _, pos, least in _position_bounds(schedules, rows, times, request, direct, weights):
+            if not np.isfinite(least).any():
+                continue
+            best = least.min()
+            above += int((np.isfinite(pos) & (pos > best)).sum())
+            total += int(np.isfinite(pos).sum())
+    assert above > 0.1 * total
 
 
 def test_ties_go_to_the_lowest_vehicle():
