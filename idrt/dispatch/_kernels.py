@@ -375,11 +375,11 @@ def _scan_core(head, stops, legs, request, weights, work, cost_matrix, old_end, 
     the pickup at position ``i`` (:func:`_lower_bound_row`) before the
     rounding allowance (``margin`` and 1e-12 of it, as the vehicle's bound
     is adjusted); a position whose adjusted bound exceeds ``cutoff`` (the
-    best cost found on other vehicles) is not tried. Exact: when the plan's best cost is at most ``cutoff``, every
-    position holding an insertion of that cost has a bound at most
-    ``cutoff``, so the same insertion (cost, then lowest ``i``, then ``j``)
-    is found; otherwise the answer, like the plan's best, exceeds
-    ``cutoff``. An empty ``pos_lb`` tries every position.
+    best cost found on other vehicles) is not tried. Exact: when the plan's
+    best cost is at most ``cutoff``, every position holding an insertion of
+    that cost has a bound at most ``cutoff``, so the same insertion (cost,
+    then lowest ``i``, then ``j``) is found; otherwise the answer, like the
+    plan's best, exceeds ``cutoff``. An empty ``pos_lb`` tries every position.
     """
     inf = np.inf
     skip = pos_lb.shape[0] > 0
