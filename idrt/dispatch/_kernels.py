@@ -766,6 +766,45 @@ def _leg_excess(fleet, v, n, table, slot, stop_node, r, out):
 
 
 @_INLINE
+def _remembered_excess(fleet, v, n, table, slot, stop_node, r, out, memo):
+    """:func:`_leg_excess` of vehicle ``v``'s plan, from ``memo`` when computed before.
+
+    The excess depends only on the plan's stop nodes, its legs after the
+    first (``leg_s[v, 1 .. n-1]``; the first leg changes as the vehicle
+    moves) and the table: ``memo = (excess, nodes, legs, count, token,
+    table_token)`` keeps per vehicle the last excess with the nodes, legs,
+    stop count and table token it came from, and is used only when all of
+    them are equal (bit for bit) to the current ones; else the excess is
+    computed and kept. ``table_token`` names ``(table, slot)`` (the caller
+    gives each pair its own). Arrays with fewer columns than ``n`` (or none)
+    keep nothing.
+    """
+    ex, nodes, legs, count, token, table_token = memo
+    leg_s = fleet[8]
+    if not (nodes.shape[0] > v and n <= nodes.shape[1]):
+        return _leg_excess(fleet, v, n, table, slot, stop_node, r, out)
+    hit = token[v] == table_token and count[v] == n
+    if hit:
+        for k in range(n):
+            if nodes[v, k] != stop_node[r, k] or (k > 0 and not legs[v, k] == leg_s[v, k]):
+                hit = False
+                break
+    if hit:
+        for k in range(n):
+            out[k] = ex[v, k]
+        return True
+    if not _leg_excess(fleet, v, n, table, slot, stop_node, r, out):
+        return False
+    for k in range(n):
+        ex[v, k] = out[k]
+        nodes[v, k] = stop_node[r, k]
+        legs[v, k] = leg_s[v, k]
+    count[v] = n
+    token[v] = table_token
+    return True
+
+
+@_INLINE
 def _suffix_delay_work(m, n, delay, work):
     """:func:`_suffix_delay` with ``cum_wait, n_drop, drop_cum_wait`` in rows 5-7 of ``work``."""
     if m >= n or delay <= 0.0:
@@ -1202,7 +1241,7 @@ def _search_order(bound):
 
 @JIT
 def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_to, slot, pickup,
-                         dropoff, request, weights, rows, bounded, metric):  # fmt: skip
+                         dropoff, request, weights, rows, bounded, metric, memo):  # fmt: skip
     """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
 
     The travel times come from ``table`` (as
@@ -1259,6 +1298,10 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         provided ``table`` itself obeys the triangle inequality (one slice's
         shortest paths) and ``w_drive`` is 0 (else every candidate is
         searched).
+    memo : tuple
+        Without ``metric``: the plans' leg excesses kept between calls
+        (:func:`_remembered_excess`), ``(excess, nodes, legs, n, token,
+        table_token)``; arrays of one row per vehicle (empty: none kept).
 
     Returns
     -------
@@ -1319,7 +1362,8 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
             return fail
         if not do_bound:
             continue
-        if not metric and not _leg_excess(fleet, v, n, table, slot, stop_node, r, excess):
+        if not metric and not _remembered_excess(fleet, v, n, table, slot, stop_node, r, excess,
+                                                 memo):  # fmt: skip
             continue  # a time not known: no bound (-inf), searched
         lb = _lower_bound_row(fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb)
         if lb == -inf:

@@ -39,6 +39,7 @@ from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, 
 
 __all__ = [
     "PARALLEL_MIN_VEHICLES",
+    "ExcessMemo",
     "Insertion",
     "InsertionRequest",
     "InsertionTimes",
@@ -54,6 +55,48 @@ __all__ = [
 
 _NONE = np.empty(0)
 """An empty array: "no vehicle limits" / "no drive home" to the kernels (never written)."""
+
+_NO_MEMO = (
+    np.empty((0, 0)), np.empty((0, 0), dtype=np.int64), np.empty((0, 0)),
+    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 0,
+)  # fmt: skip
+"""No leg excesses kept between searches (:func:`best_insertion_bounded`'s ``memo``)."""
+
+
+class ExcessMemo:
+    """The plans' leg excesses kept between branch-and-bound searches (``metric=False``).
+
+    Per vehicle the excess of its stored legs over the table's times
+    (:func:`idrt.dispatch._kernels._leg_excess`, a look-up per leg in a
+    large table) with the stop nodes, legs and table it came from; a
+    search reuses it only when they are all unchanged
+    (:func:`idrt.dispatch._kernels._remembered_excess`). Give each
+    ``(table, slot)`` its own token (:meth:`token`).
+
+    Parameters
+    ----------
+    n_vehicles, width : int
+        Rows, and stops kept per row (plans with more stops are not kept).
+    """
+
+    def __init__(self, n_vehicles: int, width: int) -> None:
+        self.width = int(width)
+        self.arrays = (
+            np.zeros((n_vehicles, width)), np.full((n_vehicles, width), -1, dtype=np.int64),
+            np.zeros((n_vehicles, width)), np.full(n_vehicles, -1, dtype=np.int64),
+            np.full(n_vehicles, -1, dtype=np.int64),
+        )  # fmt: skip
+        self._tokens: dict[tuple[int, int], tuple[int, np.ndarray, np.ndarray]] = {}
+
+    def token(self, table: np.ndarray, slot: np.ndarray) -> int:
+        """A token of ``(table, slot)``, the same for the same pair (which it keeps alive)."""
+        key = (id(table), id(slot))
+        entry = self._tokens.get(key)
+        if entry is None:
+            entry = (len(self._tokens), table, slot)
+            self._tokens[key] = entry
+        return entry[0]
+
 
 PARALLEL_MIN_VEHICLES = 1024
 """Fleets at least this large are searched on all Numba threads by default.
@@ -477,6 +520,7 @@ def best_insertion_bounded(
     *,
     bounded: bool = True,
     metric: bool = True,
+    memo: ExcessMemo | None = None,
 ) -> tuple[Insertion | None, InsertionTimes | None, int]:
     """:func:`best_insertion_among` with times from a table, by branch and bound over the vehicles.
 
@@ -522,6 +566,9 @@ def best_insertion_bounded(
         (:func:`idrt.dispatch._kernels._leg_excess`): weaker, valid for any
         stored legs as long as the table obeys the triangle inequality (one
         slice's shortest paths) and ``w_drive`` is 0 (else no bound).
+    memo : ExcessMemo, optional
+        Without ``metric``: the plans' leg excesses kept from earlier searches
+        (updated here); the answer is the same without it.
 
     Returns
     -------
@@ -547,10 +594,14 @@ def best_insertion_bounded(
         start_node = np.ascontiguousarray(points[:, 0])
         stop_node = np.ascontiguousarray(points[:, 1:])
         by_vehicle = False
+    kept = _NO_MEMO
+    if memo is not None and not metric:
+        kept = (*memo.arrays, memo.token(table, slot))
     cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
         fleet, start_node, stop_node, by_vehicle, table, table_to, slot,
         int(request.pickup_node), int(request.dropoff_node),
         _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded), bool(metric),
+        kept,
     )  # fmt: skip
     if v < 0:
         return None, None, int(searched)

@@ -38,7 +38,7 @@ from idrt.dispatch import (
     empty_schedules,
     insert_into,
 )
-from idrt.dispatch.insertion import best_insertion_bounded
+from idrt.dispatch.insertion import ExcessMemo, best_insertion_bounded
 from idrt.sim._kernels import (
     can_reach,
     nearest_k,
@@ -244,6 +244,7 @@ class Engine:
         self.find_insertion = best_insertion_among
         self._bound = None  # lower-bound oracle of candidate pruning (built on first use)
         self._metric = None  # whether the oracle is one metric (branch and bound; first use)
+        self._excess: ExcessMemo | None = None  # plans' leg excesses (time-dependent bound)
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -352,7 +353,7 @@ class Engine:
             if in_table:  # one compiled search, by branch and bound where the bounds hold
                 found, times, searched = best_insertion_bounded(
                     self.sched, candidates, (self.start_node, self.sched.stop_node), lookup,
-                    request, direct, rules.weights, metric=self._metric,
+                    request, direct, rules.weights, metric=self._metric, memo=self._excess_memo(),
                 )  # fmt: skip
                 times_row = 0
             if searched < 0:  # the table lacks a time: times by search, every candidate
@@ -420,6 +421,18 @@ class Engine:
         if self._metric is None:
             self._metric = isinstance(self.oracle, SearchOracle)
         return True
+
+    def _excess_memo(self) -> ExcessMemo | None:
+        """The plans' leg excesses kept between searches, for the time-dependent bound.
+
+        None for one metric (no excess); rebuilt (empty) when the plans outgrow it.
+        """
+        if self._metric:
+            return None
+        width = self.sched.max_stops
+        if self._excess is None or self._excess.width < width:
+            self._excess = ExcessMemo(self.sched.n_vehicles, max(width, 16))
+        return self._excess
 
     def _reject(self, row: int, reason: str) -> None:
         self.req["status"][row] = "rejected"

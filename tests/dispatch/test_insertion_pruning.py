@@ -25,7 +25,12 @@ from idrt.dispatch import (
     _kernels,
     best_insertion_among,
 )
-from idrt.dispatch.insertion import _NONE, _kernel_request, best_insertion_bounded
+from idrt.dispatch.insertion import (
+    _NONE,
+    ExcessMemo,
+    _kernel_request,
+    best_insertion_bounded,
+)
 from tests.dispatch.test_insertion import _random_vehicle, _tt
 
 
@@ -503,6 +508,47 @@ def test_time_dependent_bounds_never_exceed_a_vehicles_best_cost(seed):
         )  # fmt: skip
         cost = math.inf if best is None else best.cost
         assert bounds[q] <= cost, (q, v, bounds[q], cost)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_kept_leg_excess_serves_only_the_plan_and_table_it_came_from(seed):
+    """Excesses kept between searches (ExcessMemo): the same answers as without, while the
+    legs (same stop nodes), the table or the plans change between searches."""
+    schedules, starts, rows, request, _, table, slot, weights = _fleet_case(seed)
+    if weights.w_drive != 0.0:  # not bounded (the search tries every candidate)
+        weights = InsertionWeights(weights.w_vehicle, weights.w_wait, weights.w_ride,
+                                   weights.w_delay, 0.0)  # fmt: skip
+    a = _stretched_legs(schedules, seed)
+    b = _stretched_legs(schedules, seed + 5000)  # the same stops, other legs
+    slow = schedules._replace(leg_s=schedules.leg_s * 1.8)  # planted in a slow hour
+    faster, slower = table * 0.6, table * 1.5  # other slices: the same nodes, other times
+    memo = ExcessMemo(schedules.n_vehicles, schedules.max_stops)
+    # an excess kept for other legs, or for another table, would be too small here
+    steps = ((schedules, table), (slow, table), (a, table), (a, table), (b, table),
+             (a, table), (a, faster), (a, slower), (a, table), (slow, slower),
+             (slow, faster))  # fmt: skip
+    kept = ExcessMemo(schedules.n_vehicles, schedules.max_stops)  # checked directly
+    width = schedules.max_stops + 1
+    for s, tab in steps:
+        fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+        for v in rows.tolist():  # the excess used is the one computed afresh, bit for bit
+            fresh, used = np.full(width, np.nan), np.full(width, np.nan)
+            n = int(s.n_stops[v])
+            ok = _kernels._leg_excess(fleet, v, n, tab, slot, s.stop_node, v, fresh)
+            assert ok == _kernels._remembered_excess(
+                fleet, v, n, tab, slot, s.stop_node, v, used, (*kept.arrays, kept.token(tab, slot))
+            )  # fmt: skip
+            np.testing.assert_array_equal(used[:n], fresh[:n])
+        points = _points(s, starts, rows)
+        p2d = float(tab[slot[request.pickup_node], slot[request.dropoff_node]])
+        whole = _full_times(s, points, rows, request, p2d, tab, slot)
+        full = best_insertion_among(s, rows, request, whole, weights)
+        for pts in ((starts, s.stop_node), points):
+            found, _, searched = best_insertion_bounded(
+                s, rows, pts, (tab, slot), request, p2d, weights, metric=False, memo=memo
+            )
+            assert searched >= 0
+            assert found == full
 
 
 def test_the_metric_bound_fails_on_time_dependent_legs():
