@@ -314,15 +314,11 @@ class Engine:
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
         in_table = False
         if combos:
-            # the compiled search bounds every candidate itself (one that cannot
-            # reach the pickup in time gets no insertion): pruning first would
-            # only repeat that, so the candidates are pruned for the other paths
-            in_table = self._in_table(candidates, orc)
-            if not in_table:
-                candidates = self._prune(candidates, [c[0] for c in combos], latest)
+            candidates = self._prune(candidates, [c[0] for c in combos], latest)
             geometry = None  # the candidates' plan points, built when a search needs them
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
+            in_table = self._in_table(candidates, orc)
             if in_table:  # a static oracle's transpose is kept (slices': the view)
                 lookup = (*orc.lookup, orc.lookup_into()[0] if self._metric else orc.lookup[0].T)
             to_from_p, to_from_d = {}, {}  # times of the whole search, per node (on demand)
@@ -358,8 +354,6 @@ class Engine:
                 times_row = 0
             if searched < 0:  # the table lacks a time: times by search, every candidate
                 if geometry is None:
-                    if in_table:  # not pruned yet (see above): before searching them all
-                        candidates = self._prune(candidates, [c[0] for c in combos], latest)
                     geometry = self._plan_points(candidates)
                 if p_node not in to_from_p:
                     to_from_p[p_node] = self._times_at(

@@ -283,14 +283,9 @@ def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
 )
 def test_candidate_pruning_is_exact(seed, overrides, monkeypatch):
     # dropping the vehicles that cannot reach the pickup in time must change
-    # nothing: the same assignments and bit-identical tables as trying them all.
-    # Pruning serves the search with time arrays (the compiled table search
-    # bounds every candidate itself and is checked in test_pruning_engine.py):
-    # that search here, for every request
+    # nothing: the same assignments and bit-identical tables as trying them all
     from idrt.sim import engine as engine_module
     from idrt.sim.run import build_network
-
-    monkeypatch.setattr(engine_module.Engine, "_in_table", lambda self, c, orc: False)
 
     scn = Scenario().with_overrides(
         {
