@@ -53,6 +53,11 @@ which every plan must meet. The current plans are always a feasible choice, so
 re-optimisation never raises the cost. The neighbourhood (one rider out of
 each plan per batch) keeps the programme small; repeated every batch it is a
 fleet-wide local search, solved exactly at each step.
+Since every option of a vehicle keeps all its movable riders but one, no
+choice can use a trip that takes two riders of one other vehicle: such trips
+are not built (the optimum is unchanged; the linear programme is tighter).
+``movable_pairs=False`` also drops trips taking two riders of different other
+vehicles: a smaller neighbourhood, a policy change.
 
 Insertion positions are chosen greedily by insertion cost; trips are therefore
 the plans sequential insertion can reach, which is what makes a batch never
