@@ -359,3 +359,33 @@ def test_leaving_out_sets_no_choice_can_use_keeps_the_optimum(monkeypatch, seed)
     assert len(res.unassigned) == len(ref.unassigned)
     assert res.cost == pytest.approx(ref.cost, rel=1e-9, abs=1e-9)
     assert res.n_trips <= ref.n_trips
+
+
+@pytest.mark.parametrize("movable_pairs", [True, False])
+def test_solve_batch_labels_the_riders_by_their_plan_or_all_alike(monkeypatch, movable_pairs):
+    """The labels solve_batch hands the enumeration: each rider's vehicle, or one for all."""
+    seen = []
+    full = bk.trips_of_roots
+
+    def spy(problem, roots, weights):
+        seen.append((problem[-1].copy(), roots[0].copy(), roots[1].copy(), problem[3].size))
+        return full(problem, roots, weights)
+
+    monkeypatch.setattr(bk, "trips_of_roots", spy)
+    checked = 0
+    for seed in range(300, 330):
+        s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=4, old=3)
+        seen.clear()
+        batch.solve_batch(s, _flat(groups), travel, w, start_node=start, movable=olds,
+                          max_trip_size=2, movable_pairs=movable_pairs)  # fmt: skip
+        if len(seen) < 2 or not olds:
+            continue
+        owner, rv, rr, n_inv = seen[-1]  # the trips' enumeration (after the screening)
+        n_mov = len(olds)
+        assert np.all(seen[0][0] == -1)  # the screening: single requests, no labels
+        assert np.all(owner[:-n_mov] == -1)  # new requests
+        want = rv[n_inv:] if movable_pairs else np.full(n_mov, n_inv)
+        assert np.array_equal(owner[-n_mov:], want)
+        assert np.all(rr[n_inv:] >= 0)
+        checked += 1
+    assert checked > 5

@@ -185,6 +185,22 @@ def test_reoptimise_every_re_optimises_at_those_ticks_only(grid):
     )  # fmt: skip
     plain = simulate(_scenario(base, size=3, max_wait_s=1200.0), network=grid, trips=trips)
     pd.testing.assert_frame_equal(never.requests, plain.requests)
+    # dispatch.reoptimise_pairs reaches every solve
+    calls = []
+    solve = batching.solve_batch
+
+    def spy(*args, **kw):
+        calls.append(kw["movable_pairs"])
+        return solve(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batching, "solve_batch", spy)
+        simulate(
+            _scenario(replace(base, reoptimise=True, reoptimise_pairs=False), size=3,
+                      max_wait_s=1200.0),
+            network=grid, trips=trips,
+        )  # fmt: skip
+    assert calls and not any(calls)
     with pytest.raises(idrt.ScenarioError, match="reoptimise_every"):
         Scenario().with_overrides({"dispatch.reoptimise_every": 0})
     with pytest.raises(ValueError, match="reoptimise_every"):
