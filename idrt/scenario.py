@@ -270,6 +270,13 @@ class DispatchConfig:
         to another vehicle (or another place in their vehicle's plan) if that
         lowers the cost; their promised latest pickup and ride limit are kept
         and nobody accepted is dropped. Works with both modes.
+    reoptimise_every : int
+        Re-optimise at every this many batch ticks only (1, default: every
+        tick); the ticks between only assign new requests. Opt-in CPU saving.
+    reoptimise_pairs : bool
+        Whether one re-optimisation may move two riders of other vehicles
+        into one plan at once (default True). False shrinks the neighbourhood
+        (fewer trips to build and price): an opt-in CPU saving.
     max_trip_size : int
         Batch mode: most requests one vehicle takes in one batch, ``k``
         (1 without re-optimisation: ``linear_sum_assignment``; otherwise an
@@ -300,6 +307,8 @@ class DispatchConfig:
     mode: Literal["immediate", "batch"] = "immediate"
     batch_interval_s: float = 30.0
     reoptimise: bool = False
+    reoptimise_every: int = 1
+    reoptimise_pairs: bool = True
     max_trip_size: int = 1
     max_requests_per_vehicle: int = 16
     w_vehicle: float = 1.0
@@ -1031,6 +1040,10 @@ def _validate(s: Scenario) -> None:
             s.dispatch.batch_interval_s >= 1.0,
             f"dispatch.batch_interval_s = {s.dispatch.batch_interval_s}: must be at least "
             "1 s (requests are booked to the second; dispatchers batch every 10-60 s)",
+        ),
+        (
+            s.dispatch.reoptimise_every >= 1,
+            f"dispatch.reoptimise_every = {s.dispatch.reoptimise_every}: must be >= 1",
         ),
         (
             s.dispatch.max_trip_size >= 1,

@@ -81,6 +81,7 @@ PROBLEM_FIELDS = (
     "var_ptr",
     "var_ints",
     "var_floats",
+    "req_owner",
 )
 """The arrays of the ``problem`` tuple, in its order: one batch's involved vehicles.
 
@@ -94,7 +95,12 @@ PROBLEM_FIELDS = (
   the first variant's pickup at local point ``cand_loc``;
 - ``var_ptr`` (n_req + 1,), ``var_ints``, ``var_floats``: variants of request
   ``r`` are rows ``var_ptr[r]:var_ptr[r+1]`` (columns ``V_*``); variant ``t`` of
-  a candidate has local points ``cand_loc + 2 t`` (pickup) and ``+ 1`` (drop-off).
+  a candidate has local points ``cand_loc + 2 t`` (pickup) and ``+ 1`` (drop-off);
+- ``req_owner`` (n_req,): for each request a label of the plan it must come out
+  of, -1 for none. Trips inserting two requests of one label other than the
+  root's vehicle are not built. With each movable rider's involved vehicle as
+  its label these are exactly the sets no choice can use (that vehicle's every
+  option keeps all its riders but at most one); all -1: every set is built.
 """
 ROOT_FIELDS = ("root_vehicle", "root_removed", "root_depth")
 """The arrays of the ``roots`` tuple, each int64 of shape (n_roots,): the involved
@@ -303,7 +309,7 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
     """
     start_time_s, start_load, capacity, n_stops, ints0, floats0 = problem[:6]
     mat, mat_ptr, mat_size, cand_ptr, cand_req, cand_loc = problem[6:12]
-    var_ptr, var_ints, var_floats = problem[12:15]
+    var_ptr, var_ints, var_floats, req_owner = problem[12:16]
     root_vehicle, root_removed, root_depth = roots
     n_roots = root_vehicle.shape[0]
     n_inv = n_stops.shape[0]
@@ -399,6 +405,15 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
             pos[d] += 1
             if not usable[q]:
                 continue
+            o = req_owner[cand_req[c_lo + q]]
+            if d > 0 and o >= 0 and o != u:  # two requests the same plan must keep one of
+                clash = False
+                for e in range(d):
+                    if req_owner[cand_req[c_lo + pos[e] - 1]] == o:
+                        clash = True
+                        break
+                if clash:
+                    continue
             bit = np.int64(1) << q if max_depth > 1 else np.int64(0)
             if max_depth > 1 and (mask[d] & bit) != 0:
                 continue

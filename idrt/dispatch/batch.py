@@ -53,6 +53,11 @@ which every plan must meet. The current plans are always a feasible choice, so
 re-optimisation never raises the cost. The neighbourhood (one rider out of
 each plan per batch) keeps the programme small; repeated every batch it is a
 fleet-wide local search, solved exactly at each step.
+Since every option of a vehicle keeps all its movable riders but one, no
+choice can use a trip that takes two riders of one other vehicle: such trips
+are not built (the optimum is unchanged; the linear programme is tighter).
+``movable_pairs=False`` also drops trips taking two riders of different other
+vehicles: a smaller neighbourhood, a policy change.
 
 Insertion positions are chosen greedily by insertion cost; trips are therefore
 the plans sequential insertion can reach, which is what makes a batch never
@@ -262,6 +267,7 @@ class _Problem:
         movable_ids = np.sort(np.array(req.ids[req.n_new :], dtype=np.int64))
         stops = tuple(getattr(s, name) for name in STOP_FIELDS)
         self.ints0, self.floats0 = bk.load_plans(inv, stops, movable_ids, self.width)
+        self.req_owner = np.full(len(req.ids), -1, dtype=np.int64)  # (see bk.PROBLEM_FIELDS)
 
     def layout(self, cand) -> None:
         """Local points of each vehicle for candidate lists ``cand`` (per involved vehicle).
@@ -405,6 +411,7 @@ def solve_batch(
     max_requests_per_vehicle: int = 16,
     unassigned_penalty: float | None = None,
     time_limit_s: float = 30.0,
+    movable_pairs: bool = True,
 ) -> BatchResult:
     """Assign a batch of requests to a fleet jointly (see the module notes).
 
@@ -440,6 +447,12 @@ def solve_batch(
         difference of trip costs (place as many as possible, then cheapest).
     time_limit_s : float, default 30
         Limit of the integer programme; its best solution so far is used.
+    movable_pairs : bool, default True
+        Whether a vehicle's current plan may grow by two movable riders of
+        other vehicles at once. False restricts the neighbourhood (a policy
+        change: fewer trips, possibly dearer choices). Pairs of two riders of
+        the same other vehicle are never built: that vehicle keeps all its
+        riders but one in every option, so no choice could use them.
 
     Returns
     -------
@@ -527,6 +540,8 @@ def solve_batch(
         rk.append(1)
     roots_v = np.array(rv, dtype=np.int64)
     roots_rm = np.array(rr, dtype=np.int64)
+    # no trip takes two riders of one other plan (movable_pairs=False: two movable riders)
+    prob.req_owner[req.n_new :] = roots_v[prob.inv.size :] if movable_pairs else prob.inv.size
     root_of, costs, seqs = prob.enumerate(roots_v, roots_rm, np.array(rk, dtype=np.int64), wts)
     return _solve_milp(
         prob, req, roots_v, roots_rm, root_of, costs, seqs, mov_vehicle,

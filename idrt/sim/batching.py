@@ -138,6 +138,12 @@ class BatchDispatcher:
         immediate dispatch and only re-optimises.
     max_requests_per_vehicle : int
         Candidate requests a vehicle grows trips from (see ``solve_batch``).
+    reoptimise_every : int
+        Re-optimise at every this many batch ticks (1: every batch); the
+        others only assign new requests.
+    movable_pairs : bool
+        Whether a plan may take two movable riders of other vehicles in one
+        batch (see ``solve_batch``).
     """
 
     def __init__(
@@ -149,6 +155,8 @@ class BatchDispatcher:
         reoptimise: bool = False,
         collect: bool = True,
         max_requests_per_vehicle: int = 16,
+        reoptimise_every: int = 1,
+        movable_pairs: bool = True,
     ) -> None:
         self.engine = engine
         self.interval_s = float(interval_s)
@@ -156,6 +164,12 @@ class BatchDispatcher:
         self.reoptimise = bool(reoptimise)
         self.collect = bool(collect)
         self.max_requests_per_vehicle = int(max_requests_per_vehicle)
+        self.reoptimise_every = int(reoptimise_every)
+        if self.reoptimise_every < 1:
+            msg = f"reoptimise_every must be >= 1, got {reoptimise_every!r}"
+            raise ValueError(msg)
+        self.movable_pairs = bool(movable_pairs)
+        self._tick = 0
         self.queue: list[int] = []
         self.batches = 0
         self.moved = 0
@@ -268,7 +282,9 @@ class BatchDispatcher:
             row_of_id[rid] = row
             requests.extend(options)
             candidates[rid] = e._candidates(options[0].request.pickup_node)
-        movable = self._movable() if self.reoptimise else []
+        tick, self._tick = self._tick, self._tick + 1
+        reopt = self.reoptimise and tick % self.reoptimise_every == 0
+        movable = self._movable() if reopt else []
         if not requests and (not movable or self._signature() == self._last):
             return  # nothing new, and the plans are as the last batch left them
         for br in movable:
@@ -287,6 +303,7 @@ class BatchDispatcher:
             start_node=e.start_node,
             max_trip_size=self.max_trip_size,
             max_requests_per_vehicle=self.max_requests_per_vehicle,
+            movable_pairs=self.movable_pairs,
         )
         result = solve(movable=movable, candidates=candidates)
         if movable and self._lengthens_rides(result):
@@ -298,7 +315,7 @@ class BatchDispatcher:
         self.batches += 1
         self.solve_s += result.solve_s
         self._apply(result, row_of_id, requests)
-        if self.reoptimise:  # (only re-optimisation skips batches by it)
+        if reopt:  # (only re-optimisation skips batches by it)
             self._last = self._signature()
         # wait for the next batch while the window still allows a pickup after it
         for rid in result.unassigned:

@@ -42,6 +42,8 @@ def attach_policies(
             reoptimise=dp.reoptimise,
             collect=dp.mode == "batch",
             max_requests_per_vehicle=dp.max_requests_per_vehicle,
+            reoptimise_every=dp.reoptimise_every,
+            movable_pairs=dp.reoptimise_pairs,
         ).attach()
     rb = scenario.rebalancing
     if rb.strategy != "none":

@@ -276,3 +276,116 @@ def test_movable_riders_keep_their_stops_and_order():
     ]
     assert got == [BatchRequest(r) for r in want]
     assert all(type(x) is int for x in got[0].request[:4])
+
+
+# ------------------------------------------------- sets no choice can use, not built
+
+
+def _owners(prob, rv, rr):
+    """Each request's label for ``req_owner``: its involved vehicle (movable), else -1."""
+    n_new = prob.req.n_new
+    owner = np.full(len(prob.req.ids), -1, dtype=np.int64)
+    owner[n_new:] = rv[prob.inv.size :]
+    assert np.all(rr[prob.inv.size :] == np.array(prob.req.ids[n_new:]))  # one root per rider
+    return owner
+
+
+def _clashes(prob, rv, root_of, seq, owner):
+    """Whether each trip inserts two requests of one label other than its root's vehicle."""
+    out = np.zeros(root_of.size, dtype=bool)
+    for t in range(root_of.size):
+        u = int(rv[root_of[t]])
+        qs = [int(q) for q in seq[t, :, 0] if q >= 0]
+        labels = [int(owner[prob.cand_req[prob.cand_ptr[u] + q]]) for q in qs]
+        mine = [x for x in labels if x >= 0 and x != u]
+        out[t] = len(set(mine)) < len(mine)
+    return out
+
+
+@pytest.mark.parametrize("policy", [False, True])
+@pytest.mark.parametrize("seed", range(60))
+def test_sets_of_two_riders_of_one_other_plan_are_exactly_the_trips_left_out(seed, policy):
+    """With ``req_owner`` set, the trips are the full enumeration's less the clashing sets.
+
+    Exact labels (each movable rider's vehicle): the sets holding two riders of
+    one other vehicle; the policy label (one for every movable rider): the sets
+    holding two movable riders. Every other trip keeps its cost and insertions
+    bit for bit, in the same order.
+    """
+    prob, rv, rr, wts = _problem(seed)
+    depth = 2 + seed % 2
+    rk = np.where(rr < 0, depth, 1).astype(np.int64)
+    root_of, cost, seq = prob.enumerate(rv, rr, rk, wts)  # req_owner all -1: every set
+    owner = _owners(prob, rv, rr)
+    if policy:
+        owner[owner >= 0] = prob.inv.size
+    prob.req_owner = owner
+    root_of2, cost2, seq2 = prob.enumerate(rv, rr, rk, wts)
+    keep = ~_clashes(prob, rv, root_of, seq, owner)
+    np.testing.assert_array_equal(root_of2, root_of[keep])
+    np.testing.assert_array_equal(cost2, cost[keep])
+    np.testing.assert_array_equal(seq2, seq[keep])
+    _DROPPED[policy] += int((~keep).sum())
+
+
+_DROPPED = {False: 0, True: 0}
+
+
+def test_the_instances_above_do_drop_sets():
+    """The random instances hold riders of one vehicle, so the tests above test something."""
+    for seed in range(60):
+        if _DROPPED[False] and _DROPPED[True] > _DROPPED[False]:
+            break
+        test_sets_of_two_riders_of_one_other_plan_are_exactly_the_trips_left_out(seed, False)
+        test_sets_of_two_riders_of_one_other_plan_are_exactly_the_trips_left_out(seed, True)
+    assert _DROPPED[False] > 0
+    assert _DROPPED[True] > _DROPPED[False]
+
+
+@pytest.mark.parametrize("seed", range(300, 360))
+def test_leaving_out_sets_no_choice_can_use_keeps_the_optimum(monkeypatch, seed):
+    """solve_batch with and without those sets: the same optimal cost and requests placed."""
+    s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=4, old=3)
+    k = 2 + seed % 2
+    kw = {"start_node": start, "movable": olds, "max_trip_size": k}
+    res = batch.solve_batch(s, _flat(groups), travel, w, **kw)
+    full = bk.trips_of_roots
+
+    def every_set(problem, roots, weights):
+        return full((*problem[:-1], np.full_like(problem[-1], -1)), roots, weights)
+
+    monkeypatch.setattr(bk, "trips_of_roots", every_set)
+    ref = batch.solve_batch(s, _flat(groups), travel, w, **kw)
+    assert len(res.unassigned) == len(ref.unassigned)
+    assert res.cost == pytest.approx(ref.cost, rel=1e-9, abs=1e-9)
+    assert res.n_trips <= ref.n_trips
+
+
+@pytest.mark.parametrize("movable_pairs", [True, False])
+def test_solve_batch_labels_the_riders_by_their_plan_or_all_alike(monkeypatch, movable_pairs):
+    """The labels solve_batch hands the enumeration: each rider's vehicle, or one for all."""
+    seen = []
+    full = bk.trips_of_roots
+
+    def spy(problem, roots, weights):
+        seen.append((problem[-1].copy(), roots[0].copy(), roots[1].copy(), problem[3].size))
+        return full(problem, roots, weights)
+
+    monkeypatch.setattr(bk, "trips_of_roots", spy)
+    checked = 0
+    for seed in range(300, 330):
+        s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=4, old=3)
+        seen.clear()
+        batch.solve_batch(s, _flat(groups), travel, w, start_node=start, movable=olds,
+                          max_trip_size=2, movable_pairs=movable_pairs)  # fmt: skip
+        if len(seen) < 2 or not olds:
+            continue
+        owner, rv, rr, n_inv = seen[-1]  # the trips' enumeration (after the screening)
+        n_mov = len(olds)
+        assert np.all(seen[0][0] == -1)  # the screening: single requests, no labels
+        assert np.all(owner[:-n_mov] == -1)  # new requests
+        want = rv[n_inv:] if movable_pairs else np.full(n_mov, n_inv)
+        assert np.array_equal(owner[-n_mov:], want)
+        assert np.all(rr[n_inv:] >= 0)
+        checked += 1
+    assert checked > 5

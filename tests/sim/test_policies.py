@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -136,8 +138,15 @@ def test_batch_rejects_after_the_window(grid):
         DispatchConfig(mode="batch", max_trip_size=2),
         DispatchConfig(mode="batch", max_trip_size=2, reoptimise=True),
         DispatchConfig(reoptimise=True, batch_interval_s=60.0),
+        DispatchConfig(
+            mode="batch",
+            max_trip_size=2,
+            reoptimise=True,
+            reoptimise_every=2,
+            reoptimise_pairs=False,
+        ),
     ],
-    ids=["k1", "k2", "k2-reopt", "immediate-reopt"],
+    ids=["k1", "k2", "k2-reopt", "immediate-reopt", "k2-reopt-every2-nopairs"],
 )
 def test_policies_keep_every_invariant(grid, dispatch):
     rng = np.random.default_rng(3)
@@ -153,6 +162,49 @@ def test_policies_keep_every_invariant(grid, dispatch):
     if dispatch.max_trip_size == 2 and dispatch.reoptimise:
         again = simulate(scn, network=grid, trips=trips)
         pd.testing.assert_frame_equal(result.requests, again.requests)
+
+
+def test_reoptimise_every_re_optimises_at_those_ticks_only(grid):
+    """Every 2nd tick: riders move only then; past the run's last tick: plain batch k=2."""
+    rng = np.random.default_rng(3)
+    trips = _random_trips(rng, 90, end=9.5 * 3600.0, prebooked=0.3)
+    base = DispatchConfig(mode="batch", max_trip_size=2, batch_interval_s=30.0)
+    every2 = simulate(
+        _scenario(replace(base, reoptimise=True, reoptimise_every=2), size=3, max_wait_s=1200.0),
+        network=grid, trips=trips,
+    )  # fmt: skip
+    moves = every2.events[every2.events["kind"] == "reassign"]
+    assert len(moves) > 0
+    tick = (moves["time_s"].to_numpy() - 7 * 3600.0) / 30.0 - 1.0  # the first batch: tick 0
+    assert np.all(tick == np.round(tick)) and np.all(tick % 2 == 0)
+    # tick 0 has nobody to move; re-optimising never again is batch k=2 without it
+    never = simulate(
+        _scenario(replace(base, reoptimise=True, reoptimise_every=10**9), size=3,
+                  max_wait_s=1200.0),
+        network=grid, trips=trips,
+    )  # fmt: skip
+    plain = simulate(_scenario(base, size=3, max_wait_s=1200.0), network=grid, trips=trips)
+    pd.testing.assert_frame_equal(never.requests, plain.requests)
+    # dispatch.reoptimise_pairs reaches every solve
+    calls = []
+    solve = batching.solve_batch
+
+    def spy(*args, **kw):
+        calls.append(kw["movable_pairs"])
+        return solve(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batching, "solve_batch", spy)
+        simulate(
+            _scenario(replace(base, reoptimise=True, reoptimise_pairs=False), size=3,
+                      max_wait_s=1200.0),
+            network=grid, trips=trips,
+        )  # fmt: skip
+    assert calls and not any(calls)
+    with pytest.raises(idrt.ScenarioError, match="reoptimise_every"):
+        Scenario().with_overrides({"dispatch.reoptimise_every": 0})
+    with pytest.raises(ValueError, match="reoptimise_every"):
+        batching.BatchDispatcher(None, interval_s=30.0, reoptimise_every=0)
 
 
 def test_batch_serves_more_than_immediate_over_rush_bursts(grid):
