@@ -362,6 +362,34 @@ def test_reoptimisation_moves_a_rider_to_a_closer_vehicle():
     assert res.method == "milp"
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_new_request_ranks_before_other_vehicles_riders(k):
+    """A movable rider cheaper to insert does not crowd a new request out of the screening.
+
+    Vehicle 1 (at 100) can reach the new request's pickup (at 110) in time,
+    vehicle 0 (at 0) cannot. Rider 7, planned on vehicle 0, is cheaper for
+    vehicle 1 (5 s of driving against 30 s). With one screened request per
+    vehicle, ranking by cost alone keeps rider 7 and rejects the new request;
+    new requests first places it (and rider 7 stays where it is).
+    """
+    x = np.array([0.0, 100.0, 100.0, 105.0, 110.0, 130.0])
+    travel = lambda a, b: np.abs(x[a] - x[b])  # noqa: E731
+    w = InsertionWeights(1.0, 0.2, 0.0, 0.0)
+    fleet = empty_schedules([4, 4], 0.0)
+    start = np.array([0, 1])
+    rider = InsertionRequest(7, 2, 3, 1, 0.0, 300.0, 100.0, 0.0, 0.0, 5.0)
+    times = _times(fleet, start, 2, 3, travel)
+    only0 = np.array([True, False])
+    fleet = insert(fleet, find_best_insertion(fleet, rider, times, w, vehicle_mask=only0), rider,
+                   times)  # fmt: skip
+    new = BatchRequest(InsertionRequest(1, 4, 5, 1, 0.0, 20.0, 100.0, 0.0, 0.0, 20.0))
+    res = solve_batch(fleet, [new], travel, w, start_node=start, movable=[BatchRequest(rider)],
+                      max_trip_size=k, max_requests_per_vehicle=1)  # fmt: skip
+    assert res.unassigned == []
+    assert res.assigned[1].vehicle == 1
+    assert 7 not in res.moved
+
+
 @pytest.mark.parametrize("seed", range(200, 230))
 def test_reoptimisation_keeps_every_rider_and_window(seed, solver):
     s, start, groups, olds, travel, w = _random_instance(seed, max_veh=3, max_req=3, old=3)
