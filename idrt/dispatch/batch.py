@@ -74,6 +74,8 @@ request-vehicle / trip-vehicle structure).
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -964,6 +966,35 @@ _LP_SOLVER = threading.local()
 """The thread's HiGHS instance for linear programmes (created on first use)."""
 
 
+_BANNER_SHOWN = threading.Lock()
+"""Held once the process's first HiGHS instance (the one that prints a banner) exists."""
+
+
+def _new_highs(highspy):
+    """A ``highspy.Highs()``, without the banner HiGHS prints on its first construction.
+
+    HiGHS writes "Running HiGHS ... Copyright ..." to the process's standard
+    output (file descriptor 1, below Python's ``sys.stdout``) when the first
+    instance of a process is built, before any option can silence it; a
+    planner running batch dispatch saw it in the middle of their output. The
+    first construction runs with descriptor 1 pointed at the null device.
+    """
+    if not _BANNER_SHOWN.acquire(blocking=False):  # the banner is already out
+        return highspy.Highs()
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no descriptor 1 to redirect: let it print
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _highs(c, a, *, integer: bool, time_limit_s: float):
     """Solve ``min c x``, ``a x = 1``, ``0 <= x <= 1`` with HiGHS (no presolve).
 
@@ -979,13 +1010,13 @@ def _highs(c, a, *, integer: bool, time_limit_s: float):
         return _scipy_highs(c, a, integer=integer, time_limit_s=time_limit_s)
     n_con, n_var = a.shape
     if integer:
-        h = highspy.Highs()
+        h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("presolve", "off")
     else:  # one instance per thread, its model cleared (the same solve, without set-up)
         h = getattr(_LP_SOLVER, "highs", None)
         if h is None:
-            h = _LP_SOLVER.highs = highspy.Highs()
+            h = _LP_SOLVER.highs = _new_highs(highspy)
             h.setOptionValue("output_flag", False)
             h.setOptionValue("presolve", "off")
         else:

@@ -260,3 +260,31 @@ def test_scipy_fallback_solves_the_same_programme(integer):
     if not integer:
         np.testing.assert_array_equal(fast[0], slow[0])
         np.testing.assert_allclose(fast[1], slow[1], atol=1e-9)
+
+
+def test_no_highs_banner_on_stdout():
+    """A fresh process solving an LP prints only its own output (HiGHS' banner is held back).
+
+    The banner goes to file descriptor 1 on the first ``highspy.Highs()`` of a
+    process; the child prints before and after the solve, so a lost or
+    misplaced standard output fails too.
+    """
+    pytest.importorskip("highspy")
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from scipy.sparse import csc_array\n"
+        "from idrt.dispatch import batch\n"
+        "print('before', flush=True)\n"
+        "a = csc_array(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]))\n"
+        "x, _ = batch._highs(np.array([1.0, 3.0, 1.0]), a, integer=False, time_limit_s=5.0)\n"
+        "m, _ = batch._highs(np.array([1.0, 3.0, 1.0]), a, integer=True, time_limit_s=5.0)\n"
+        "print('after', [int(v) for v in x.round()], [int(v) for v in m.round()])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.splitlines() == ["before", "after [1, 0, 1] [1, 0, 1]"]
+    assert "HiGHS" not in out.stderr
