@@ -842,7 +842,7 @@ def _cum_waits(stop_kind, v, n, work):
 
 @_INLINE
 def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess,
-                     pos_lb):  # fmt: skip
+                     pos_lb, pos_x):  # fmt: skip
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
     See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
@@ -866,7 +866,12 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     be the least (its part without the ``w_delay`` term is already at least
     the least so far, and that term is >= 0 there), that part alone, whose
     sum of delays is then not computed. Not written when the return is
-    ``-inf``.
+    ``-inf``. When ``pos_x`` is not empty (one metric only, with ``pos_lb``),
+    ``pos_x[a + i]`` receives the vehicle-time part of position ``i``'s bound
+    before it is clipped at 0 (the pickup's delay of stop ``i`` plus the
+    drop-off's dwell less the waits from stop ``i`` on), NaN where the bound
+    has no such part (``i = n``, a time not known, or no bound): for
+    :func:`_dropoff_rebound`.
     """
     inf = np.inf
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
@@ -903,6 +908,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     if w_delay != 0.0 and n > 0:  # rows 5-7: cumulative waits of _suffix_delay
         _cum_waits(stop_kind, v, n, work)
     per_position = pos_lb.shape[0] > 0
+    keep_x = metric and pos_x.shape[0] > 0
     ride = weights[2] * pickup_to_dropoff_s if metric else 0.0
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     best = inf
@@ -911,6 +917,8 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
             waits_after += work[1, i] - work[0, i]
         if per_position:
             pos_lb[a + i] = inf
+        if keep_x:
+            pos_x[a + i] = np.nan
         prev_dep = t0 if i == 0 else work[2, i - 1]
         run_load = load0 if i == 0 else work[3, i - 1]
         if run_load + pax > cap:
@@ -941,6 +949,8 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                 late = d_p + fp - work[0, i]
                 if metric:
                     added = late + dwell_dropoff_s - waits_after
+                    if keep_x:
+                        pos_x[a + i] = added
                     if w_delay != 0.0:
                         # the drop-offs from stop i on are delayed at least as by P
                         # alone (D's detour is >= 0): best_insertion_vehicle's sum
@@ -973,6 +983,50 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     if best < inf and metric:
         best += weights[2] * pickup_to_dropoff_s
     return best
+
+
+@_INLINE
+def _dropoff_rebound(leg_s, v, n, to_pickup_s, from_pickup_s, a, pickup_to_dropoff_s, w_vehicle,
+                     pos_lb, pos_x, to_dropoff_s, from_dropoff_s):  # fmt: skip
+    """Raise the pickup positions' bounds by the least detour the drop-off can make.
+
+    One metric only. ``pos_lb`` and ``pos_x`` as :func:`_lower_bound_row`
+    wrote them for vehicle ``v`` (``n`` stops, pickup times at ``[a + i]``);
+    ``to_dropoff_s``, ``from_dropoff_s``: the drop-off's times of the plan
+    (:func:`_table_row`, from offset 0). With the pickup at ``i < n`` the
+    drop-off goes right after it (detour ``pickup_to_dropoff_s +
+    from_dropoff_s[i] - from_pickup_s[i]``), before a later stop ``j``
+    (``to_dropoff_s[j] + from_dropoff_s[j] - leg_s[j]``) or last
+    (``to_dropoff_s[n]``): each >= 0 by the triangle inequality and added to
+    the pickup's delay before the waits absorb it, so position ``i``'s
+    vehicle-time part ``pos_x[a + i]`` rises by at least the least of them
+    (and its bound by ``w_vehicle`` times the rise of its positive part);
+    ``inf`` where the drop-off has nowhere to go. Positions with ``pos_x``
+    NaN are left as they are. Returns the least bound (``inf``: none).
+    """
+    inf = np.inf
+    d_after = to_dropoff_s[n]  # least detour of the drop-off after position i
+    least = inf
+    for i in range(n, -1, -1):
+        if i + 1 < n:  # the drop-off before stop i + 1
+            x = to_dropoff_s[i + 1] + from_dropoff_s[i + 1] - leg_s[v, i + 1]
+            if x < d_after:
+                d_after = x
+        lb = pos_lb[a + i]
+        part = pos_x[a + i]
+        if i < n and part == part and lb < inf:
+            m = pickup_to_dropoff_s + from_dropoff_s[i] - from_pickup_s[a + i]
+            if d_after < m:
+                m = d_after
+            if not (m < inf):
+                lb = inf
+            else:
+                hi = part + m
+                lb += w_vehicle * ((hi if hi > 0.0 else 0.0) - (part if part > 0.0 else 0.0))
+            pos_lb[a + i] = lb
+        if lb < least:
+            least = lb
+    return least
 
 
 @JIT
@@ -1030,7 +1084,7 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
         t = trows[q]
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess,
-            no_excess,
+            no_excess, no_excess,
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1085,7 +1139,7 @@ def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weigh
             continue
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[trows[q]], from_pickup_s[trows[q]], 0, request, weights, work,
-            excess, excess[:0],
+            excess, excess[:0], excess[:0],
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1349,6 +1403,10 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     margin = BOUND_MARGIN_S * (1.0 + weights.sum())
     work_lb = np.empty((N_WORK, width))
     excess = np.empty(0 if metric else width)  # empty: one metric
+    # one metric: each position's vehicle-time part, to raise the bounds by the
+    # drop-off's least detour before a candidate is searched (_dropoff_rebound)
+    rebound = do_bound and metric
+    pos_x = np.empty(offset[k] if rebound else 0)
     for q in range(k):
         if copy[q]:  # never searched: an idle copy of a lower-numbered idle vehicle
             bound[q] = inf
@@ -1365,7 +1423,8 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         if not metric and not _remembered_excess(fleet, v, n, table, slot, stop_node, r, excess,
                                                  memo):  # fmt: skip
             continue  # a time not known: no bound (-inf), searched
-        lb = _lower_bound_row(fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb)
+        lb = _lower_bound_row(fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb,
+                              pos_x)  # fmt: skip
         if lb == -inf:
             for i in range(n + 1):
                 pos_lb[a + i] = -inf
@@ -1391,6 +1450,11 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         if not _table_row(table, table_to, slot, dropoff, start_node, stop_node, r, n, False,
                           False, from_d, 0):  # fmt: skip
             return fail
+        if rebound and bound[q] > -inf:
+            lb = _dropoff_rebound(leg, v, n, to_p, from_p, offset[q], request[0], weights[0],
+                                  pos_lb, pos_x, to_d, from_d)  # fmt: skip
+            if lb - margin - 1e-12 * abs(lb) > best:  # (inf: no insertion)
+                continue
         searched += 1
         a, b = offset[q], offset[q + 1]
         head = (start_time_s[v], start_load[v], capacity[v], n, inf, 0.0, 0.0)
