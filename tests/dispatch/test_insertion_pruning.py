@@ -423,6 +423,19 @@ def _request(pickup, dropoff, table, earliest=0.0):
     ), direct  # fmt: skip
 
 
+def _full_and_bounded(schedules, starts, rows, request, direct, table, slot, weights, bounded):
+    """The best insertion searching every vehicle, and the bounded search's answer."""
+    points = _points(schedules, starts, rows)
+    full = best_insertion_among(
+        schedules, rows, request,
+        _full_times(schedules, points, rows, request, direct, table, slot), weights,
+    )  # fmt: skip
+    got = best_insertion_bounded(
+        schedules, rows, points, (table, slot), request, direct, weights, bounded=bounded
+    )
+    return full, got
+
+
 @pytest.mark.parametrize("bounded", [True, False])
 def test_identical_idle_vehicles_are_searched_once(bounded):
     """Many idle vehicles at two depots at one time: one search per depot, lowest index wins."""
@@ -432,13 +445,8 @@ def test_identical_idle_vehicles_are_searched_once(bounded):
     weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
     for pickup, dropoff in ((1, 3), (2, 4), (0, 3)):
         request, direct = _request(pickup, dropoff, table)
-        points = _points(schedules, starts, rows)
-        full = best_insertion_among(
-            schedules, rows, request,
-            _full_times(schedules, points, rows, request, direct, table, slot), weights,
-        )  # fmt: skip
-        found, _, searched = best_insertion_bounded(
-            schedules, rows, points, (table, slot), request, direct, weights, bounded=bounded
+        full, (found, _, searched) = _full_and_bounded(
+            schedules, starts, rows, request, direct, table, slot, weights, bounded
         )
         assert found == full
         assert found.vehicle == nodes.index(nodes[found.vehicle])  # the depot's lowest index
@@ -463,13 +471,8 @@ def test_idle_vehicles_differing_only_in_start_time_are_not_merged(bounded):
     rows = np.arange(schedules.n_vehicles, dtype=np.int64)
     weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
     request, direct = _request(1, 3, table, earliest=0.0)
-    points = _points(schedules, starts, rows)
-    full = best_insertion_among(
-        schedules, rows, request,
-        _full_times(schedules, points, rows, request, direct, table, slot), weights,
-    )  # fmt: skip
-    found, _, _ = best_insertion_bounded(
-        schedules, rows, points, (table, slot), request, direct, weights, bounded=bounded
+    full, (found, _, _) = _full_and_bounded(
+        schedules, starts, rows, request, direct, table, slot, weights, bounded
     )
     assert found == full
     assert found.vehicle == 1
@@ -478,7 +481,7 @@ def test_idle_vehicles_differing_only_in_start_time_are_not_merged(bounded):
                             capacity=np.array([1, 8, 8], dtype=np.int64))  # fmt: skip
     big = request._replace(pax=2)
     found, _, _ = best_insertion_bounded(
-        s2, rows, points, (table, slot), big, direct, weights, bounded=bounded
+        s2, rows, _points(s2, starts, rows), (table, slot), big, direct, weights, bounded=bounded
     )
     assert found.vehicle == 1  # vehicle 0 has one seat: it cannot stand for vehicle 1
 
