@@ -38,6 +38,7 @@ __all__ = [
     "transit_times",
     "validate_reference",
     "validate_trips",
+    "warn_inert_settings",
 ]
 
 TRIP_COLUMNS = [
@@ -243,6 +244,49 @@ def validate_reference(scenario: Scenario) -> None:
     if unknown:
         msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {names}"
         raise ScenarioError(msg)
+
+
+def warn_inert_settings(scenario: Scenario) -> list[str]:
+    """Warn, once per run, about dispatch settings the chosen mode never reads.
+
+    Batch and re-optimisation settings do nothing in plain immediate
+    dispatch, and the re-optimisation ones nothing without
+    ``dispatch.reoptimise``; a planner who set them expects an effect, so
+    their being ignored is said, not left silent.
+
+    Returns
+    -------
+    list of str
+        The names of the ignored settings (empty: none).
+    """
+    dp = scenario.dispatch
+    default = type(dp)()
+    ticks = dp.mode == "batch" or dp.reoptimise  # a batch clock runs
+    unused = []
+    if not ticks:
+        for name in ("batch_interval_s", "max_trip_size", "max_requests_per_vehicle"):
+            if getattr(dp, name) != getattr(default, name):
+                unused.append(name)
+    if not dp.reoptimise:
+        for name in ("reoptimise_every", "reoptimise_pairs"):
+            if getattr(dp, name) != getattr(default, name):
+                unused.append(name)
+    if unused:
+        names = ", ".join(f"dispatch.{n}" for n in unused)
+        need = (
+            'dispatch.mode = "batch" or dispatch.reoptimise = true'
+            if any(not n.startswith("reoptimise") for n in unused)
+            else "dispatch.reoptimise = true"
+        )
+        warn(
+            f"{names} {'is' if len(unused) == 1 else 'are'} ignored: dispatch.mode = "
+            f"{dp.mode!r} with dispatch.reoptimise = {str(dp.reoptimise).lower()} never reads "
+            f"{'it' if len(unused) == 1 else 'them'}; set {need} for an effect, or drop "
+            f"{'it' if len(unused) == 1 else 'them'}",
+            key=f"inert-dispatch:{names}",
+            stacklevel=3,
+        )
+    return unused
 
 
 def validate_trips(frame: pd.DataFrame, net: RoadNetwork, scenario: Scenario) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from idrt.sim.assembly import (
     transit_times,
     validate_reference,
     validate_trips,
+    warn_inert_settings,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
 from idrt.sim.movement import Movement
@@ -88,6 +89,7 @@ def simulate(
     scenario = _as_scenario(scenario)
     seed = scenario.seed if seed is None else _check_seed(seed)
     validate_reference(scenario)
+    warn_inert_settings(scenario)
     net = network if network is not None else build_network(scenario)
     generated = trips is None
     if trips is None:

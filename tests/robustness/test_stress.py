@@ -119,7 +119,12 @@ def scenario_of(case: dict, net) -> Scenario:
         "fleet.capacity": 4,
         "dispatch.mode": "immediate" if case["dispatch"] == "immediate" else "batch",
         "dispatch.max_trip_size": 2 if case["dispatch"] == "batch2" else 1,
-        "dispatch.batch_interval_s": 60.0,
+        # (a batch clock runs in batch mode or with re-optimisation only)
+        **(
+            {"dispatch.batch_interval_s": 60.0}
+            if case["dispatch"] != "immediate" or case["reoptimise"]
+            else {}
+        ),
         "dispatch.reoptimise": case["reoptimise"],
         "dispatch.diversion": case["diversion"],
         "rebalancing.strategy": case["rebalancing"],

@@ -207,6 +207,46 @@ def test_reoptimise_every_re_optimises_at_those_ticks_only(grid):
         batching.BatchDispatcher(None, interval_s=30.0, reoptimise_every=0)
 
 
+@pytest.mark.parametrize(
+    ("dispatch", "ignored"),
+    [
+        (DispatchConfig(reoptimise_every=4), ["reoptimise_every"]),
+        (DispatchConfig(mode="batch", reoptimise_pairs=False), ["reoptimise_pairs"]),
+        (
+            DispatchConfig(max_trip_size=2, batch_interval_s=60.0, reoptimise_pairs=False),
+            ["batch_interval_s", "max_trip_size", "reoptimise_pairs"],
+        ),
+        (DispatchConfig(reoptimise=True, max_trip_size=2, reoptimise_every=3), []),
+        (DispatchConfig(mode="batch", batch_interval_s=60.0, max_requests_per_vehicle=8), []),
+    ],
+    ids=["every-no-reopt", "pairs-batch-no-reopt", "batch-settings-immediate", "used", "batch"],
+)
+def test_settings_the_mode_never_reads_are_warned_once(grid, dispatch, ignored):
+    """A dispatch setting the chosen mode ignores is said, once, and changes nothing."""
+    rng = np.random.default_rng(5)
+    trips = _random_trips(rng, 30, end=9 * 3600.0)
+    scn = _scenario(dispatch, size=2)
+    if not ignored:  # (pyproject turns IdrtWarning into an error: none may come)
+        simulate(scn, network=grid, trips=trips)
+        return
+    with pytest.warns(idrt.IdrtWarning) as caught:
+        result = simulate(scn, network=grid, trips=trips)
+    said = [str(w.message) for w in caught if issubclass(w.category, idrt.IdrtWarning)]
+    assert len(said) == 1, said
+    for name in ignored:
+        assert f"dispatch.{name}" in said[0]
+    assert "ignored" in said[0] and "dispatch.reoptimise = true" in said[0]
+    # the run is the one without the ignored settings
+    plain = replace(dispatch, **{n: getattr(DispatchConfig(), n) for n in ignored})
+    again = simulate(_scenario(plain, size=2), network=grid, trips=trips)
+    pd.testing.assert_frame_equal(result.requests, again.requests)
+    # in a sweep of replications, said once
+    with idrt.errors.warnings_once(), pytest.warns(idrt.IdrtWarning) as caught:
+        for _ in range(3):
+            simulate(scn, network=grid, trips=trips)
+    assert sum(issubclass(w.category, idrt.IdrtWarning) for w in caught) == 1
+
+
 def test_batch_serves_more_than_immediate_over_rush_bursts(grid):
     """Bursts of simultaneous requests: jointly assigned, fewer are turned away overall.
 
