@@ -744,6 +744,47 @@ def matrix_pairs(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, v
 
 
 @JIT
+def _block_table(u, a0, a_len, b0, b_len, mat_ptr, mat_size, node_ptr, nodes, table, mat):
+    m = mat_size[u]
+    base = node_ptr[u]
+    for a in range(a0, a0 + a_len):
+        na = nodes[base + a]
+        row = mat_ptr[u] + a * m
+        for b in range(b0, b0 + b_len):
+            nb = nodes[base + b]
+            mat[row + b] = 0.0 if na == nb else np.float64(table[na, nb])
+
+
+@JIT
+def fill_from_table(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, var_local,
+                    points, pairs, table, mat):  # fmt: skip
+    """Write the entries :func:`matrix_pairs` lists straight from a drive-time table.
+
+    ``table[a, b]``: drive time from network node ``a`` to ``b``, s (a dense
+    all-pairs table; any real dtype, read as float64). Each entry ``matrix_pairs``
+    would list gets ``0.0`` when its two nodes are one, else the table's value:
+    what ``mat[idx] = where(a == b, 0, travel(a, b))`` gives with ``travel``
+    the table lookup, without the three index arrays and the gathers.
+    """
+    n_inv = n_stops_inv.shape[0]
+    for u in range(n_inv):
+        n_pts = 1 + n_stops_inv[u]
+        n_cps = mat_size[u] - n_pts
+        _block_table(u, 0, n_pts, n_pts, n_cps, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        _block_table(u, n_pts, n_cps, 0, n_pts, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        if points:
+            _block_table(u, 0, n_pts, 0, n_pts, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        if pairs:
+            _block_table(u, n_pts, n_cps, n_pts, n_cps, mat_ptr, mat_size, node_ptr, nodes,
+                         table, mat)  # fmt: skip
+    if not pairs:
+        for p in range(var_vehicle.shape[0]):
+            u = var_vehicle[p]
+            _block_table(u, var_local[p], 1, var_local[p] + 1, 1, mat_ptr, mat_size, node_ptr,
+                         nodes, table, mat)  # fmt: skip
+
+
+@JIT
 def kept_slots(out_ptr, counts):
     """Indices of the written output slots, root after root."""
     n = 0

@@ -307,7 +307,18 @@ class _Problem:
         Always: start and stops to candidate points and back, and each variant's
         pickup to its drop-off. ``points``: stops to stops (removing riders).
         ``pairs``: between all candidate points (trips of several requests).
+        A ``travel`` with a ``table`` attribute (a 2-D float array with
+        ``travel(a, b) == table[a, b]``, as :func:`idrt.sim.batching.oracle_pairs`
+        gives for an all-pairs oracle) is read in place.
         """
+        table = getattr(travel, "table", None)
+        if isinstance(table, np.ndarray) and table.ndim == 2 and table.dtype.kind == "f":
+            # ``travel`` is this table's lookup: read it in place (the same entries)
+            bk.fill_from_table(
+                self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
+                self.var_vehicle, self.var_local, points, pairs, table, self.mat,
+            )  # fmt: skip
+            return
         idx, a_nodes, b_nodes = bk.matrix_pairs(
             self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
             self.var_vehicle, self.var_local, points, pairs,
@@ -428,7 +439,9 @@ def solve_batch(
         ``travel(from_nodes, to_nodes)``: drive time of each pair of network
         nodes, element-wise, s (``inf`` when unreachable). Should obey the
         triangle inequality (shortest paths do); it is only asked for pairs
-        around the vehicles and requests involved.
+        around the vehicles and requests involved. A callable with a
+        ``table`` attribute, a 2-D float array with ``travel(a, b) ==
+        table[a, b]``, is not called: the table is read in place.
     weights : InsertionWeights, optional
         Cost weights; by default only vehicle time counts.
     start_node : ndarray of int64, shape (n_veh,)

@@ -86,6 +86,7 @@ def oracle_pairs(orc):
         def dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return dist[a, b]
 
+        dense.table = dist  # (solve_batch reads the table in place)
         return dense
     slot = getattr(orc, "slot", None)
 

@@ -389,3 +389,57 @@ def test_solve_batch_labels_the_riders_by_their_plan_or_all_alike(monkeypatch, m
         assert np.all(rr[n_inv:] >= 0)
         checked += 1
     assert checked > 5
+
+
+def _table_travel(table, *, with_attribute):
+    def travel(a, b):
+        return np.asarray(table[a, b], dtype=np.float64)
+
+    if with_attribute:
+        travel.table = table
+    return travel
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_matrix_from_a_table_is_the_lookups_matrix(seed):
+    """Read in place, a drive-time table fills the local matrices as its lookup does.
+
+    The table has a non-zero diagonal (the same node must still read 0), some
+    unreachable pairs (inf) and, on odd seeds, float32 entries; every entry of
+    the matrices (unfilled ones stay NaN) is compared bit for bit, for every
+    combination of the optional blocks.
+    """
+    rng = np.random.default_rng(seed)
+    prob, _, _, _ = _problem(seed)
+    n = int(max(prob.nodes.max(), prob.s.stop_node.max()) + 1)
+    table = rng.uniform(1.0, 900.0, (n, n))
+    table[rng.random((n, n)) < 0.05] = np.inf
+    if seed % 2:
+        table = table.astype(np.float32)
+    for points in (False, True):
+        for pairs in (False, True):
+            got = []
+            for attr in (False, True):
+                prob.layout(None)
+                prob.fill(_table_travel(table, with_attribute=attr), points=points, pairs=pairs)
+                got.append(prob.mat.copy())
+            np.testing.assert_array_equal(got[1].view(np.int64), got[0].view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_solve_batch_with_a_table_is_the_lookups_result(seed):
+    s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=6, old=2)
+    n = 40
+    table = travel(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    res = [
+        batch.solve_batch(
+            s, _flat(groups), _table_travel(table, with_attribute=attr), w, start_node=start,
+            movable=olds, max_trip_size=2,
+        )
+        for attr in (False, True)
+    ]  # fmt: skip
+    a, b = res
+    assert a.assigned == b.assigned and a.moved == b.moved and a.unassigned == b.unassigned
+    assert a.cost == b.cost and a.method == b.method and a.n_trips == b.n_trips
+    for name in a.schedules._fields:
+        np.testing.assert_array_equal(getattr(a.schedules, name), getattr(b.schedules, name))
