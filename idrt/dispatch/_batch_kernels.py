@@ -1379,7 +1379,9 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
     open_labels = []
     route = np.empty(n_t, dtype=np.int64)
     n_parts = 0
-    reqs = np.empty(n_t * width, dtype=np.int64)
+    reqs = np.empty(n_req, dtype=np.int64)
+    in_part = np.zeros(n_req, dtype=np.bool_)
+    bit_of = np.zeros(n_req, dtype=np.int64)
     at = 0
     while at < n_t:
         end = at + 1
@@ -1419,10 +1421,15 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
         n_r = 0
         for i in range(size):
             for s in range(width):
-                if cover[trips[i], s] >= 0:
-                    reqs[n_r] = cover[trips[i], s]
+                r = cover[trips[i], s]
+                if r >= 0 and not in_part[r]:
+                    in_part[r] = True
+                    reqs[n_r] = r
                     n_r += 1
-        u = np.unique(reqs[:n_r])
+        u = np.sort(reqs[:n_r])
+        for b in range(n_r):
+            in_part[u[b]] = False  # (clear for the next part)
+            bit_of[u[b]] = b
         picked = np.empty(0, dtype=np.int64)
         how = PART_OPEN
         if u.shape[0] <= 62:
@@ -1432,7 +1439,7 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
                 for s in range(width):
                     r = cover[trips[i], s]
                     if r >= 0:
-                        mask[i] |= np.int64(1) << np.searchsorted(u, r)
+                        mask[i] |= np.int64(1) << bit_of[r]
             required = np.int64(0)
             new_bits = np.int64(0)
             for b in range(n_bits):
