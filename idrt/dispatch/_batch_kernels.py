@@ -50,6 +50,7 @@ from idrt.dispatch._kernels import (
     finish_insertion,
     prepare_plan,
     scan_insertions,
+    service_start,
     spread_row,
     vehicle_times,
 )
@@ -272,6 +273,85 @@ def _apply(
 
 
 @JIT
+def _leaf_cost(start_time_s, n, ints_src, floats_src, i, j, vi, vf, to_p, from_p, to_d, from_d,
+               p2d, weights, work):  # fmt: skip
+    """:func:`plan_cost` of the plan :func:`_apply` would write, without writing it.
+
+    The plan is ``old 0..i-1 | P | old i..j-1 | D | old j..n-1`` with the legs
+    :func:`_apply` gives the new stops and the stops after them; its times
+    come from the same recursion (:func:`vehicle_times`' arithmetic, in
+    order) and its cost from the same sum in the same order, so the value is
+    bit for bit the one ``plan_cost`` returns on the written plan (the
+    feasibility it also returns is not computed: an enumerated plan is
+    feasible by construction). ``work`` rows 1 and 2 receive the service and
+    departure times.
+    """
+    service = work[1]
+    departure = work[2]
+    t = start_time_s
+    for kk in range(n + 2):
+        if kk == i:
+            leg = to_p[i]
+            early = vf[V_EARLY]
+            dwell = vf[V_DWP]
+        elif kk == j + 1:
+            leg = p2d if j == i else to_d[j]
+            early = vf[V_EARLY]
+            dwell = vf[V_DWD]
+        else:
+            k = kk - (kk > i) - (kk > j + 1)
+            if kk == i + 1 and j > i:
+                leg = from_p[i]
+            elif kk == j + 2:
+                leg = from_d[j]
+            else:
+                leg = floats_src[F_LEG, k]
+            early = floats_src[F_EARLY, k]
+            dwell = floats_src[F_DWELL, k]
+        b = service_start(t + leg, early)
+        service[kk] = b
+        t = b + dwell
+        departure[kk] = t
+    w_vehicle = weights[0]
+    w_wait = weights[1]
+    w_ride = weights[2]
+    w_delay = weights[3]
+    w_drive = weights[4]
+    cost = w_vehicle * departure[n + 1]
+    for kk in range(n + 2):
+        b = service[kk]
+        if kk == i or kk == j + 1:
+            kind = 1 if kk == i else -1
+            flex = 1
+            early = vf[V_EARLY]
+        else:
+            k = kk - (kk > i) - (kk > j + 1)
+            kind = ints_src[I_KIND, k]
+            flex = ints_src[I_FLEX, k]
+            early = floats_src[F_EARLY, k]
+        if flex != 0:
+            if kind > 0:
+                cost += w_wait * (b - early) - w_ride * departure[kk]
+            else:
+                cost += w_ride * b
+        elif kind < 0:
+            cost += w_delay * b
+        if w_drive != 0.0:
+            if kk == i:
+                leg = to_p[i]
+            elif kk == j + 1:
+                leg = p2d if j == i else to_d[j]
+            elif kk == i + 1 and j > i:
+                leg = from_p[i]
+            elif kk == j + 2:
+                leg = from_d[j]
+            else:
+                leg = floats_src[F_LEG, kk - (kk > i) - (kk > j + 1)]
+            cost += w_drive * leg
+    return cost
+
+
+@JIT
 def _load_vehicle(u, n_stops, ints0, floats0, ints_dst, floats_dst):
     n = n_stops[u]
     _copy_plan(n, ints0[u], floats0[u], ints_dst, floats_dst)
@@ -459,13 +539,19 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 p2d = _gather(
                     nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
                 )
-            # a plan no level grows from is only costed
-            n_new = _apply(
-                t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
-                var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
-                to_p, from_p, to_d, from_d, p2d, work, d + 1 < root_depth[rho],
-            )  # fmt: skip
-            c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
+            if d + 1 < root_depth[rho]:  # a plan to grow from: written
+                n_new = _apply(
+                    t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
+                    var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
+                    to_p, from_p, to_d, from_d, p2d, work,
+                )  # fmt: skip
+                c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
+            else:  # a plan no level grows from: only costed
+                n_new = nd + 2
+                c_new = _leaf_cost(
+                    t0, nd, ints[d], floats[d], best_i, best_j, var_ints[vrow], var_floats[vrow],
+                    to_p, from_p, to_d, from_d, p2d, weights, work,
+                )  # fmt: skip
             e_new = extra[d] + var_floats[vrow, V_EXTRA]
             cost = c_new + e_new - base_cost[u]
             seq[d, 0] = q

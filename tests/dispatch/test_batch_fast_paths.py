@@ -157,12 +157,15 @@ def _problem(seed):
 def test_enumerated_costs_are_the_rebuilt_plans_costs(seed):
     """Every trip's cost is C(its plan rebuilt in full) - C(current plan), bit for bit.
 
-    The enumeration only costs the plans no level grows from (rows the cost
-    does not read are not written) and reuses the travel rows of a request's
-    last variant; ``trip_plan`` rebuilds each plan with every row and a fresh
-    gather, and ``plan_cost`` prices it.
+    The enumeration costs the plans no level grows from without writing them
+    (``_leaf_cost``) and reuses the travel rows of a request's last variant;
+    ``trip_plan`` rebuilds each plan with every row and a fresh gather, and
+    ``plan_cost`` prices it. Every third seed also weighs drive time.
     """
     prob, rv, rr, wts = _problem(seed)
+    if seed % 3 == 0:
+        wts = wts.copy()
+        wts[4] = 0.1 + 0.05 * seed
     depth = 2 + seed % 2
     rk = np.where(rr < 0, depth, 1).astype(np.int64)
     root_of, cost, seq = prob.enumerate(rv, rr, rk, wts)
