@@ -172,6 +172,26 @@ class BatchResult(NamedTuple):
     solve_s: float
 
 
+def _unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` of a 1-D integer array: its distinct values, ascending.
+
+    By a sort and a comparison of neighbours: numpy 2's hash-based ``unique``
+    takes ~6x longer on the few thousand entries a batch passes it.
+    """
+    s = np.sort(x)
+    keep = np.empty(s.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def _flagged(x: np.ndarray, size: int) -> np.ndarray:
+    """``np.unique(x)`` of non-negative integers below ``size``, through a flag per value."""
+    flag = np.zeros(size, dtype=bool)
+    flag[x] = True
+    return np.flatnonzero(flag)
+
+
 class _Requests(NamedTuple):
     ids: list[int]  # request ids: new ones first, then movable ones
     n_new: int
@@ -388,7 +408,7 @@ def _candidate_sets(
     of = np.concatenate([of, np.arange(req.n_new, n_req, dtype=np.int64)])
     flat = np.concatenate([flat, own])
     base = max(n_veh, 1)
-    key = np.unique(of * base + flat)  # by request, then vehicle; no repeats
+    key = _unique(of * base + flat)  # by request, then vehicle; no repeats
     return np.bincount(key // base, minlength=n_req).astype(np.int64), key % base
 
 
@@ -606,7 +626,7 @@ def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
     keep = rank < room[b_u]
     u = np.concatenate([own_u[own_keep], b_u[keep]])
     r = np.concatenate([own_r[own_keep], b_r[keep]])
-    key = np.unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
+    key = _unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
     ptr = np.zeros(n_inv + 1, dtype=np.int64)
     np.cumsum(np.bincount(key // max(n_req, 1), minlength=n_inv), out=ptr[1:])
     return ptr, (key % max(n_req, 1)).astype(np.int64)
@@ -787,7 +807,7 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     combinations exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
     """
     sub = cover[trips]
-    reqs = np.unique(sub[sub >= 0])
+    reqs = _unique(sub[sub >= 0])
     if reqs.size > 62:
         return None
     pos = np.searchsorted(reqs, np.maximum(sub, 0))
@@ -835,7 +855,7 @@ def _solve_part(
     routes (:func:`bk.solve_small_parts` left it open); straight to the LP.
     Returns the chosen trips (indices into the kept trips).
     """
-    vehicles = np.unique(tv[trips])
+    vehicles = _flagged(tv[trips], n_inv)
     if small:
         n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
         if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
@@ -846,8 +866,11 @@ def _solve_part(
         if got is not None:
             return got
     sub = cover[trips]
-    reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
-    row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
+    n_rows = cover.max() + 2 if cover.size else 1
+    reqs = _flagged(
+        np.concatenate([sub[sub >= 0], new]), max(n_rows, new.max() + 1 if new.size else 0)
+    )
+    row_of_req = np.full(n_rows, -1, dtype=np.int64)
     row_of_req[reqs] = vehicles.size + np.arange(reqs.size)
     row_of_vehicle = np.full(n_inv, -1, dtype=np.int64)
     row_of_vehicle[vehicles] = np.arange(vehicles.size)
