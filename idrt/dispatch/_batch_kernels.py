@@ -1233,16 +1233,24 @@ def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, 
                 x &= x - 1
                 covered += 1
             best[n_groups, used] = penalty * (n_new - covered)
+    full = n_states - 1
     for g in range(n_groups - 1, -1, -1):
         for i in range(group_ptr[g], group_ptr[g + 1]):
             t = order[i]
             m = mask[t]
             c = trip_cost[t]
-            for used in range(n_states):
-                if (used & m) == 0:
-                    v = c + best[g + 1, used | m]
-                    if v < best[g, used]:
-                        best[g, used] = v
+            # the states ``used`` disjoint from the trip: the subsets of the
+            # other bits, walked downwards (each state sees the trips in order,
+            # so the values are those of a walk over every state)
+            free = full & ~m
+            used = free
+            while True:
+                v = c + best[g + 1, used | m]
+                if v < best[g, used]:
+                    best[g, used] = v
+                if used == 0:
+                    break
+                used = (used - 1) & free
     picked = np.empty(n_groups, dtype=np.int64)
     opt = best[0, 0]
     if not opt < np.inf:
