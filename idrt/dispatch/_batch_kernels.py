@@ -1670,7 +1670,7 @@ def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_r
             np.empty(0, dtype=np.int64), np.empty((0, width + depth), dtype=np.int64),
             rm2, np.empty(0, dtype=np.int64), False,
         )  # fmt: skip
-    best = Dict.empty(key_type=types.int64, value_type=types.int64)
+    codes = np.empty(n_t, dtype=np.int64)
     for t in range(n_t):
         for j in range(depth):
             q = slots[t, j]
@@ -1688,15 +1688,24 @@ def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_r
         code = tv[t] * base + rm2[t] + 1
         for j in range(depth):
             code = code * base + ins[t, j] + 1
-        if code not in best or cost[t] < cost[best[code]]:
-            best[code] = t
-    keep = np.empty(len(best), dtype=np.int64)
-    at = 0
-    for t in best.values():
-        keep[at] = t
-        at += 1
-    keep.sort()
-    n_k = keep.shape[0]
+        codes[t] = code
+    # per code the cheapest trip, the first of equal costs: a stable sort by
+    # code keeps each code's trips in index order
+    by_code = np.argsort(codes, kind="mergesort")
+    keep = np.empty(n_t, dtype=np.int64)
+    n_k = 0
+    a = 0
+    while a < n_t:
+        pick = by_code[a]
+        b = a + 1
+        while b < n_t and codes[by_code[b]] == codes[pick]:
+            if cost[by_code[b]] < cost[pick]:
+                pick = by_code[b]
+            b += 1
+        keep[n_k] = pick
+        n_k += 1
+        a = b
+    keep = np.sort(keep[:n_k])
     cover = np.empty((n_k, width + depth), dtype=np.int64)
     rm_kept = np.empty(n_k, dtype=np.int64)
     n_ins = np.zeros(n_k, dtype=np.int64)
