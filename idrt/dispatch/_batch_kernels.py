@@ -871,6 +871,33 @@ def fill_from_table(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle
 
 
 @JIT
+def wanted_pickups(n_stops, stop_kind, stop_request, wanted_sorted):
+    """Every planned pickup of a wanted request: ``(vehicle, request id)`` arrays.
+
+    Vehicle after vehicle, stop after stop (``np.nonzero``'s order); only the
+    stops ``0 .. n_stops[v] - 1`` count, ``wanted_sorted`` is ascending.
+    """
+    n_veh = n_stops.shape[0]
+    n_w = wanted_sorted.shape[0]
+    total = 0
+    for v in range(n_veh):
+        total += n_stops[v]
+    v_out = np.empty(total, dtype=np.int64)
+    r_out = np.empty(total, dtype=np.int64)
+    at = 0
+    for v in range(n_veh):
+        for k in range(n_stops[v]):
+            if stop_kind[v, k] > 0:
+                rid = stop_request[v, k]
+                x = np.searchsorted(wanted_sorted, rid)
+                if x < n_w and wanted_sorted[x] == rid:
+                    v_out[at] = v
+                    r_out[at] = rid
+                    at += 1
+    return v_out[:at].copy(), r_out[:at].copy()
+
+
+@JIT
 def kept_slots(out_ptr, counts):
     """Indices of the written output slots, root after root."""
     n = 0

@@ -416,15 +416,13 @@ def _locate_movable(s: Schedules, ids: list[int]) -> dict[int, int]:
     where: dict[int, int] = {}
     if not ids:
         return where
-    wanted = np.array(ids, dtype=np.int64)
-    used = np.arange(s.max_stops)[None, :] < s.n_stops[:, None]
-    hit = used & (s.stop_kind > 0) & np.isin(s.stop_request, wanted)
-    for v, k in zip(*np.nonzero(hit), strict=True):
-        rid = int(s.stop_request[v, k])
+    wanted = np.sort(np.array(ids, dtype=np.int64))
+    vehicles, riders = bk.wanted_pickups(s.n_stops, s.stop_kind, s.stop_request, wanted)
+    for v, rid in zip(vehicles.tolist(), riders.tolist(), strict=True):
         if rid in where:
             msg = f"movable rider {rid} has pickups in two plans"
             raise DispatchError(msg)
-        where[rid] = int(v)
+        where[rid] = v
     missing = [rid for rid in ids if rid not in where]
     if missing:
         msg = f"movable riders {missing[:5]} have no pickup in any plan (already picked up?)"

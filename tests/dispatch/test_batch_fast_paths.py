@@ -446,3 +446,45 @@ def test_solve_batch_with_a_table_is_the_lookups_result(seed):
     assert a.cost == b.cost and a.method == b.method and a.n_trips == b.n_trips
     for name in a.schedules._fields:
         np.testing.assert_array_equal(getattr(a.schedules, name), getattr(b.schedules, name))
+
+
+def _locate_plain(s, ids):
+    """Where each movable rider's pickup is, by the numpy construction the kernel replaced."""
+    used = np.arange(s.max_stops)[None, :] < s.n_stops[:, None]
+    hit = used & (s.stop_kind > 0) & np.isin(s.stop_request, np.array(ids, dtype=np.int64))
+    out = []
+    for v, k in zip(*np.nonzero(hit), strict=True):
+        out.append((int(s.stop_request[v, k]), int(v)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_locate_movable_is_the_numpy_search(seed):
+    """Pickups of the wanted riders, in row-major order, stops past ``n_stops`` ignored.
+
+    Random plans with repeated request ids, drop-offs of wanted riders and stale
+    entries past ``n_stops``; the riders are looked up in a shuffled order. A
+    rider with two pickups, or none, is an error either way.
+    """
+    rng = np.random.default_rng(500 + seed)
+    n_veh, s_max = int(rng.integers(1, 6)), int(rng.integers(1, 8))
+    s = empty_schedules(np.full(n_veh, 4), 0.0, max_stops=s_max)
+    s.n_stops[:] = rng.integers(0, s_max + 1, n_veh)
+    s.stop_kind[:] = rng.choice([-1, 1], (n_veh, s_max))
+    s.stop_request[:] = rng.integers(0, 12, (n_veh, s_max))
+    ref = _locate_plain(s, list(range(12)))
+    pickups = {}
+    for rid, v in ref:
+        pickups.setdefault(rid, []).append(v)
+    once = [rid for rid, vs in pickups.items() if len(vs) == 1]
+    ids = rng.permutation(once).tolist()
+    got = batch._locate_movable(s, ids)
+    assert list(got.items()) == [(rid, v) for rid, v in ref if rid in set(ids)]
+    twice = [rid for rid, vs in pickups.items() if len(vs) > 1]
+    if twice:
+        with pytest.raises(DispatchError, match=f"movable rider {twice[0]} has pickups in two"):
+            batch._locate_movable(s, [twice[0]])
+    absent = [rid for rid in range(12) if rid not in pickups]
+    if absent:
+        with pytest.raises(DispatchError, match="have no pickup in any plan"):
+            batch._locate_movable(s, [absent[0]])
