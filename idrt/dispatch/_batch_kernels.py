@@ -898,6 +898,51 @@ def wanted_pickups(n_stops, stop_kind, stop_request, wanted_sorted):
 
 
 @JIT
+def vehicle_lists(lengths, flat, n_veh):
+    """The vehicles named by the candidate sets, and each one's requests.
+
+    ``lengths``, ``flat``: the candidate vehicles of request after request
+    (``batch._candidate_sets``; values in ``0 .. n_veh - 1``).
+
+    Returns
+    -------
+    inv : ndarray of int64
+        The vehicles named, ascending (``np.unique(flat)``).
+    ptr : ndarray of int64, shape (inv.size + 1,)
+    req : ndarray of int64
+        The requests naming ``inv[u]`` are ``req[ptr[u]:ptr[u + 1]]``, in the
+        order given (a stable sort of the requests by vehicle).
+    """
+    count = np.zeros(n_veh, dtype=np.int64)
+    for e in range(flat.shape[0]):
+        count[flat[e]] += 1
+    row = np.full(n_veh, -1, dtype=np.int64)
+    n_inv = 0
+    for v in range(n_veh):
+        if count[v] > 0:
+            row[v] = n_inv
+            n_inv += 1
+    inv = np.empty(n_inv, dtype=np.int64)
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    for v in range(n_veh):
+        if row[v] >= 0:
+            inv[row[v]] = v
+            ptr[row[v] + 1] = count[v]
+    for u in range(n_inv):
+        ptr[u + 1] += ptr[u]
+    fill = ptr[:n_inv].copy()
+    req = np.empty(flat.shape[0], dtype=np.int64)
+    e = 0
+    for r in range(lengths.shape[0]):
+        for _ in range(lengths[r]):
+            u = row[flat[e]]
+            req[fill[u]] = r
+            fill[u] += 1
+            e += 1
+    return inv, ptr, req
+
+
+@JIT
 def kept_slots(out_ptr, counts):
     """Indices of the written output slots, root after root."""
     n = 0

@@ -272,15 +272,14 @@ class _Problem:
         self.var_ptr, self.var_ints, self.var_floats = req.var_ptr, req.var_ints, req.var_floats
         self.start_node = start_node
         lengths, flat = cand_sets  # (see _candidate_sets)
-        inv, row = np.unique(flat, return_inverse=True)
-        self.inv = inv.astype(np.int64)
+        # the involved vehicles, and each one's candidate requests, ascending
+        # (cand_sets are by request)
+        inv, self.all_cand_ptr, self.all_cand_req = bk.vehicle_lists(
+            np.ascontiguousarray(lengths, dtype=np.int64),
+            np.ascontiguousarray(flat, dtype=np.int64), int(s.n_vehicles),
+        )  # fmt: skip
+        self.inv = inv
         self.row_of = {v: u for u, v in enumerate(inv.tolist())}
-        # each involved vehicle's candidate requests, ascending (cand_sets are by request)
-        order = np.argsort(row, kind="stable")
-        self.all_cand_req = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)[order]
-        self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
-        inv = self.inv
         n_max = int(s.n_stops[inv].max()) if inv.size else 0
         self.width = n_max + 2 * depth + 2
         self.start_time_s = s.start_time_s[inv]

@@ -488,3 +488,24 @@ def test_locate_movable_is_the_numpy_search(seed):
     if absent:
         with pytest.raises(DispatchError, match="have no pickup in any plan"):
             batch._locate_movable(s, [absent[0]])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vehicle_lists_are_the_unique_and_stable_sort(seed):
+    """The involved vehicles and their requests, as ``np.unique`` and a stable argsort give."""
+    rng = np.random.default_rng(900 + seed)
+    n_veh = int(rng.integers(1, 9))
+    sets = [np.unique(rng.integers(0, n_veh, int(rng.integers(0, n_veh + 1))))
+            for _ in range(int(rng.integers(0, 8)))]  # fmt: skip
+    lengths = np.array([x.size for x in sets], dtype=np.int64)
+    flat = np.concatenate([*sets, np.empty(0, dtype=np.int64)]).astype(np.int64)
+    inv, ptr, req = bk.vehicle_lists(lengths, flat, n_veh)
+    ref_inv, row = np.unique(flat, return_inverse=True)
+    order = np.argsort(row, kind="stable")
+    ref_req = np.repeat(np.arange(lengths.size), lengths)[order]
+    assert inv.tolist() == ref_inv.tolist()
+    assert np.diff(ptr).tolist() == np.bincount(row, minlength=inv.size).tolist()
+    assert req.tolist() == ref_req.tolist()
+    # independent: vehicle u's requests are exactly those naming it, ascending
+    for u, v in enumerate(inv.tolist()):
+        assert req[ptr[u] : ptr[u + 1]].tolist() == [r for r, x in enumerate(sets) if v in x]
