@@ -943,6 +943,105 @@ def vehicle_lists(lengths, flat, n_veh):
 
 
 @JIT
+def _ranks_before(fa, ca, ra, fb, cb, rb):
+    """Whether (flag, cost, request) ``a`` sorts before ``b`` as ``np.lexsort`` sorts them."""
+    if fa != fb:
+        return fa < fb
+    if ca < cb:
+        return True
+    if cb < ca:
+        return False
+    na = ca != ca  # NaN last, as numpy sorts
+    nb = cb != cb
+    if na != nb:
+        return nb
+    return ra < rb
+
+
+@JIT
+def pruned_lists(root_of, cost1, q, cand_ptr, cand_req, own_u, n_inv, n_new, n_req, limit,
+                 max_cand):  # fmt: skip
+    """Each vehicle's own movable riders and its ``limit`` best-ranked other requests.
+
+    The kernel of ``batch._pruned_candidates`` (see there for the rule), from the
+    screening's trips: ``root_of`` (the involved vehicle), ``cost1`` and ``q``
+    (the candidate position inserted, -1: none) of each, the screening layout
+    ``cand_ptr`` / ``cand_req``, and ``own_u`` (the involved vehicle of each
+    movable rider ``n_new + i``). Others are ranked per vehicle by new before
+    movable, then cost, then request (``np.lexsort``'s order, NaN last); own
+    riders are the first ``max_cand`` by index.
+
+    Returns
+    -------
+    ptr : ndarray of int64, shape (n_inv + 1,)
+    req : ndarray of int64
+        Vehicle ``u``'s requests ``req[ptr[u]:ptr[u + 1]]``, ascending.
+    """
+    n_t = root_of.shape[0]
+    count = np.zeros(n_inv + 1, dtype=np.int64)
+    for t in range(n_t):
+        if q[t] >= 0:
+            count[root_of[t] + 1] += 1
+    for u in range(n_inv):
+        count[u + 1] += count[u]
+    at = count[:n_inv].copy()
+    e_flag = np.empty(count[n_inv], dtype=np.int64)
+    e_cost = np.empty(count[n_inv])
+    e_req = np.empty(count[n_inv], dtype=np.int64)
+    n_e = np.zeros(n_inv, dtype=np.int64)
+    for t in range(n_t):
+        if q[t] < 0:
+            continue
+        u = root_of[t]
+        r = cand_req[cand_ptr[u] + q[t]]
+        if r >= n_new and own_u[r - n_new] == u:  # its own rider: kept apart
+            continue
+        k = at[u]
+        e_flag[k] = 1 if r >= n_new else 0
+        e_cost[k] = cost1[t]
+        e_req[k] = r
+        at[u] += 1
+        n_e[u] += 1
+    n_own = np.zeros(n_inv, dtype=np.int64)
+    for i in range(own_u.shape[0]):
+        n_own[own_u[i]] += 1
+    taken = np.zeros(n_req, dtype=np.bool_)
+    out = np.empty(count[n_inv] + own_u.shape[0], dtype=np.int64)
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    m = 0
+    for u in range(n_inv):
+        lo = count[u]
+        hi = lo + n_e[u]
+        # insertion sort of the vehicle's others by (flag, cost, request)
+        for a in range(lo + 1, hi):
+            f, c, r = e_flag[a], e_cost[a], e_req[a]
+            b = a - 1
+            while b >= lo and _ranks_before(f, c, r, e_flag[b], e_cost[b], e_req[b]):
+                e_flag[b + 1] = e_flag[b]
+                e_cost[b + 1] = e_cost[b]
+                e_req[b + 1] = e_req[b]
+                b -= 1
+            e_flag[b + 1] = f
+            e_cost[b + 1] = c
+            e_req[b + 1] = r
+        room = min(limit, max_cand - min(n_own[u], max_cand))
+        for a in range(lo, min(hi, lo + room)):
+            taken[e_req[a]] = True
+        seen = 0
+        for i in range(own_u.shape[0]):
+            if own_u[i] == u and seen < max_cand:
+                taken[n_new + i] = True
+                seen += 1
+        for r in range(n_req):
+            if taken[r]:
+                out[m] = r
+                m += 1
+                taken[r] = False
+        ptr[u + 1] = m
+    return ptr, out[:m].copy()
+
+
+@JIT
 def kept_slots(out_ptr, counts):
     """Indices of the written output slots, root after root."""
     n = 0

@@ -562,7 +562,15 @@ def solve_batch(
         return _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish)
 
     # keep each vehicle's cheapest requests (and its own movable riders)
-    prob.layout(_pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit))
+    own_u = np.array(
+        [prob.row_of[mov_vehicle[rid]] for rid in req.ids[req.n_new :]], dtype=np.int64
+    )
+    prob.layout(
+        bk.pruned_lists(
+            root_of, cost1, np.ascontiguousarray(seq1[:, 0, 0]), prob.cand_ptr, prob.cand_req,
+            own_u, prob.inv.size, req.n_new, len(req.ids), limit, bk.MAX_CANDIDATES,
+        )
+    )  # fmt: skip
     prob.fill(travel, points=reopt, pairs=k > 1 or reopt)
     # roots: every current plan grows by up to k requests; a plan less one movable
     # rider by at most one (moving that rider, or trading it for another)
@@ -585,6 +593,8 @@ def solve_batch(
 
 def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
     """Each vehicle's own movable riders and its ``limit`` best-ranked other requests.
+
+    In numpy: the reference of :func:`bk.pruned_lists`, which ``solve_batch`` uses.
 
     Own riders: the first :data:`~idrt.dispatch._batch_kernels.MAX_CANDIDATES`
     by index; others as many as fit beside them, new requests first (each by

@@ -509,3 +509,56 @@ def test_vehicle_lists_are_the_unique_and_stable_sort(seed):
     # independent: vehicle u's requests are exactly those naming it, ascending
     for u, v in enumerate(inv.tolist()):
         assert req[ptr[u] : ptr[u + 1]].tolist() == [r for r, x in enumerate(sets) if v in x]
+
+
+class _ScreenedProblem:
+    """The attributes of ``batch._Problem`` that ``_pruned_candidates`` reads."""
+
+    def __init__(self, n_inv, cand):
+        self.inv = np.arange(n_inv, dtype=np.int64)
+        self.row_of = {u: u for u in range(n_inv)}
+        self.cand_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in cand], out=self.cand_ptr[1:])
+        self.cand_req = np.array([r for c in cand for r in c], dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pruned_lists_are_the_numpy_ranking(seed):
+    """The kernel keeps what the numpy ranking keeps, request for request.
+
+    Random screenings with tied costs (whole numbers), some inf and NaN costs,
+    infeasible candidates, own riders beyond the screening's candidates and,
+    on some seeds, more own riders than ``MAX_CANDIDATES`` or a small ``limit``.
+    """
+    rng = np.random.default_rng(3000 + seed)
+    n_inv = int(rng.integers(1, 6))
+    n_new = int(rng.integers(0, 30))
+    n_mov = int(rng.integers(0, 80 if seed % 5 == 0 else 12))
+    n_req = n_new + n_mov
+    own_u = rng.integers(0, n_inv, n_mov).astype(np.int64)
+    cand = [sorted(rng.choice(n_req, int(rng.integers(0, n_req + 1)), replace=False).tolist())
+            if n_req else [] for _ in range(n_inv)]  # fmt: skip
+    root_of, cost1, q = [], [], []
+    for u in range(n_inv):
+        root_of.append(u), cost1.append(0.0), q.append(-1)  # the bare root
+        for pos in range(len(cand[u])):
+            if rng.random() < 0.2:
+                continue  # infeasible: not written
+            c = float(rng.integers(-3, 4))
+            c = np.inf if rng.random() < 0.05 else np.nan if rng.random() < 0.05 else c
+            root_of.append(u), cost1.append(c), q.append(pos)
+    root_of, cost1 = np.array(root_of, dtype=np.int64), np.array(cost1)
+    seq1 = np.full((root_of.size, 1, 4), -1, dtype=np.int64)
+    seq1[:, 0, 0] = q
+    limit = int(rng.integers(1, 20))
+    prob = _ScreenedProblem(n_inv, cand)
+    ids = list(range(1000, 1000 + n_req))
+    req = batch._Requests(ids, n_new, None, None, None, None)
+    mov_vehicle = {ids[n_new + i]: int(own_u[i]) for i in range(n_mov)}
+    ref_ptr, ref_req = batch._pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit)
+    ptr, got = bk.pruned_lists(
+        root_of, cost1, seq1[:, 0, 0].copy(), prob.cand_ptr, prob.cand_req, own_u, n_inv, n_new,
+        n_req, limit, bk.MAX_CANDIDATES,
+    )  # fmt: skip
+    assert ptr.tolist() == ref_ptr.tolist()
+    assert got.tolist() == ref_req.tolist()
