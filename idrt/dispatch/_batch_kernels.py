@@ -50,6 +50,7 @@ from idrt.dispatch._kernels import (
     finish_insertion,
     prepare_plan,
     scan_insertions,
+    service_start,
     spread_row,
     vehicle_times,
 )
@@ -272,6 +273,85 @@ def _apply(
 
 
 @JIT
+def _leaf_cost(start_time_s, n, ints_src, floats_src, i, j, vi, vf, to_p, from_p, to_d, from_d,
+               p2d, weights, work):  # fmt: skip
+    """:func:`plan_cost` of the plan :func:`_apply` would write, without writing it.
+
+    The plan is ``old 0..i-1 | P | old i..j-1 | D | old j..n-1`` with the legs
+    :func:`_apply` gives the new stops and the stops after them; its times
+    come from the same recursion (:func:`vehicle_times`' arithmetic, in
+    order) and its cost from the same sum in the same order, so the value is
+    bit for bit the one ``plan_cost`` returns on the written plan (the
+    feasibility it also returns is not computed: an enumerated plan is
+    feasible by construction). ``work`` rows 1 and 2 receive the service and
+    departure times.
+    """
+    service = work[1]
+    departure = work[2]
+    t = start_time_s
+    for kk in range(n + 2):
+        if kk == i:
+            leg = to_p[i]
+            early = vf[V_EARLY]
+            dwell = vf[V_DWP]
+        elif kk == j + 1:
+            leg = p2d if j == i else to_d[j]
+            early = vf[V_EARLY]
+            dwell = vf[V_DWD]
+        else:
+            k = kk - (kk > i) - (kk > j + 1)
+            if kk == i + 1 and j > i:
+                leg = from_p[i]
+            elif kk == j + 2:
+                leg = from_d[j]
+            else:
+                leg = floats_src[F_LEG, k]
+            early = floats_src[F_EARLY, k]
+            dwell = floats_src[F_DWELL, k]
+        b = service_start(t + leg, early)
+        service[kk] = b
+        t = b + dwell
+        departure[kk] = t
+    w_vehicle = weights[0]
+    w_wait = weights[1]
+    w_ride = weights[2]
+    w_delay = weights[3]
+    w_drive = weights[4]
+    cost = w_vehicle * departure[n + 1]
+    for kk in range(n + 2):
+        b = service[kk]
+        if kk == i or kk == j + 1:
+            kind = 1 if kk == i else -1
+            flex = 1
+            early = vf[V_EARLY]
+        else:
+            k = kk - (kk > i) - (kk > j + 1)
+            kind = ints_src[I_KIND, k]
+            flex = ints_src[I_FLEX, k]
+            early = floats_src[F_EARLY, k]
+        if flex != 0:
+            if kind > 0:
+                cost += w_wait * (b - early) - w_ride * departure[kk]
+            else:
+                cost += w_ride * b
+        elif kind < 0:
+            cost += w_delay * b
+        if w_drive != 0.0:
+            if kk == i:
+                leg = to_p[i]
+            elif kk == j + 1:
+                leg = p2d if j == i else to_d[j]
+            elif kk == i + 1 and j > i:
+                leg = from_p[i]
+            elif kk == j + 2:
+                leg = from_d[j]
+            else:
+                leg = floats_src[F_LEG, kk - (kk > i) - (kk > j + 1)]
+            cost += w_drive * leg
+    return cost
+
+
+@JIT
 def _load_vehicle(u, n_stops, ints0, floats0, ints_dst, floats_dst):
     n = n_stops[u]
     _copy_plan(n, ints0[u], floats0[u], ints_dst, floats_dst)
@@ -459,13 +539,19 @@ def enumerate_trips(problem, roots, out_ptr, max_depth, weights, out_mask, out_c
                 p2d = _gather(
                     nd, ints[d], mat, off, m, p_loc, p_loc + 1, to_p, from_p, to_d, from_d
                 )
-            # a plan no level grows from is only costed
-            n_new = _apply(
-                t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
-                var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
-                to_p, from_p, to_d, from_d, p2d, work, d + 1 < root_depth[rho],
-            )  # fmt: skip
-            c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
+            if d + 1 < root_depth[rho]:  # a plan to grow from: written
+                n_new = _apply(
+                    t0, nd, ints[d], floats[d], ints[d + 1], floats[d + 1], best_i, best_j,
+                    var_ints[vrow], var_floats[vrow], p_loc, p_loc + 1,
+                    to_p, from_p, to_d, from_d, p2d, work,
+                )  # fmt: skip
+                c_new, _ = plan_cost(t0, l0, cap, n_new, ints[d + 1], floats[d + 1], weights, work)
+            else:  # a plan no level grows from: only costed
+                n_new = nd + 2
+                c_new = _leaf_cost(
+                    t0, nd, ints[d], floats[d], best_i, best_j, var_ints[vrow], var_floats[vrow],
+                    to_p, from_p, to_d, from_d, p2d, weights, work,
+                )  # fmt: skip
             e_new = extra[d] + var_floats[vrow, V_EXTRA]
             cost = c_new + e_new - base_cost[u]
             seq[d, 0] = q
@@ -741,6 +827,218 @@ def matrix_pairs(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, v
             a_nodes = np.empty(at, dtype=np.int64)
             b_nodes = np.empty(at, dtype=np.int64)
     return idx, a_nodes, b_nodes
+
+
+@JIT
+def _block_table(u, a0, a_len, b0, b_len, mat_ptr, mat_size, node_ptr, nodes, table, mat):
+    m = mat_size[u]
+    base = node_ptr[u]
+    for a in range(a0, a0 + a_len):
+        na = nodes[base + a]
+        row = mat_ptr[u] + a * m
+        for b in range(b0, b0 + b_len):
+            nb = nodes[base + b]
+            mat[row + b] = 0.0 if na == nb else np.float64(table[na, nb])
+
+
+@JIT
+def fill_from_table(n_stops_inv, mat_ptr, mat_size, node_ptr, nodes, var_vehicle, var_local,
+                    points, pairs, table, mat):  # fmt: skip
+    """Write the entries :func:`matrix_pairs` lists straight from a drive-time table.
+
+    ``table[a, b]``: drive time from network node ``a`` to ``b``, s (a dense
+    all-pairs table; any real dtype, read as float64). Each entry ``matrix_pairs``
+    would list gets ``0.0`` when its two nodes are one, else the table's value:
+    what ``mat[idx] = where(a == b, 0, travel(a, b))`` gives with ``travel``
+    the table lookup, without the three index arrays and the gathers.
+    """
+    n_inv = n_stops_inv.shape[0]
+    for u in range(n_inv):
+        n_pts = 1 + n_stops_inv[u]
+        n_cps = mat_size[u] - n_pts
+        _block_table(u, 0, n_pts, n_pts, n_cps, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        _block_table(u, n_pts, n_cps, 0, n_pts, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        if points:
+            _block_table(u, 0, n_pts, 0, n_pts, mat_ptr, mat_size, node_ptr, nodes, table, mat)
+        if pairs:
+            _block_table(u, n_pts, n_cps, n_pts, n_cps, mat_ptr, mat_size, node_ptr, nodes,
+                         table, mat)  # fmt: skip
+    if not pairs:
+        for p in range(var_vehicle.shape[0]):
+            u = var_vehicle[p]
+            _block_table(u, var_local[p], 1, var_local[p] + 1, 1, mat_ptr, mat_size, node_ptr,
+                         nodes, table, mat)  # fmt: skip
+
+
+@JIT
+def wanted_pickups(n_stops, stop_kind, stop_request, wanted_sorted):
+    """Every planned pickup of a wanted request: ``(vehicle, request id)`` arrays.
+
+    Vehicle after vehicle, stop after stop (``np.nonzero``'s order); only the
+    stops ``0 .. n_stops[v] - 1`` count, ``wanted_sorted`` is ascending.
+    """
+    n_veh = n_stops.shape[0]
+    n_w = wanted_sorted.shape[0]
+    total = 0
+    for v in range(n_veh):
+        total += n_stops[v]
+    v_out = np.empty(total, dtype=np.int64)
+    r_out = np.empty(total, dtype=np.int64)
+    at = 0
+    for v in range(n_veh):
+        for k in range(n_stops[v]):
+            if stop_kind[v, k] > 0:
+                rid = stop_request[v, k]
+                x = np.searchsorted(wanted_sorted, rid)
+                if x < n_w and wanted_sorted[x] == rid:
+                    v_out[at] = v
+                    r_out[at] = rid
+                    at += 1
+    return v_out[:at].copy(), r_out[:at].copy()
+
+
+@JIT
+def vehicle_lists(lengths, flat, n_veh):
+    """The vehicles named by the candidate sets, and each one's requests.
+
+    ``lengths``, ``flat``: the candidate vehicles of request after request
+    (``batch._candidate_sets``; values in ``0 .. n_veh - 1``).
+
+    Returns
+    -------
+    inv : ndarray of int64
+        The vehicles named, ascending (``np.unique(flat)``).
+    ptr : ndarray of int64, shape (inv.size + 1,)
+    req : ndarray of int64
+        The requests naming ``inv[u]`` are ``req[ptr[u]:ptr[u + 1]]``, in the
+        order given (a stable sort of the requests by vehicle).
+    """
+    count = np.zeros(n_veh, dtype=np.int64)
+    for e in range(flat.shape[0]):
+        count[flat[e]] += 1
+    row = np.full(n_veh, -1, dtype=np.int64)
+    n_inv = 0
+    for v in range(n_veh):
+        if count[v] > 0:
+            row[v] = n_inv
+            n_inv += 1
+    inv = np.empty(n_inv, dtype=np.int64)
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    for v in range(n_veh):
+        if row[v] >= 0:
+            inv[row[v]] = v
+            ptr[row[v] + 1] = count[v]
+    for u in range(n_inv):
+        ptr[u + 1] += ptr[u]
+    fill = ptr[:n_inv].copy()
+    req = np.empty(flat.shape[0], dtype=np.int64)
+    e = 0
+    for r in range(lengths.shape[0]):
+        for _ in range(lengths[r]):
+            u = row[flat[e]]
+            req[fill[u]] = r
+            fill[u] += 1
+            e += 1
+    return inv, ptr, req
+
+
+@JIT
+def _ranks_before(fa, ca, ra, fb, cb, rb):
+    """Whether (flag, cost, request) ``a`` sorts before ``b`` as ``np.lexsort`` sorts them."""
+    if fa != fb:
+        return fa < fb
+    if ca < cb:
+        return True
+    if cb < ca:
+        return False
+    na = ca != ca  # NaN last, as numpy sorts
+    nb = cb != cb
+    if na != nb:
+        return nb
+    return ra < rb
+
+
+@JIT
+def pruned_lists(root_of, cost1, q, cand_ptr, cand_req, own_u, n_inv, n_new, n_req, limit,
+                 max_cand):  # fmt: skip
+    """Each vehicle's own movable riders and its ``limit`` best-ranked other requests.
+
+    The kernel of ``batch._pruned_candidates`` (see there for the rule), from the
+    screening's trips: ``root_of`` (the involved vehicle), ``cost1`` and ``q``
+    (the candidate position inserted, -1: none) of each, the screening layout
+    ``cand_ptr`` / ``cand_req``, and ``own_u`` (the involved vehicle of each
+    movable rider ``n_new + i``). Others are ranked per vehicle by new before
+    movable, then cost, then request (``np.lexsort``'s order, NaN last); own
+    riders are the first ``max_cand`` by index.
+
+    Returns
+    -------
+    ptr : ndarray of int64, shape (n_inv + 1,)
+    req : ndarray of int64
+        Vehicle ``u``'s requests ``req[ptr[u]:ptr[u + 1]]``, ascending.
+    """
+    n_t = root_of.shape[0]
+    count = np.zeros(n_inv + 1, dtype=np.int64)
+    for t in range(n_t):
+        if q[t] >= 0:
+            count[root_of[t] + 1] += 1
+    for u in range(n_inv):
+        count[u + 1] += count[u]
+    at = count[:n_inv].copy()
+    e_flag = np.empty(count[n_inv], dtype=np.int64)
+    e_cost = np.empty(count[n_inv])
+    e_req = np.empty(count[n_inv], dtype=np.int64)
+    n_e = np.zeros(n_inv, dtype=np.int64)
+    for t in range(n_t):
+        if q[t] < 0:
+            continue
+        u = root_of[t]
+        r = cand_req[cand_ptr[u] + q[t]]
+        if r >= n_new and own_u[r - n_new] == u:  # its own rider: kept apart
+            continue
+        k = at[u]
+        e_flag[k] = 1 if r >= n_new else 0
+        e_cost[k] = cost1[t]
+        e_req[k] = r
+        at[u] += 1
+        n_e[u] += 1
+    n_own = np.zeros(n_inv, dtype=np.int64)
+    for i in range(own_u.shape[0]):
+        n_own[own_u[i]] += 1
+    taken = np.zeros(n_req, dtype=np.bool_)
+    out = np.empty(count[n_inv] + own_u.shape[0], dtype=np.int64)
+    ptr = np.zeros(n_inv + 1, dtype=np.int64)
+    m = 0
+    for u in range(n_inv):
+        lo = count[u]
+        hi = lo + n_e[u]
+        # insertion sort of the vehicle's others by (flag, cost, request)
+        for a in range(lo + 1, hi):
+            f, c, r = e_flag[a], e_cost[a], e_req[a]
+            b = a - 1
+            while b >= lo and _ranks_before(f, c, r, e_flag[b], e_cost[b], e_req[b]):
+                e_flag[b + 1] = e_flag[b]
+                e_cost[b + 1] = e_cost[b]
+                e_req[b + 1] = e_req[b]
+                b -= 1
+            e_flag[b + 1] = f
+            e_cost[b + 1] = c
+            e_req[b + 1] = r
+        room = min(limit, max_cand - min(n_own[u], max_cand))
+        for a in range(lo, min(hi, lo + room)):
+            taken[e_req[a]] = True
+        seen = 0
+        for i in range(own_u.shape[0]):
+            if own_u[i] == u and seen < max_cand:
+                taken[n_new + i] = True
+                seen += 1
+        for r in range(n_req):
+            if taken[r]:
+                out[m] = r
+                m += 1
+                taken[r] = False
+        ptr[u + 1] = m
+    return ptr, out[:m].copy()
 
 
 @JIT
@@ -1106,16 +1404,24 @@ def best_cover_dp(order, group_ptr, mask, trip_cost, required, new_bits, n_new, 
                 x &= x - 1
                 covered += 1
             best[n_groups, used] = penalty * (n_new - covered)
+    full = n_states - 1
     for g in range(n_groups - 1, -1, -1):
         for i in range(group_ptr[g], group_ptr[g + 1]):
             t = order[i]
             m = mask[t]
             c = trip_cost[t]
-            for used in range(n_states):
-                if (used & m) == 0:
-                    v = c + best[g + 1, used | m]
-                    if v < best[g, used]:
-                        best[g, used] = v
+            # the states ``used`` disjoint from the trip: the subsets of the
+            # other bits, walked downwards (each state sees the trips in order,
+            # so the values are those of a walk over every state)
+            free = full & ~m
+            used = free
+            while True:
+                v = c + best[g + 1, used | m]
+                if v < best[g, used]:
+                    best[g, used] = v
+                if used == 0:
+                    break
+                used = (used - 1) & free
     picked = np.empty(n_groups, dtype=np.int64)
     opt = best[0, 0]
     if not opt < np.inf:
@@ -1338,7 +1644,9 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
     open_labels = []
     route = np.empty(n_t, dtype=np.int64)
     n_parts = 0
-    reqs = np.empty(n_t * width, dtype=np.int64)
+    reqs = np.empty(n_req, dtype=np.int64)
+    in_part = np.zeros(n_req, dtype=np.bool_)
+    bit_of = np.zeros(n_req, dtype=np.int64)
     at = 0
     while at < n_t:
         end = at + 1
@@ -1378,10 +1686,15 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
         n_r = 0
         for i in range(size):
             for s in range(width):
-                if cover[trips[i], s] >= 0:
-                    reqs[n_r] = cover[trips[i], s]
+                r = cover[trips[i], s]
+                if r >= 0 and not in_part[r]:
+                    in_part[r] = True
+                    reqs[n_r] = r
                     n_r += 1
-        u = np.unique(reqs[:n_r])
+        u = np.sort(reqs[:n_r])
+        for b in range(n_r):
+            in_part[u[b]] = False  # (clear for the next part)
+            bit_of[u[b]] = b
         picked = np.empty(0, dtype=np.int64)
         how = PART_OPEN
         if u.shape[0] <= 62:
@@ -1391,7 +1704,7 @@ def solve_small_parts(tv, rm, cover, cost, n_inv, n_new, n_req, penalty, max_dp_
                 for s in range(width):
                     r = cover[trips[i], s]
                     if r >= 0:
-                        mask[i] |= np.int64(1) << np.searchsorted(u, r)
+                        mask[i] |= np.int64(1) << bit_of[r]
             required = np.int64(0)
             new_bits = np.int64(0)
             for b in range(n_bits):
@@ -1528,7 +1841,7 @@ def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_r
             np.empty(0, dtype=np.int64), np.empty((0, width + depth), dtype=np.int64),
             rm2, np.empty(0, dtype=np.int64), False,
         )  # fmt: skip
-    best = Dict.empty(key_type=types.int64, value_type=types.int64)
+    codes = np.empty(n_t, dtype=np.int64)
     for t in range(n_t):
         for j in range(depth):
             q = slots[t, j]
@@ -1546,15 +1859,24 @@ def trip_cover(tv, rm, slots, cost, cand_ptr, cand_req, own_u, n_inv, n_new, n_r
         code = tv[t] * base + rm2[t] + 1
         for j in range(depth):
             code = code * base + ins[t, j] + 1
-        if code not in best or cost[t] < cost[best[code]]:
-            best[code] = t
-    keep = np.empty(len(best), dtype=np.int64)
-    at = 0
-    for t in best.values():
-        keep[at] = t
-        at += 1
-    keep.sort()
-    n_k = keep.shape[0]
+        codes[t] = code
+    # per code the cheapest trip, the first of equal costs: a stable sort by
+    # code keeps each code's trips in index order
+    by_code = np.argsort(codes, kind="mergesort")
+    keep = np.empty(n_t, dtype=np.int64)
+    n_k = 0
+    a = 0
+    while a < n_t:
+        pick = by_code[a]
+        b = a + 1
+        while b < n_t and codes[by_code[b]] == codes[pick]:
+            if cost[by_code[b]] < cost[pick]:
+                pick = by_code[b]
+            b += 1
+        keep[n_k] = pick
+        n_k += 1
+        a = b
+    keep = np.sort(keep[:n_k])
     cover = np.empty((n_k, width + depth), dtype=np.int64)
     rm_kept = np.empty(n_k, dtype=np.int64)
     n_ins = np.zeros(n_k, dtype=np.int64)

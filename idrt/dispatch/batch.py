@@ -172,6 +172,26 @@ class BatchResult(NamedTuple):
     solve_s: float
 
 
+def _unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` of a 1-D integer array: its distinct values, ascending.
+
+    By a sort and a comparison of neighbours: numpy 2's hash-based ``unique``
+    takes ~6x longer on the few thousand entries a batch passes it.
+    """
+    s = np.sort(x)
+    keep = np.empty(s.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def _flagged(x: np.ndarray, size: int) -> np.ndarray:
+    """``np.unique(x)`` of non-negative integers below ``size``, through a flag per value."""
+    flag = np.zeros(size, dtype=bool)
+    flag[x] = True
+    return np.flatnonzero(flag)
+
+
 class _Requests(NamedTuple):
     ids: list[int]  # request ids: new ones first, then movable ones
     n_new: int
@@ -252,15 +272,14 @@ class _Problem:
         self.var_ptr, self.var_ints, self.var_floats = req.var_ptr, req.var_ints, req.var_floats
         self.start_node = start_node
         lengths, flat = cand_sets  # (see _candidate_sets)
-        inv, row = np.unique(flat, return_inverse=True)
-        self.inv = inv.astype(np.int64)
+        # the involved vehicles, and each one's candidate requests, ascending
+        # (cand_sets are by request)
+        inv, self.all_cand_ptr, self.all_cand_req = bk.vehicle_lists(
+            np.ascontiguousarray(lengths, dtype=np.int64),
+            np.ascontiguousarray(flat, dtype=np.int64), int(s.n_vehicles),
+        )  # fmt: skip
+        self.inv = inv
         self.row_of = {v: u for u, v in enumerate(inv.tolist())}
-        # each involved vehicle's candidate requests, ascending (cand_sets are by request)
-        order = np.argsort(row, kind="stable")
-        self.all_cand_req = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)[order]
-        self.all_cand_ptr = np.zeros(inv.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=inv.size), out=self.all_cand_ptr[1:])
-        inv = self.inv
         n_max = int(s.n_stops[inv].max()) if inv.size else 0
         self.width = n_max + 2 * depth + 2
         self.start_time_s = s.start_time_s[inv]
@@ -307,7 +326,18 @@ class _Problem:
         Always: start and stops to candidate points and back, and each variant's
         pickup to its drop-off. ``points``: stops to stops (removing riders).
         ``pairs``: between all candidate points (trips of several requests).
+        A ``travel`` with a ``table`` attribute (a 2-D float array with
+        ``travel(a, b) == table[a, b]``, as :func:`idrt.sim.batching.oracle_pairs`
+        gives for an all-pairs oracle) is read in place.
         """
+        table = getattr(travel, "table", None)
+        if isinstance(table, np.ndarray) and table.ndim == 2 and table.dtype.kind == "f":
+            # ``travel`` is this table's lookup: read it in place (the same entries)
+            bk.fill_from_table(
+                self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
+                self.var_vehicle, self.var_local, points, pairs, table, self.mat,
+            )  # fmt: skip
+            return
         idx, a_nodes, b_nodes = bk.matrix_pairs(
             self.n_stops, self.mat_ptr, self.mat_size, self.node_ptr, self.nodes,
             self.var_vehicle, self.var_local, points, pairs,
@@ -377,7 +407,7 @@ def _candidate_sets(
     of = np.concatenate([of, np.arange(req.n_new, n_req, dtype=np.int64)])
     flat = np.concatenate([flat, own])
     base = max(n_veh, 1)
-    key = np.unique(of * base + flat)  # by request, then vehicle; no repeats
+    key = _unique(of * base + flat)  # by request, then vehicle; no repeats
     return np.bincount(key // base, minlength=n_req).astype(np.int64), key % base
 
 
@@ -385,15 +415,13 @@ def _locate_movable(s: Schedules, ids: list[int]) -> dict[int, int]:
     where: dict[int, int] = {}
     if not ids:
         return where
-    wanted = np.array(ids, dtype=np.int64)
-    used = np.arange(s.max_stops)[None, :] < s.n_stops[:, None]
-    hit = used & (s.stop_kind > 0) & np.isin(s.stop_request, wanted)
-    for v, k in zip(*np.nonzero(hit), strict=True):
-        rid = int(s.stop_request[v, k])
+    wanted = np.sort(np.array(ids, dtype=np.int64))
+    vehicles, riders = bk.wanted_pickups(s.n_stops, s.stop_kind, s.stop_request, wanted)
+    for v, rid in zip(vehicles.tolist(), riders.tolist(), strict=True):
         if rid in where:
             msg = f"movable rider {rid} has pickups in two plans"
             raise DispatchError(msg)
-        where[rid] = int(v)
+        where[rid] = v
     missing = [rid for rid in ids if rid not in where]
     if missing:
         msg = f"movable riders {missing[:5]} have no pickup in any plan (already picked up?)"
@@ -428,7 +456,9 @@ def solve_batch(
         ``travel(from_nodes, to_nodes)``: drive time of each pair of network
         nodes, element-wise, s (``inf`` when unreachable). Should obey the
         triangle inequality (shortest paths do); it is only asked for pairs
-        around the vehicles and requests involved.
+        around the vehicles and requests involved. A callable with a
+        ``table`` attribute, a 2-D float array with ``travel(a, b) ==
+        table[a, b]``, is not called: the table is read in place.
     weights : InsertionWeights, optional
         Cost weights; by default only vehicle time counts.
     start_node : ndarray of int64, shape (n_veh,)
@@ -532,7 +562,15 @@ def solve_batch(
         return _solve_lsa(prob, req, root_of, cost1, seq1, unassigned_penalty, finish)
 
     # keep each vehicle's cheapest requests (and its own movable riders)
-    prob.layout(_pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit))
+    own_u = np.array(
+        [prob.row_of[mov_vehicle[rid]] for rid in req.ids[req.n_new :]], dtype=np.int64
+    )
+    prob.layout(
+        bk.pruned_lists(
+            root_of, cost1, np.ascontiguousarray(seq1[:, 0, 0]), prob.cand_ptr, prob.cand_req,
+            own_u, prob.inv.size, req.n_new, len(req.ids), limit, bk.MAX_CANDIDATES,
+        )
+    )  # fmt: skip
     prob.fill(travel, points=reopt, pairs=k > 1 or reopt)
     # roots: every current plan grows by up to k requests; a plan less one movable
     # rider by at most one (moving that rider, or trading it for another)
@@ -555,6 +593,8 @@ def solve_batch(
 
 def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
     """Each vehicle's own movable riders and its ``limit`` best-ranked other requests.
+
+    In numpy: the reference of :func:`bk.pruned_lists`, which ``solve_batch`` uses.
 
     Own riders: the first :data:`~idrt.dispatch._batch_kernels.MAX_CANDIDATES`
     by index; others as many as fit beside them, new requests first (each by
@@ -593,7 +633,7 @@ def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
     keep = rank < room[b_u]
     u = np.concatenate([own_u[own_keep], b_u[keep]])
     r = np.concatenate([own_r[own_keep], b_r[keep]])
-    key = np.unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
+    key = _unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
     ptr = np.zeros(n_inv + 1, dtype=np.int64)
     np.cumsum(np.bincount(key // max(n_req, 1), minlength=n_inv), out=ptr[1:])
     return ptr, (key % max(n_req, 1)).astype(np.int64)
@@ -774,7 +814,7 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     combinations exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
     """
     sub = cover[trips]
-    reqs = np.unique(sub[sub >= 0])
+    reqs = _unique(sub[sub >= 0])
     if reqs.size > 62:
         return None
     pos = np.searchsorted(reqs, np.maximum(sub, 0))
@@ -822,7 +862,7 @@ def _solve_part(
     routes (:func:`bk.solve_small_parts` left it open); straight to the LP.
     Returns the chosen trips (indices into the kept trips).
     """
-    vehicles = np.unique(tv[trips])
+    vehicles = _flagged(tv[trips], n_inv)
     if small:
         n_covered_new = ((cover[trips] >= 0) & (cover[trips] < n_new)).sum(axis=1)
         if vehicles.size == 1:  # the vehicle's riders must stay: trips of the full plan only
@@ -833,8 +873,11 @@ def _solve_part(
         if got is not None:
             return got
     sub = cover[trips]
-    reqs = np.unique(np.concatenate([sub[sub >= 0], new]))
-    row_of_req = np.full(cover.max() + 2 if cover.size else 1, -1, dtype=np.int64)
+    n_rows = cover.max() + 2 if cover.size else 1
+    reqs = _flagged(
+        np.concatenate([sub[sub >= 0], new]), max(n_rows, new.max() + 1 if new.size else 0)
+    )
+    row_of_req = np.full(n_rows, -1, dtype=np.int64)
     row_of_req[reqs] = vehicles.size + np.arange(reqs.size)
     row_of_vehicle = np.full(n_inv, -1, dtype=np.int64)
     row_of_vehicle[vehicles] = np.arange(vehicles.size)

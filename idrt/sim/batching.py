@@ -28,6 +28,7 @@ from functools import partial
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
+from idrt.dispatch.batch import _unique
 from idrt.sim._kernels import rider_stops
 from idrt.sim.engine import IDLE
 
@@ -86,6 +87,7 @@ def oracle_pairs(orc):
         def dense(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return dist[a, b]
 
+        dense.table = dist  # (solve_batch reads the table in place)
         return dense
     slot = getattr(orc, "slot", None)
 
@@ -175,6 +177,7 @@ class BatchDispatcher:
         self.moved = 0
         self.solve_s = 0.0
         self._last: int | None = None
+        self._new_plans: tuple | None = None
         t = engine.trips.booking_time_s
         self.last_booking_s = float(t.max()) if len(t) else engine.rules.start_s
 
@@ -289,10 +292,10 @@ class BatchDispatcher:
             return  # nothing new, and the plans are as the last batch left them
         for br in movable:
             candidates[br.request.request_id] = e._candidates(br.request.pickup_node)
-        involved = np.unique(np.concatenate([*candidates.values(), np.empty(0, np.int64)]))
+        involved = _unique(np.concatenate([*candidates.values(), np.empty(0, np.int64)]))
         mov_rows = [e._row_of[b.request.request_id] for b in movable]
         mov_vehicles = np.asarray(e.req["vehicle"][mov_rows], dtype=np.int64)
-        involved = np.union1d(involved, mov_vehicles).astype(np.int64)
+        involved = _unique(np.concatenate([involved, mov_vehicles])).astype(np.int64)
         e._refresh_start_points(involved)
         solve = partial(
             solve_batch,
@@ -338,6 +341,8 @@ class BatchDispatcher:
             v, k, d, rid = _riders(sched, rows)
             ride = t.service_s[v, d] - t.departure_s[v, k]
             planned.append(dict(zip(rid.tolist(), ride.tolist(), strict=True)))
+        # the new plans' times and riders, for _tighten_ride_deadlines if they are applied
+        self._new_plans = (result.schedules, rows, t, (v, k, d, rid))
         before, after = planned
         max_ride = e.req["max_ride_s"]
         for rid, ride in after.items():
@@ -355,10 +360,14 @@ class BatchDispatcher:
         """
         e = self.engine
         s = e.sched
+        known, self._new_plans = self._new_plans, None
         if not rows.size:
             return
-        t = schedule_times(s)
-        v, k, d, rid = _riders(s, rows)
+        if known is not None and known[0] is s and known[1] is rows:  # (_lengthens_rides')
+            t, (v, k, d, rid) = known[2], known[3]
+        else:
+            t = schedule_times(s)
+            v, k, d, rid = _riders(s, rows)
         max_ride = e.req["max_ride_s"][[e._row_of[x] for x in rid.tolist()]]
         limit = t.departure_s[v, k] + np.asarray(max_ride, dtype=np.float64)
         ok = np.isfinite(limit)

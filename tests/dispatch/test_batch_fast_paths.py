@@ -157,12 +157,15 @@ def _problem(seed):
 def test_enumerated_costs_are_the_rebuilt_plans_costs(seed):
     """Every trip's cost is C(its plan rebuilt in full) - C(current plan), bit for bit.
 
-    The enumeration only costs the plans no level grows from (rows the cost
-    does not read are not written) and reuses the travel rows of a request's
-    last variant; ``trip_plan`` rebuilds each plan with every row and a fresh
-    gather, and ``plan_cost`` prices it.
+    The enumeration costs the plans no level grows from without writing them
+    (``_leaf_cost``) and reuses the travel rows of a request's last variant;
+    ``trip_plan`` rebuilds each plan with every row and a fresh gather, and
+    ``plan_cost`` prices it. Every third seed also weighs drive time.
     """
     prob, rv, rr, wts = _problem(seed)
+    if seed % 3 == 0:
+        wts = wts.copy()
+        wts[4] = 0.1 + 0.05 * seed
     depth = 2 + seed % 2
     rk = np.where(rr < 0, depth, 1).astype(np.int64)
     root_of, cost, seq = prob.enumerate(rv, rr, rk, wts)
@@ -389,3 +392,173 @@ def test_solve_batch_labels_the_riders_by_their_plan_or_all_alike(monkeypatch, m
         assert np.all(rr[n_inv:] >= 0)
         checked += 1
     assert checked > 5
+
+
+def _table_travel(table, *, with_attribute):
+    def travel(a, b):
+        return np.asarray(table[a, b], dtype=np.float64)
+
+    if with_attribute:
+        travel.table = table
+    return travel
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_matrix_from_a_table_is_the_lookups_matrix(seed):
+    """Read in place, a drive-time table fills the local matrices as its lookup does.
+
+    The table has a non-zero diagonal (the same node must still read 0), some
+    unreachable pairs (inf) and, on odd seeds, float32 entries; every entry of
+    the matrices (unfilled ones stay NaN) is compared bit for bit, for every
+    combination of the optional blocks.
+    """
+    rng = np.random.default_rng(seed)
+    prob, _, _, _ = _problem(seed)
+    n = int(max(prob.nodes.max(), prob.s.stop_node.max()) + 1)
+    table = rng.uniform(1.0, 900.0, (n, n))
+    table[rng.random((n, n)) < 0.05] = np.inf
+    if seed % 2:
+        table = table.astype(np.float32)
+    for points in (False, True):
+        for pairs in (False, True):
+            got = []
+            for attr in (False, True):
+                prob.layout(None)
+                prob.fill(_table_travel(table, with_attribute=attr), points=points, pairs=pairs)
+                got.append(prob.mat.copy())
+            np.testing.assert_array_equal(got[1].view(np.int64), got[0].view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_solve_batch_with_a_table_is_the_lookups_result(seed):
+    s, start, groups, olds, travel, w = _random_instance(seed, max_veh=4, max_req=6, old=2)
+    n = 40
+    table = travel(*np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    res = [
+        batch.solve_batch(
+            s, _flat(groups), _table_travel(table, with_attribute=attr), w, start_node=start,
+            movable=olds, max_trip_size=2,
+        )
+        for attr in (False, True)
+    ]  # fmt: skip
+    a, b = res
+    assert a.assigned == b.assigned and a.moved == b.moved and a.unassigned == b.unassigned
+    assert a.cost == b.cost and a.method == b.method and a.n_trips == b.n_trips
+    for name in a.schedules._fields:
+        np.testing.assert_array_equal(getattr(a.schedules, name), getattr(b.schedules, name))
+
+
+def _locate_plain(s, ids):
+    """Where each movable rider's pickup is, by the numpy construction the kernel replaced."""
+    used = np.arange(s.max_stops)[None, :] < s.n_stops[:, None]
+    hit = used & (s.stop_kind > 0) & np.isin(s.stop_request, np.array(ids, dtype=np.int64))
+    out = []
+    for v, k in zip(*np.nonzero(hit), strict=True):
+        out.append((int(s.stop_request[v, k]), int(v)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_locate_movable_is_the_numpy_search(seed):
+    """Pickups of the wanted riders, in row-major order, stops past ``n_stops`` ignored.
+
+    Random plans with repeated request ids, drop-offs of wanted riders and stale
+    entries past ``n_stops``; the riders are looked up in a shuffled order. A
+    rider with two pickups, or none, is an error either way.
+    """
+    rng = np.random.default_rng(500 + seed)
+    n_veh, s_max = int(rng.integers(1, 6)), int(rng.integers(1, 8))
+    s = empty_schedules(np.full(n_veh, 4), 0.0, max_stops=s_max)
+    s.n_stops[:] = rng.integers(0, s_max + 1, n_veh)
+    s.stop_kind[:] = rng.choice([-1, 1], (n_veh, s_max))
+    s.stop_request[:] = rng.integers(0, 12, (n_veh, s_max))
+    ref = _locate_plain(s, list(range(12)))
+    pickups = {}
+    for rid, v in ref:
+        pickups.setdefault(rid, []).append(v)
+    once = [rid for rid, vs in pickups.items() if len(vs) == 1]
+    ids = rng.permutation(once).tolist()
+    got = batch._locate_movable(s, ids)
+    assert list(got.items()) == [(rid, v) for rid, v in ref if rid in set(ids)]
+    twice = [rid for rid, vs in pickups.items() if len(vs) > 1]
+    if twice:
+        with pytest.raises(DispatchError, match=f"movable rider {twice[0]} has pickups in two"):
+            batch._locate_movable(s, [twice[0]])
+    absent = [rid for rid in range(12) if rid not in pickups]
+    if absent:
+        with pytest.raises(DispatchError, match="have no pickup in any plan"):
+            batch._locate_movable(s, [absent[0]])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vehicle_lists_are_the_unique_and_stable_sort(seed):
+    """The involved vehicles and their requests, as ``np.unique`` and a stable argsort give."""
+    rng = np.random.default_rng(900 + seed)
+    n_veh = int(rng.integers(1, 9))
+    sets = [np.unique(rng.integers(0, n_veh, int(rng.integers(0, n_veh + 1))))
+            for _ in range(int(rng.integers(0, 8)))]  # fmt: skip
+    lengths = np.array([x.size for x in sets], dtype=np.int64)
+    flat = np.concatenate([*sets, np.empty(0, dtype=np.int64)]).astype(np.int64)
+    inv, ptr, req = bk.vehicle_lists(lengths, flat, n_veh)
+    ref_inv, row = np.unique(flat, return_inverse=True)
+    order = np.argsort(row, kind="stable")
+    ref_req = np.repeat(np.arange(lengths.size), lengths)[order]
+    assert inv.tolist() == ref_inv.tolist()
+    assert np.diff(ptr).tolist() == np.bincount(row, minlength=inv.size).tolist()
+    assert req.tolist() == ref_req.tolist()
+    # independent: vehicle u's requests are exactly those naming it, ascending
+    for u, v in enumerate(inv.tolist()):
+        assert req[ptr[u] : ptr[u + 1]].tolist() == [r for r, x in enumerate(sets) if v in x]
+
+
+class _ScreenedProblem:
+    """The attributes of ``batch._Problem`` that ``_pruned_candidates`` reads."""
+
+    def __init__(self, n_inv, cand):
+        self.inv = np.arange(n_inv, dtype=np.int64)
+        self.row_of = {u: u for u in range(n_inv)}
+        self.cand_ptr = np.zeros(n_inv + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in cand], out=self.cand_ptr[1:])
+        self.cand_req = np.array([r for c in cand for r in c], dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pruned_lists_are_the_numpy_ranking(seed):
+    """The kernel keeps what the numpy ranking keeps, request for request.
+
+    Random screenings with tied costs (whole numbers), some inf and NaN costs,
+    infeasible candidates, own riders beyond the screening's candidates and,
+    on some seeds, more own riders than ``MAX_CANDIDATES`` or a small ``limit``.
+    """
+    rng = np.random.default_rng(3000 + seed)
+    n_inv = int(rng.integers(1, 6))
+    n_new = int(rng.integers(0, 30))
+    n_mov = int(rng.integers(0, 80 if seed % 5 == 0 else 12))
+    n_req = n_new + n_mov
+    own_u = rng.integers(0, n_inv, n_mov).astype(np.int64)
+    cand = [sorted(rng.choice(n_req, int(rng.integers(0, n_req + 1)), replace=False).tolist())
+            if n_req else [] for _ in range(n_inv)]  # fmt: skip
+    root_of, cost1, q = [], [], []
+    for u in range(n_inv):
+        root_of.append(u), cost1.append(0.0), q.append(-1)  # the bare root
+        for pos in range(len(cand[u])):
+            if rng.random() < 0.2:
+                continue  # infeasible: not written
+            c = float(rng.integers(-3, 4))
+            c = np.inf if rng.random() < 0.05 else np.nan if rng.random() < 0.05 else c
+            root_of.append(u), cost1.append(c), q.append(pos)
+    root_of, cost1 = np.array(root_of, dtype=np.int64), np.array(cost1)
+    seq1 = np.full((root_of.size, 1, 4), -1, dtype=np.int64)
+    seq1[:, 0, 0] = q
+    limit = int(rng.integers(1, 20))
+    prob = _ScreenedProblem(n_inv, cand)
+    ids = list(range(1000, 1000 + n_req))
+    req = batch._Requests(ids, n_new, None, None, None, None)
+    mov_vehicle = {ids[n_new + i]: int(own_u[i]) for i in range(n_mov)}
+    ref_ptr, ref_req = batch._pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit)
+    ptr, got = bk.pruned_lists(
+        root_of, cost1, seq1[:, 0, 0].copy(), prob.cand_ptr, prob.cand_req, own_u, n_inv, n_new,
+        n_req, limit, bk.MAX_CANDIDATES,
+    )  # fmt: skip
+    assert ptr.tolist() == ref_ptr.tolist()
+    assert got.tolist() == ref_req.tolist()
