@@ -223,13 +223,18 @@ def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
 
     The arrival at stop ``m`` is ``delay`` s late; stop ``k`` starts service
     ``max(0, delay - (cum_wait[k+1] - cum_wait[m]))`` s late. ``cum_wait`` never
-    decreases, so the delayed stops are a prefix ``m .. m+q-1`` found by bisection.
+    decreases, so the delayed stops are a prefix ``m .. m+q-1`` found by bisection,
+    skipped when the waits from ``m`` on are less than ``delay`` (every stop
+    delayed: the usual case, and the same prefix).
     """
     if m >= n or delay <= 0.0:
         return 0.0
     threshold = delay + cum_wait[m]
     lo = m  # cum_wait[lo] < threshold holds
     hi = n + 1  # first index that fails, or n + 1
+    if cum_wait[n] < threshold:  # the waits never absorb it: every stop delayed
+        lo = n
+        hi = n + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if cum_wait[mid] < threshold:
@@ -812,6 +817,9 @@ def _suffix_delay_work(m, n, delay, work):
     threshold = delay + work[5, m]
     lo = m
     hi = n + 1
+    if work[5, n] < threshold:  # as in _suffix_delay: every stop delayed
+        lo = n
+        hi = n + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if work[5, mid] < threshold:
