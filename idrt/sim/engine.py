@@ -579,9 +579,11 @@ class Engine:
         """:meth:`_prune`'s test for the compiled search: its table and latest pickup.
 
         ``(table_to, slot, latest_cut)`` of the lower-bound oracle, for
-        :func:`~idrt.dispatch.insertion.best_insertion_bounded`'s ``reach``
-        (which drops, per pickup option, the candidates :meth:`_prune` drops
-        for every option, and bounds the others' wait); None where the
+        :func:`~idrt.dispatch.insertion.best_insertion_bounded`'s ``reach``:
+        the search drops, per pickup option, the candidates that cannot reach
+        that pickup by ``latest_s`` (those :meth:`_prune` drops for every
+        option, and per option the ones that reach only another), before it
+        looks up their times; exact, as :meth:`_prune`. None where the
         lower-bound oracle has no table (then :meth:`_prune` keeps every
         candidate too).
         """
