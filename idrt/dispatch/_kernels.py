@@ -223,13 +223,18 @@ def _suffix_delay(m, n, delay, cum_wait, n_drop, drop_cum_wait):
 
     The arrival at stop ``m`` is ``delay`` s late; stop ``k`` starts service
     ``max(0, delay - (cum_wait[k+1] - cum_wait[m]))`` s late. ``cum_wait`` never
-    decreases, so the delayed stops are a prefix ``m .. m+q-1`` found by bisection.
+    decreases, so the delayed stops are a prefix ``m .. m+q-1`` found by bisection,
+    skipped when the waits from ``m`` on are less than ``delay`` (every stop
+    delayed: the usual case, and the same prefix).
     """
     if m >= n or delay <= 0.0:
         return 0.0
     threshold = delay + cum_wait[m]
     lo = m  # cum_wait[lo] < threshold holds
     hi = n + 1  # first index that fails, or n + 1
+    if cum_wait[n] < threshold:  # the waits never absorb it: every stop delayed
+        lo = n
+        hi = n + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if cum_wait[mid] < threshold:
@@ -812,6 +817,9 @@ def _suffix_delay_work(m, n, delay, work):
     threshold = delay + work[5, m]
     lo = m
     hi = n + 1
+    if work[5, n] < threshold:  # as in _suffix_delay: every stop delayed
+        lo = n
+        hi = n + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if work[5, mid] < threshold:
@@ -1293,9 +1301,34 @@ def _search_order(bound):
     return order
 
 
+@_INLINE
+def _reachable(start_time_s, first_leg_s, start, first, lower_to, lower_slot, jl, latest_cut):
+    """Whether a plan may serve the pickup (slot ``jl`` of ``lower_slot``) by ``latest_cut``.
+
+    :func:`idrt.sim._kernels.can_reach`'s test for one pickup: no insertion
+    serves it before ``start_time_s + min(lower(start, P), first_leg_s +
+    lower(first, P))`` (``start``: the plan's start node; ``first``: its first
+    stop's node, -1 for an empty plan; ``lower`` from ``lower_to``, the
+    transposed table of an oracle whose times never exceed the planned ones,
+    0 where it lacks the time). False when that is not at most ``latest_cut``
+    (NaN included).
+    """
+    a = lower_slot[start]
+    x = lower_to[jl, a] if a >= 0 and jl >= 0 else 0.0
+    reach = start_time_s + x
+    if first >= 0:
+        f = lower_slot[first]
+        x = lower_to[jl, f] if f >= 0 and jl >= 0 else 0.0
+        via = (start_time_s + first_leg_s) + x
+        if via < reach:
+            reach = via
+    return reach <= latest_cut
+
+
 @JIT
 def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_to, slot, pickup,
-                         dropoff, request, weights, rows, bounded, metric, memo):  # fmt: skip
+                         dropoff, request, weights, rows, bounded, metric, memo,
+                         reach):  # fmt: skip
     """:func:`best_insertion_serial` with times looked up in a table, by branch and bound.
 
     The travel times come from ``table`` (as
@@ -1310,7 +1343,8 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     vehicle, then positions) when the bounds hold, that is when the times
     obey the triangle inequality (see :func:`insertion_lower_bounds`).
     Without ``bounded`` every candidate is searched, in candidate order.
-    Either way an idle vehicle (empty plan) identical to a lower-numbered
+    Either way candidates that cannot reach the pickup in time (``reach``)
+    are dropped first, and an idle vehicle (empty plan) identical to a lower-numbered
     idle candidate (same start node, start time, load and seats) is neither
     bounded nor searched (:func:`_idle_copies`): its cost is the same and the
     tie goes to the lower index.
@@ -1356,6 +1390,16 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         Without ``metric``: the plans' leg excesses kept between calls
         (:func:`_remembered_excess`), ``(excess, nodes, legs, n, token,
         table_token)``; arrays of one row per vehicle (empty: none kept).
+    reach : tuple
+        ``(lower_to, lower_slot, latest_cut)``: the transposed table
+        (``lower_to[lower_slot[b], lower_slot[a]]`` from ``a`` to ``b``) of
+        an oracle whose times never exceed ``table``'s nor any stored leg's
+        (a static oracle's own; the least link times over every slice), and
+        the latest pickup plus a rounding allowance, s. A candidate that
+        cannot serve the pickup by then (:func:`_reachable`, the test of
+        :func:`idrt.sim._kernels.can_reach`) is neither looked up, bounded
+        nor searched: it has no feasible insertion. An empty ``lower_slot``:
+        no such test (the caller pruned, or keeps every candidate).
 
     Returns
     -------
@@ -1407,6 +1451,9 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     # drop-off's least detour before a candidate is searched (_dropoff_rebound)
     rebound = do_bound and metric
     pos_x = np.empty(offset[k] if rebound else 0)
+    lower_to, lower_slot, latest_cut = reach
+    use_reach = lower_slot.shape[0] > 0
+    jl = lower_slot[pickup] if use_reach else -1
     for q in range(k):
         if copy[q]:  # never searched: an idle copy of a lower-numbered idle vehicle
             bound[q] = inf
@@ -1414,6 +1461,11 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         v = rows[q]
         r = v if by_vehicle else q
         n = n_stops[v]
+        if use_reach and not _reachable(start_time_s[v], leg[v, 0], start_node[r],
+                                        stop_node[r, 0] if n > 0 else -1, lower_to, lower_slot, jl,
+                                        latest_cut):  # fmt: skip
+            bound[q] = inf  # no insertion serves the pickup in time: never searched
+            continue
         a = offset[q]
         if not _pickup_rows(table, table_to, col, gather, slot, jp, start_node, stop_node, r, n,
                             to_p, from_p, a):  # fmt: skip

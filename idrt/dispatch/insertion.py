@@ -62,6 +62,9 @@ _NO_MEMO = (
 )  # fmt: skip
 """No leg excesses kept between searches (:func:`best_insertion_bounded`'s ``memo``)."""
 
+_NO_REACH = (np.empty((0, 0)), np.empty(0, dtype=np.int64), np.inf)
+"""No reach bound (:func:`best_insertion_bounded`'s ``reach``)."""
+
 
 class ExcessMemo:
     """The plans' leg excesses kept between branch-and-bound searches (``metric=False``).
@@ -521,6 +524,7 @@ def best_insertion_bounded(
     bounded: bool = True,
     metric: bool = True,
     memo: ExcessMemo | None = None,
+    reach: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> tuple[Insertion | None, InsertionTimes | None, int]:
     """:func:`best_insertion_among` with times from a table, by branch and bound over the vehicles.
 
@@ -569,6 +573,17 @@ def best_insertion_bounded(
     memo : ExcessMemo, optional
         Without ``metric``: the plans' leg excesses kept from earlier searches
         (updated here); the answer is the same without it.
+    reach : (ndarray, ndarray, float), optional
+        ``(lower_to, lower_slot, latest_cut)``: the transposed table and slots
+        of an oracle whose times never exceed ``lookup``'s nor the plans'
+        stored legs (``lookup``'s own for one metric, the least link times
+        over the slices otherwise; as
+        :meth:`idrt.sim.oracle.SearchOracle.lookup_into` gives them) and the
+        latest pickup plus a rounding allowance, s: candidates that cannot
+        serve the pickup by then are dropped before any look-up, as
+        :func:`idrt.sim._kernels.can_reach` prunes (in the same pass, for
+        the candidates that are not idle copies). The answer is the same
+        without it.
 
     Returns
     -------
@@ -597,11 +612,15 @@ def best_insertion_bounded(
     kept = _NO_MEMO
     if memo is not None and not metric:
         kept = (*memo.arrays, memo.token(table, slot))
+    if reach is None:
+        reach = _NO_REACH
+    else:
+        reach = (reach[0], reach[1], float(reach[2]))
     cost, v, _, i, j, t_pick, t_drop, legs, searched = _kernels.best_insertion_table(
         fleet, start_node, stop_node, by_vehicle, table, table_to, slot,
         int(request.pickup_node), int(request.dropoff_node),
         _kernel_request(request, p2d), weights.as_array(), vehicles, bool(bounded), bool(metric),
-        kept,
+        kept, reach,
     )  # fmt: skip
     if v < 0:
         return None, None, int(searched)

@@ -314,13 +314,17 @@ class Engine:
                     combos.append((p_node, p_walk_s, p_walk_m, d_node, d_walk_s, d_walk_m, direct))
         in_table = False
         if combos:
-            candidates = self._prune(candidates, [c[0] for c in combos], latest)
+            pickups = [c[0] for c in combos]
+            in_table = self._in_table(candidates, orc)
+            reach = None
+            if in_table:  # a static oracle's transpose is kept (slices': the view)
+                lookup = (*orc.lookup, orc.lookup_into()[0] if self._metric else orc.lookup[0].T)
+                reach = self._reach(latest)  # _prune's test, in the compiled search
+            if reach is None:
+                candidates = self._prune(candidates, pickups, latest)
             geometry = None  # the candidates' plan points, built when a search needs them
             longest = max(c[6] for c in combos)
             horizon = latest + rules.max_ride_alpha * longest + rules.max_ride_beta_s - now
-            in_table = self._in_table(candidates, orc)
-            if in_table:  # a static oracle's transpose is kept (slices': the view)
-                lookup = (*orc.lookup, orc.lookup_into()[0] if self._metric else orc.lookup[0].T)
             to_from_p, to_from_d = {}, {}  # times of the whole search, per node (on demand)
         best = None
         limits = self._vehicle_limits(candidates, orc) if rules.limits_vehicles else None
@@ -350,10 +354,14 @@ class Engine:
                 found, times, searched = best_insertion_bounded(
                     self.sched, candidates, (self.start_node, self.sched.stop_node), lookup,
                     request, direct, rules.weights, metric=self._metric, memo=self._excess_memo(),
+                    reach=reach,
                 )  # fmt: skip
                 times_row = 0
             if searched < 0:  # the table lacks a time: times by search, every candidate
                 if geometry is None:
+                    if reach is not None:  # not pruned yet (exact: the same answer)
+                        candidates = self._prune(candidates, pickups, latest)
+                        reach = None
                     geometry = self._plan_points(candidates)
                 if p_node not in to_from_p:
                     to_from_p[p_node] = self._times_at(
@@ -566,6 +574,24 @@ class Engine:
             latest_s + 1e-6 + 1e-9 * abs(latest_s),
         )  # fmt: skip
         return candidates if keep.all() else candidates[keep]
+
+    def _reach(self, latest_s: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """:meth:`_prune`'s test for the compiled search: its table and latest pickup.
+
+        ``(table_to, slot, latest_cut)`` of the lower-bound oracle, for
+        :func:`~idrt.dispatch.insertion.best_insertion_bounded`'s ``reach``:
+        the search drops, per pickup option, the candidates that cannot reach
+        that pickup by ``latest_s`` (those :meth:`_prune` drops for every
+        option, and per option the ones that reach only another), before it
+        looks up their times; exact, as :meth:`_prune`. None where the
+        lower-bound oracle has no table (then :meth:`_prune` keeps every
+        candidate too).
+        """
+        if self._bound is None:
+            self._bound = self.oracle.lower_bound()
+        if self._bound.lookup is None:
+            return None
+        return (*self._bound.lookup_into(), latest_s + 1e-6 + 1e-9 * abs(latest_s))
 
     def _set_position(self, v: int, node: int) -> None:
         self.pos_x[v], self.pos_y[v] = self.xy_m[node]

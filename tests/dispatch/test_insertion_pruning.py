@@ -647,3 +647,113 @@ def test_time_dependent_bound_allows_a_plan_that_ends_earlier():
         s, rows, points, (table, slot), request, request.direct_s, weights, metric=False
     )
     assert found == full
+
+
+def _reach(table, slot, request, factor=1.0):
+    """``best_insertion_bounded``'s ``reach``: a table ``factor`` times ``table`` (transposed)."""
+    latest = request.latest_pickup_s
+    return (np.ascontiguousarray(factor * table.T), slot, latest + 1e-6 + 1e-9 * abs(latest))
+
+
+def _tight(request, rng):
+    """The request with a pickup window of 0-300 s half the time: then reach drops vehicles."""
+    if rng.random() < 0.5:
+        return request
+    return request._replace(latest_pickup_s=request.earliest_pickup_s + rng.uniform(0.0, 300.0))
+
+
+def _reachable_by_brute_force(schedules, starts, rows, request, table, factor):
+    """Whether each candidate may serve the pickup in time, by ``can_reach``'s arithmetic."""
+    p = request.pickup_node
+    latest = request.latest_pickup_s + 1e-6 + 1e-9 * abs(request.latest_pickup_s)
+    out = []
+    for v in rows.tolist():
+        t0 = schedules.start_time_s[v]
+        reach = t0 + factor * table[starts[v], p]
+        if schedules.n_stops[v] > 0:
+            reach = min(
+                reach, (t0 + schedules.leg_s[v, 0]) + factor * table[schedules.stop_node[v, 0], p]
+            )
+        out.append(reach <= latest)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_reach_drops_only_vehicles_without_an_insertion(seed):
+    """With ``reach``: the full search's answer, bit for bit; no look-up for the vehicles dropped.
+
+    The lower table is the table itself (one metric, or legs of other slices
+    1-1.8 times the table) or 0.4 times it with the stored legs stretched
+    0.4-1.8 times (the table of the least link times over the slices); some
+    first legs are cut to 5 % (partly driven);
+    tight pickup windows make the test drop vehicles.
+    """
+    rng = np.random.default_rng(20_000 + seed)
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    request = _tight(request, rng)
+    metric = seed % 3 == 0
+    factor = 0.4 if seed % 3 == 1 else 1.0
+    if not metric:  # legs of other slices: 0.4-1.8 times the table, or 1-1.8 times
+        stretch = rng.choice([0.4, 0.7, 1.0, 1.3, 1.8] if factor < 1.0 else [1.0, 1.3, 1.8],
+                             size=schedules.leg_s.shape)  # fmt: skip
+        schedules = schedules._replace(leg_s=schedules.leg_s * stretch)
+        # first legs partly driven (as with diversion): shorter than the lower table's
+        # time from the start, so that only the way through the first stop is reached
+        leg_s = schedules.leg_s.copy()
+        if leg_s.shape[1]:
+            leg_s[:, 0] *= rng.choice([0.05, 1.0], size=leg_s.shape[0])
+        schedules = schedules._replace(leg_s=leg_s)
+    points = _points(schedules, starts, rows)
+    whole = _full_times(schedules, points, rows, request, direct, table, slot)
+    full = best_insertion_among(schedules, rows, request, whole, weights)
+    reach = _reach(table, slot, request, factor)
+    for pts in (points, (starts, schedules.stop_node)):
+        for bounded in (True, False):
+            found, times, searched = best_insertion_bounded(
+                schedules, rows, pts, (table, slot), request, direct, weights, bounded=bounded,
+                metric=metric, reach=reach,
+            )  # fmt: skip
+            assert searched >= 0
+            assert found == full
+            if full is not None:
+                q = int(np.searchsorted(rows, full.vehicle))
+                for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+                    np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+    # the vehicles it drops are never looked up: their stops put outside the table
+    # (a look-up of one would give up, -1), the search still decides
+    ok = _reachable_by_brute_force(schedules, starts, rows, request, table, factor)
+    hidden = slot.copy()
+    for v in rows[~ok].tolist():
+        hidden[schedules.stop_node[v, : schedules.n_stops[v]]] = -1
+    kept = [
+        hidden[starts[v]] >= 0
+        and (hidden[schedules.stop_node[v, : schedules.n_stops[v]]] >= 0).all()
+        for v in rows[ok].tolist()
+    ]
+    if (hidden != slot).any() and all(kept) and min(hidden[request.pickup_node],
+                                                    hidden[request.dropoff_node]) >= 0:  # fmt: skip
+        assert (
+            best_insertion_bounded(
+                schedules, rows, points, (table, hidden), request, direct, weights, metric=metric
+            )[2]
+            == -1
+        )  # without reach: a dropped vehicle's look-up gives up
+        found, _, searched = best_insertion_bounded(
+            schedules, rows, points, (table, hidden), request, direct, weights, metric=metric,
+            reach=reach,
+        )  # fmt: skip
+        assert searched >= 0
+        assert found == full
+
+
+def test_reach_drops_vehicles():
+    """Over many tight requests, reach drops a good share of the candidates."""
+    dropped = total = 0
+    for seed in range(300):
+        rng = np.random.default_rng(20_000 + seed)
+        schedules, starts, rows, request, _, table, _, _ = _fleet_case(seed)
+        request = _tight(request, rng)
+        ok = _reachable_by_brute_force(schedules, starts, rows, request, table, 1.0)
+        dropped += int((~ok).sum())
+        total += rows.size
+    assert dropped > 0.1 * total

@@ -283,7 +283,8 @@ def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
 )
 def test_candidate_pruning_is_exact(seed, overrides, monkeypatch):
     # dropping the vehicles that cannot reach the pickup in time must change
-    # nothing: the same assignments and bit-identical tables as trying them all
+    # nothing: the same assignments and bit-identical tables as trying them all,
+    # whether the compiled search drops them (reach) or Engine._prune does
     from idrt.sim import engine as engine_module
     from idrt.sim.run import build_network
 
@@ -298,19 +299,31 @@ def test_candidate_pruning_is_exact(seed, overrides, monkeypatch):
         }
     )
     net = build_network(scn)
-    kept = []
+    kept, reached = [], []
     prune = engine_module.Engine._prune
+    reach = engine_module.Engine._reach
 
     def counted(self, candidates, pickups, latest_s):
         out = prune(self, candidates, pickups, latest_s)
         kept.append((out.size, candidates.size))
         return out
 
+    def counted_reach(self, latest_s):
+        out = reach(self, latest_s)
+        reached.append(out is not None)
+        return out
+
     monkeypatch.setattr(engine_module.Engine, "_prune", counted)
+    monkeypatch.setattr(engine_module.Engine, "_reach", counted_reach)
+    compiled = simulate(scn, seed=seed, network=net)
+    assert sum(reached) > 100  # the compiled search dropped them itself
+    kept.clear()
+    monkeypatch.setattr(engine_module.Engine, "_reach", lambda self, latest_s: None)
     pruned = simulate(scn, seed=seed, network=net)
     assert sum(k for k, _ in kept) < 0.95 * sum(n for _, n in kept)  # it does prune
     monkeypatch.setattr(engine_module.Engine, "_prune", lambda self, c, p, latest_s: c)
     everything = simulate(scn, seed=seed, network=net)
-    pd.testing.assert_frame_equal(pruned.requests, everything.requests, check_exact=True)
-    pd.testing.assert_frame_equal(pruned.vehicles, everything.vehicles, check_exact=True)
-    pd.testing.assert_frame_equal(pruned.events, everything.events, check_exact=True)
+    for got in (compiled, pruned):
+        pd.testing.assert_frame_equal(got.requests, everything.requests, check_exact=True)
+        pd.testing.assert_frame_equal(got.vehicles, everything.vehicles, check_exact=True)
+        pd.testing.assert_frame_equal(got.events, everything.events, check_exact=True)
