@@ -757,3 +757,32 @@ def test_reach_drops_vehicles():
         dropped += int((~ok).sum())
         total += rows.size
     assert dropped > 0.1 * total
+
+
+def test_reach_keeps_a_vehicle_exactly_on_the_deadline():
+    """A pickup window closing exactly when the nearest vehicle can arrive: it is kept.
+
+    The latest pickup is set to the least reach over the candidates (an idle
+    vehicle arrives exactly then), so a reach test cut early (planted: 1 s)
+    drops the only vehicles that can serve it.
+    """
+    served = 0
+    for seed in range(200):
+        schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+        p = request.pickup_node
+        reach = schedules.start_time_s[rows] + table[starts[rows], p]
+        latest = float(reach.min())
+        request = request._replace(
+            latest_pickup_s=latest, earliest_pickup_s=min(request.earliest_pickup_s, latest)
+        )
+        points = _points(schedules, starts, rows)
+        whole = _full_times(schedules, points, rows, request, direct, table, slot)
+        full = best_insertion_among(schedules, rows, request, whole, weights)
+        found, _, searched = best_insertion_bounded(
+            schedules, rows, points, (table, slot), request, direct, weights, metric=True,
+            reach=_reach(table, slot, request),
+        )  # fmt: skip
+        assert searched >= 0
+        assert found == full, seed
+        served += full is not None
+    assert served >= 40  # the boundary case is exercised (49 of 200 when written)
