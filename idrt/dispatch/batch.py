@@ -88,7 +88,14 @@ from idrt.dispatch import _batch_kernels as bk
 from idrt.dispatch.insertion import InsertionRequest, InsertionWeights, _request_scalars
 from idrt.dispatch.schedule import _PAD, STOP_FIELDS, DispatchError, Schedules, validate_schedules
 
-__all__ = ["Assignment", "BatchRequest", "BatchResult", "TravelTimeFn", "solve_batch"]
+__all__ = [
+    "Assignment",
+    "BatchRequest",
+    "BatchResult",
+    "TravelTimeFn",
+    "solve_batch",
+    "sorted_unique",
+]
 
 TravelTimeFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``f(from_nodes, to_nodes) -> times_s``: drive time of each pair, element-wise (inf: none)."""
@@ -172,7 +179,7 @@ class BatchResult(NamedTuple):
     solve_s: float
 
 
-def _unique(x: np.ndarray) -> np.ndarray:
+def sorted_unique(x: np.ndarray) -> np.ndarray:
     """``np.unique(x)`` of a 1-D integer array: its distinct values, ascending.
 
     By a sort and a comparison of neighbours: numpy 2's hash-based ``unique``
@@ -407,7 +414,7 @@ def _candidate_sets(
     of = np.concatenate([of, np.arange(req.n_new, n_req, dtype=np.int64)])
     flat = np.concatenate([flat, own])
     base = max(n_veh, 1)
-    key = _unique(of * base + flat)  # by request, then vehicle; no repeats
+    key = sorted_unique(of * base + flat)  # by request, then vehicle; no repeats
     return np.bincount(key // base, minlength=n_req).astype(np.int64), key % base
 
 
@@ -633,7 +640,7 @@ def _pruned_candidates(prob, req, root_of, cost1, seq1, mov_vehicle, limit):
     keep = rank < room[b_u]
     u = np.concatenate([own_u[own_keep], b_u[keep]])
     r = np.concatenate([own_r[own_keep], b_r[keep]])
-    key = _unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
+    key = sorted_unique(u * max(n_req, 1) + r)  # by vehicle, then request; no repeats
     ptr = np.zeros(n_inv + 1, dtype=np.int64)
     np.cumsum(np.bincount(key // max(n_req, 1), minlength=n_inv), out=ptr[1:])
     return ptr, (key % max(n_req, 1)).astype(np.int64)
@@ -814,7 +821,7 @@ def _enumerate_part(trips, new, tv, cover, cost, n_covered_new, n_new, penalty):
     combinations exceed :data:`MAX_COMBINATIONS` (the LP / MIP then decides).
     """
     sub = cover[trips]
-    reqs = _unique(sub[sub >= 0])
+    reqs = sorted_unique(sub[sub >= 0])
     if reqs.size > 62:
         return None
     pos = np.searchsorted(reqs, np.maximum(sub, 0))

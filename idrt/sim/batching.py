@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from idrt.dispatch import BatchRequest, InsertionRequest, schedule_times, solve_batch
-from idrt.dispatch.batch import _unique
+from idrt.dispatch.batch import sorted_unique
 from idrt.sim._kernels import rider_stops
 from idrt.sim.engine import IDLE
 
@@ -292,10 +292,10 @@ class BatchDispatcher:
             return  # nothing new, and the plans are as the last batch left them
         for br in movable:
             candidates[br.request.request_id] = e._candidates(br.request.pickup_node)
-        involved = _unique(np.concatenate([*candidates.values(), np.empty(0, np.int64)]))
+        involved = sorted_unique(np.concatenate([*candidates.values(), np.empty(0, np.int64)]))
         mov_rows = [e._row_of[b.request.request_id] for b in movable]
         mov_vehicles = np.asarray(e.req["vehicle"][mov_rows], dtype=np.int64)
-        involved = _unique(np.concatenate([involved, mov_vehicles])).astype(np.int64)
+        involved = sorted_unique(np.concatenate([involved, mov_vehicles])).astype(np.int64)
         e._refresh_start_points(involved)
         solve = partial(
             solve_batch,
