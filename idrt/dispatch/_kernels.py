@@ -850,7 +850,7 @@ def _cum_waits(stop_kind, v, n, work):
 
 @_INLINE
 def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, work, excess,
-                     pos_lb, pos_x):  # fmt: skip
+                     pos_lb, pos_x, pos_e):  # fmt: skip
     """Lower bound of vehicle ``v``'s best insertion cost from the pickup's times alone.
 
     See :func:`insertion_lower_bounds`. ``fleet`` as in :func:`best_insertion`
@@ -874,12 +874,15 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     be the least (its part without the ``w_delay`` term is already at least
     the least so far, and that term is >= 0 there), that part alone, whose
     sum of delays is then not computed. Not written when the return is
-    ``-inf``. When ``pos_x`` is not empty (one metric only, with ``pos_lb``),
-    ``pos_x[a + i]`` receives the vehicle-time part of position ``i``'s bound
-    before it is clipped at 0 (the pickup's delay of stop ``i`` plus the
-    drop-off's dwell less the waits from stop ``i`` on), NaN where the bound
-    has no such part (``i = n``, a time not known, or no bound): for
-    :func:`_dropoff_rebound`.
+    ``-inf``. When ``pos_x`` is not empty (with ``pos_lb``), ``pos_x[a + i]``
+    receives the vehicle-time part of position ``i``'s bound before it is
+    clipped at 0 (the pickup's delay ``late`` of stop ``i`` plus the
+    drop-off's dwell less the waits from stop ``i`` on, less ``excess[i]``
+    without one metric), NaN where the bound has no such part (``i = n``, a
+    time not known, no bound, or ``late < 0`` without one metric): for
+    :func:`_dropoff_rebound`. Without one metric ``pos_e`` (then as long as
+    ``pos_x``) receives ``excess[i]`` at ``[a + i]``, the excess taken off
+    that part; with one metric it is not written (it may be empty).
     """
     inf = np.inf
     start_time_s, start_load, capacity, n_stops = fleet[0], fleet[1], fleet[2], fleet[3]
@@ -916,7 +919,7 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
     if w_delay != 0.0 and n > 0:  # rows 5-7: cumulative waits of _suffix_delay
         _cum_waits(stop_kind, v, n, work)
     per_position = pos_lb.shape[0] > 0
-    keep_x = metric and pos_x.shape[0] > 0
+    keep_x = pos_x.shape[0] > 0
     ride = weights[2] * pickup_to_dropoff_s if metric else 0.0
     waits_after = 0.0  # waits at stops i .. n-1 (filled from the end)
     best = inf
@@ -966,6 +969,9 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
                 elif late >= 0.0:
                     # D before a later stop k may take up to excess[i] off leg k
                     added = late + dwell_dropoff_s - excess[i] - waits_after
+                    if keep_x:
+                        pos_x[a + i] = added
+                        pos_e[a + i] = excess[i]
                     if w_delay != 0.0:
                         spread = late - excess[i]
                 else:  # P makes stop i earlier: every later stop at most |late| earlier
@@ -995,24 +1001,36 @@ def _lower_bound_row(fleet, v, to_pickup_s, from_pickup_s, a, request, weights, 
 
 @_INLINE
 def _dropoff_rebound(leg_s, v, n, to_pickup_s, from_pickup_s, a, pickup_to_dropoff_s, w_vehicle,
-                     pos_lb, pos_x, to_dropoff_s, from_dropoff_s):  # fmt: skip
+                     pos_lb, pos_x, pos_e, to_dropoff_s, from_dropoff_s):  # fmt: skip
     """Raise the pickup positions' bounds by the least detour the drop-off can make.
 
-    One metric only. ``pos_lb`` and ``pos_x`` as :func:`_lower_bound_row`
-    wrote them for vehicle ``v`` (``n`` stops, pickup times at ``[a + i]``);
-    ``to_dropoff_s``, ``from_dropoff_s``: the drop-off's times of the plan
-    (:func:`_table_row`, from offset 0). With the pickup at ``i < n`` the
-    drop-off goes right after it (detour ``pickup_to_dropoff_s +
-    from_dropoff_s[i] - from_pickup_s[i]``), before a later stop ``j``
-    (``to_dropoff_s[j] + from_dropoff_s[j] - leg_s[j]``) or last
-    (``to_dropoff_s[n]``): each >= 0 by the triangle inequality and added to
-    the pickup's delay before the waits absorb it, so position ``i``'s
-    vehicle-time part ``pos_x[a + i]`` rises by at least the least of them
-    (and its bound by ``w_vehicle`` times the rise of its positive part);
-    ``inf`` where the drop-off has nowhere to go. Positions with ``pos_x``
-    NaN are left as they are. Returns the least bound (``inf``: none).
+    ``pos_lb``, ``pos_x`` and ``pos_e`` as :func:`_lower_bound_row` wrote them
+    for vehicle ``v`` (``n`` stops, pickup times at ``[a + i]``; ``pos_e``
+    empty: one metric, no excess taken off); ``to_dropoff_s``,
+    ``from_dropoff_s``: the drop-off's times of the plan (:func:`_table_row`,
+    from offset 0). With the pickup at ``i < n``, delaying stop ``i`` by
+    ``late >= 0``, the drop-off goes right after it (detour
+    ``pickup_to_dropoff_s + from_dropoff_s[i] - from_pickup_s[i]``), before a
+    later stop ``j`` (``to_dropoff_s[j] + from_dropoff_s[j] - leg_s[j]``) or
+    last (``to_dropoff_s[n]``). Each stop's service moves by at least its
+    arrival's shift less its wait (of any sign), and the legs between the new
+    stops are the stored ones, so the plan's added vehicle time
+    (:func:`_scan_core`'s ``added``) is at least ``max(0, late +
+    dwell_dropoff_s + detour - waits from stop i on)``: the detours are exact
+    differences of the times the search itself adds, so this holds whatever
+    the stored legs (no triangle inequality needed; a detour is negative
+    where ``leg_s[j]`` exceeds the new times). ``pos_x[a + i] + pos_e[a + i]``
+    is that sum without the detour, and the bound's vehicle part ``w_vehicle
+    * max(0, pos_x[a + i])`` rises to ``w_vehicle * max(0, pos_x[a + i] +
+    pos_e[a + i] + m)``, ``m`` the least detour, where that is larger (with
+    one metric each detour is >= 0 by the triangle inequality; without, each
+    is >= minus the leg's excess over ``table`` when the table obeys it, so
+    the new part is then at least the old); ``inf`` where the drop-off has
+    nowhere to go. Positions with ``pos_x`` NaN are left as they are.
+    Returns the least bound (``inf``: none).
     """
     inf = np.inf
+    has_e = pos_e.shape[0] > 0
     d_after = to_dropoff_s[n]  # least detour of the drop-off after position i
     least = inf
     for i in range(n, -1, -1):
@@ -1029,8 +1047,10 @@ def _dropoff_rebound(leg_s, v, n, to_pickup_s, from_pickup_s, a, pickup_to_dropo
             if not (m < inf):
                 lb = inf
             else:
-                hi = part + m
-                lb += w_vehicle * ((hi if hi > 0.0 else 0.0) - (part if part > 0.0 else 0.0))
+                hi = part + pos_e[a + i] + m if has_e else part + m
+                old = part if part > 0.0 else 0.0
+                if hi > old:
+                    lb += w_vehicle * (hi - old)
             pos_lb[a + i] = lb
         if lb < least:
             least = lb
@@ -1092,7 +1112,7 @@ def insertion_lower_bounds(fleet, to_pickup_s, from_pickup_s, request, weights, 
         t = trows[q]
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[t], from_pickup_s[t], 0, request, weights, work, no_excess,
-            no_excess, no_excess,
+            no_excess, no_excess, no_excess,
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1147,7 +1167,7 @@ def insertion_lower_bounds_any(fleet, to_pickup_s, from_pickup_s, request, weigh
             continue
         lb = _lower_bound_row(
             fleet, v, to_pickup_s[trows[q]], from_pickup_s[trows[q]], 0, request, weights, work,
-            excess, excess[:0], excess[:0],
+            excess, excess[:0], excess[:0], excess[:0],
         )  # fmt: skip
         out[q] = lb - margin - 1e-12 * abs(lb) if abs(lb) < np.inf else lb
     return out
@@ -1447,10 +1467,12 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
     margin = BOUND_MARGIN_S * (1.0 + weights.sum())
     work_lb = np.empty((N_WORK, width))
     excess = np.empty(0 if metric else width)  # empty: one metric
-    # one metric: each position's vehicle-time part, to raise the bounds by the
-    # drop-off's least detour before a candidate is searched (_dropoff_rebound)
-    rebound = do_bound and metric
+    # each position's vehicle-time part (and, without one metric, the excess taken
+    # off it), to raise the bounds by the drop-off's least detour before a
+    # candidate is searched (_dropoff_rebound)
+    rebound = do_bound
     pos_x = np.empty(offset[k] if rebound else 0)
+    pos_e = np.empty(offset[k] if rebound and not metric else 0)
     lower_to, lower_slot, latest_cut = reach
     use_reach = lower_slot.shape[0] > 0
     jl = lower_slot[pickup] if use_reach else -1
@@ -1476,7 +1498,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
                                                  memo):  # fmt: skip
             continue  # a time not known: no bound (-inf), searched
         lb = _lower_bound_row(fleet, v, to_p, from_p, a, request, weights, work_lb, excess, pos_lb,
-                              pos_x)  # fmt: skip
+                              pos_x, pos_e)  # fmt: skip
         if lb == -inf:
             for i in range(n + 1):
                 pos_lb[a + i] = -inf
@@ -1504,7 +1526,7 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
             return fail
         if rebound and bound[q] > -inf:
             lb = _dropoff_rebound(leg, v, n, to_p, from_p, offset[q], request[0], weights[0],
-                                  pos_lb, pos_x, to_d, from_d)  # fmt: skip
+                                  pos_lb, pos_x, pos_e, to_d, from_d)  # fmt: skip
             if lb - margin - 1e-12 * abs(lb) > best:  # (inf: no insertion)
                 continue
         searched += 1

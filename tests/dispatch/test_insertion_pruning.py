@@ -223,14 +223,15 @@ def _position_bounds(schedules, rows, times, request, direct, weights, excess_of
         excess = np.empty(0) if excess_of is None else excess_of(v)
         pos_lb = np.full(width, np.nan)
         pos_x = np.full(width if dropoff else 0, 7.0)
+        pos_e = np.full(width if dropoff and excess_of is not None else 0, 7.0)
         lb = _kernels._lower_bound_row(
             fleet, v, times.to_pickup_s[q], times.from_pickup_s[q], 0, scalars, w, work, excess,
-            pos_lb, pos_x,
+            pos_lb, pos_x, pos_e,
         )  # fmt: skip
         if dropoff and lb > -np.inf:  # as best_insertion_table before it searches a vehicle
             lb = _kernels._dropoff_rebound(
                 s.leg_s, v, n, times.to_pickup_s[q], times.from_pickup_s[q], 0, direct, w[0],
-                pos_lb, pos_x, times.to_dropoff_s[q], times.from_dropoff_s[q],
+                pos_lb, pos_x, pos_e, times.to_dropoff_s[q], times.from_dropoff_s[q],
             )  # fmt: skip
         raw = pos_lb[: n + 1]
         adjusted = raw.copy()
@@ -264,6 +265,7 @@ def test_position_bounds_never_exceed_the_positions_best_cost(seed):
             return out
 
         cases.append((stretched, excess_of, False))
+        cases.append((stretched, excess_of, True))  # legs of other slices, drop-off known
     for s, excess_of, dropoff in cases:
         points = _points(s, starts, rows)
         times = _full_times(s, points, rows, request, direct, table, slot)
@@ -600,6 +602,75 @@ def test_the_metric_bound_fails_on_time_dependent_legs():
         cut += searched_any < rows.size
     assert wrong > 0  # assuming one metric is wrong here
     assert cut > 50  # and the time-dependent bound still prunes
+
+
+def _stretched_case(seed):
+    """``_fleet_case`` with legs of other slices and ``w_drive`` 0 (the time-dependent bound's)."""
+    schedules, starts, rows, request, direct, table, slot, weights = _fleet_case(seed)
+    if weights.w_drive != 0.0:  # not bounded (the search tries every candidate)
+        weights = InsertionWeights(weights.w_vehicle, weights.w_wait, weights.w_ride,
+                                   weights.w_delay, 0.0)  # fmt: skip
+    schedules = _stretched_legs(schedules, seed)
+    return schedules, starts, rows, request, direct, table, slot, weights
+
+
+def _excess_of(s, table, slot):
+    def excess_of(v):
+        out = np.empty(s.max_stops + 1)
+        fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+        assert _kernels._leg_excess(fleet, v, s.n_stops[v], table, slot, s.stop_node, v, out)
+        return out
+
+    return excess_of
+
+
+def test_time_dependent_dropoff_detour_tightens_position_bounds():
+    """Legs of other slices: given the drop-off's times, some position bounds rise above the
+    vehicle's own best cost (the search skips them) that the excess bound alone does not cut,
+    and none rises above its position's best (brute force)."""
+    gained = total = 0
+    for seed in range(200):
+        s, starts, rows, request, direct, table, slot, weights = _stretched_case(seed)
+        times = _full_times(s, _points(s, starts, rows), rows, request, direct, table, slot)
+        excess_of = _excess_of(s, table, slot)
+        without = _position_bounds(s, rows, times, request, direct, weights, excess_of)
+        with_d = _position_bounds(s, rows, times, request, direct, weights, excess_of, True)
+        for (lb0, _, pos0, least), (_, _, pos1, _) in zip(without, with_d, strict=True):
+            if not np.isfinite(least).any() or not np.isfinite(lb0):
+                continue
+            assert (pos1 <= least).all(), (seed, pos1, least)
+            best = least.min()
+            total += int((pos0 <= best).sum())
+            gained += int(((pos0 <= best) & (pos1 > best)).sum())
+    assert gained > 0.02 * total, (gained, total)
+
+
+def test_time_dependent_dropoff_detour_cuts_vehicles_searched():
+    """Legs of other slices: the search with the drop-off's detour searches fewer vehicles
+    than the excess bound alone could: without it every candidate (not an idle copy) whose
+    vehicle bound is at most the best cost is searched; with it some of those are not
+    (the scenario's default weights)."""
+    searched = must = 0
+    weights = InsertionWeights(1.0, 0.2, 0.0, 0.1, 0.0)
+    for seed in range(300):
+        s, starts, rows, request, direct, table, slot, _ = _stretched_case(seed)
+        points = _points(s, starts, rows)
+        found, _, n = best_insertion_bounded(
+            s, rows, points, (table, slot), request, direct, weights, metric=False
+        )
+        if found is None:
+            continue
+        times = _full_times(s, points, rows, request, direct, table, slot)
+        fleet = (*s[:4], s[5], *s[7:], _NONE, _NONE)
+        bounds = _kernels.insertion_lower_bounds_any(
+            fleet, times.to_pickup_s, times.from_pickup_s, _kernel_request(request, direct),
+            weights.as_array(), rows, np.arange(rows.size, dtype=np.int64), table, slot,
+            s.stop_node,
+        )  # fmt: skip
+        copy = _kernels._idle_copies(rows, False, fleet, np.ascontiguousarray(points[:, 0]))
+        searched += n
+        must += int(((bounds <= found.cost) & ~copy).sum())
+    assert searched < 0.95 * must, (searched, must)  # 562 of 618 when written
 
 
 def test_time_dependent_bound_allows_a_plan_that_ends_earlier():
