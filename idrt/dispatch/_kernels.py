@@ -1016,7 +1016,9 @@ def _dropoff_rebound(leg_s, v, n, to_pickup_s, from_pickup_s, a, pickup_to_dropo
     arrival's shift less its wait (of any sign), and the legs between the new
     stops are the stored ones, so the plan's added vehicle time
     (:func:`_scan_core`'s ``added``) is at least ``max(0, late +
-    dwell_dropoff_s + detour - waits from stop i on)``: the detours are exact
+    dwell_dropoff_s + detour - waits from stop i on)`` (appended last, its
+    ``added`` is not clipped at 0 but is >= ``to_dropoff_s[n] +
+    dwell_dropoff_s`` as no stop moves earlier when ``late >= 0``): the detours are exact
     differences of the times the search itself adds, so this holds whatever
     the stored legs (no triangle inequality needed; a detour is negative
     where ``leg_s[j]`` exceeds the new times). ``pos_x[a + i] + pos_e[a + i]``
@@ -1405,7 +1407,9 @@ def best_insertion_table(fleet, start_node, stop_node, by_vehicle, table, table_
         over ``table`` (:func:`_leg_excess`), valid for any stored legs
         provided ``table`` itself obeys the triangle inequality (one slice's
         shortest paths) and ``w_drive`` is 0 (else every candidate is
-        searched).
+        searched). Either way a candidate's position bounds are raised by
+        the drop-off's least detour before it is searched
+        (:func:`_dropoff_rebound`, exact detours: valid for any stored legs).
     memo : tuple
         Without ``metric``: the plans' leg excesses kept between calls
         (:func:`_remembered_excess`), ``(excess, nodes, legs, n, token,
