@@ -562,3 +562,20 @@ def test_pruned_lists_are_the_numpy_ranking(seed):
     )  # fmt: skip
     assert ptr.tolist() == ref_ptr.tolist()
     assert got.tolist() == ref_req.tolist()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sorted_unique_and_flagged_equal_numpy_unique(seed):
+    """The batch's replacements of ``np.unique`` give its values, ascending, as int64."""
+    from idrt.dispatch.batch import _flagged, sorted_unique
+
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 60))
+    x = rng.integers(0, max(1, size // 2) + 1, size=size).astype(np.int64)
+    want = np.unique(x)
+    got = sorted_unique(x)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+    flagged = _flagged(x, int(x.max()) + 1 if x.size else 1)
+    np.testing.assert_array_equal(flagged, want)
+    assert sorted_unique(np.concatenate([x, x[::-1]])).tolist() == want.tolist()  # repeats
