@@ -131,6 +131,16 @@ def _fleet_case(seed):
     return schedules, starts, candidates, request, direct, table, slot, weights
 
 
+def _assert_full_answer(found, times, searched, full, whole, rows):
+    """The bounded search's answer is the full search's: vehicle, positions, cost, times."""
+    assert searched >= 0
+    assert found == full  # vehicle, positions, cost and times, bit for bit
+    if full is not None:
+        q = int(np.searchsorted(rows, full.vehicle))
+        for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
+            np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+
+
 def _points(schedules, starts, rows):
     points = np.empty((rows.size, schedules.max_stops + 1), dtype=np.int64)
     points[:, 0] = starts[rows]
@@ -171,14 +181,7 @@ def test_bounded_search_is_the_full_search(seed):
         found, times, searched = best_insertion_bounded(
             schedules, rows, points, lookup, request, direct, weights, bounded=bounded
         )
-        assert searched >= 0
-        if full is None:
-            assert found is None
-            continue
-        assert found == full  # vehicle, positions, cost and times, bit for bit
-        q = int(np.searchsorted(rows, full.vehicle))
-        for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
-            np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+        _assert_full_answer(found, times, searched, full, whole, rows)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -507,12 +510,7 @@ def test_time_dependent_bounded_search_is_the_full_search(seed):
         found, times, searched = best_insertion_bounded(
             schedules, rows, pts, (table, slot), request, direct, weights, metric=False
         )
-        assert searched >= 0
-        assert found == full
-        if full is not None:
-            q = int(np.searchsorted(rows, full.vehicle))
-            for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
-                np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+        _assert_full_answer(found, times, searched, full, whole, rows)
 
 
 @pytest.mark.parametrize("seed", range(400))
@@ -784,12 +782,7 @@ def test_reach_drops_only_vehicles_without_an_insertion(seed):
                 schedules, rows, pts, (table, slot), request, direct, weights, bounded=bounded,
                 metric=metric, reach=reach,
             )  # fmt: skip
-            assert searched >= 0
-            assert found == full
-            if full is not None:
-                q = int(np.searchsorted(rows, full.vehicle))
-                for name in ("to_pickup_s", "from_pickup_s", "to_dropoff_s", "from_dropoff_s"):
-                    np.testing.assert_array_equal(getattr(times, name)[0], getattr(whole, name)[q])
+            _assert_full_answer(found, times, searched, full, whole, rows)
     # the vehicles it drops are never looked up: their stops put outside the table
     # (a look-up of one would give up, -1), the search still decides
     ok = _reachable_by_brute_force(schedules, starts, rows, request, table, factor)
