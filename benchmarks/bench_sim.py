@@ -49,6 +49,7 @@ Usage::
     .venv/bin/python benchmarks/bench_sim.py --cases yeongjong
     .venv/bin/python benchmarks/bench_sim.py --cases traffic_ratio_default traffic_ratio_expansion
     .venv/bin/python benchmarks/bench_sim.py --cases scaling --scales 1 4 16
+    .venv/bin/python benchmarks/bench_sim.py --cases scaling --set service.max_wait_s=600
     .venv/bin/python benchmarks/bench_sim.py --cases metropolis --until-h 7.5
     .venv/bin/python benchmarks/bench_sim.py --cases metropolis_probe
 """
@@ -173,8 +174,14 @@ def traffic_ratio(name: str, seeds=(2, 3, 4)) -> dict:
     return row
 
 
-def scaling(scales) -> dict:
-    """Requests and fleet of the default scenario scaled together: time per request."""
+def scaling(scales, overrides: dict | None = None) -> dict:
+    """Requests and fleet of the default scenario scaled together: time per request.
+
+    ``overrides``: scenario overrides of every run (``--set``), e.g.
+    ``{"service.max_wait_s": 600}`` or ``{"dispatch.max_candidates": 64}``
+    (``benchmarks/candidate_cap.py`` measures what such a cap loses).
+    """
+    overrides = dict(overrides or {})
     import idrt
     from idrt.sim import build_network
 
@@ -184,12 +191,12 @@ def scaling(scales) -> dict:
     # scale's fleet too, so that no code path first met there compiles in its timed run
     for traffic in (False, True):
         for size in sorted({8 * scales[0], 16}):
-            warm = _default(traffic=traffic).with_overrides({"fleet.size": size})
+            warm = _default(traffic=traffic).with_overrides({**overrides, "fleet.size": size})
             idrt.simulate(warm, 1, network=net)
     for k in scales:
         for traffic in (False, True):
             scn = _default(traffic=traffic).with_overrides(
-                {"fleet.size": 8 * k, "demand.trips_per_day": 735 * k}
+                {**overrides, "fleet.size": 8 * k, "demand.trips_per_day": 735 * k}
             )
             t0, c0 = time.perf_counter(), time.process_time()
             r = idrt.simulate(scn, 1, network=net)
@@ -213,7 +220,7 @@ def scaling(scales) -> dict:
         r["per_request_vs_smallest"] = r["ms_per_request"] / base[r["traffic"]]
         # CPU time of this process: what other jobs on a shared machine change least
         r["cpu_per_request_vs_smallest"] = r["cpu_ms_per_request"] / base_cpu[r["traffic"]]
-    return {"case": "scaling", "rows": rows}
+    return {"case": "scaling", "overrides": overrides, "rows": rows}
 
 
 def metropolis_probe(sample: int = 200) -> dict:
@@ -263,7 +270,7 @@ def metropolis_probe(sample: int = 200) -> dict:
     return row
 
 
-def run_case(name: str, until_h: float | None = None) -> dict:
+def run_case(name: str, until_h: float | None = None, overrides: dict | None = None) -> dict:
     import idrt
     from idrt.sim import build_network, build_trips
 
@@ -283,6 +290,8 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     else:
         scn = _yeongjong(traffic=name != "yeongjong_free")
         net = build_network(scn)
+    if overrides:  # --set, e.g. dispatch.max_candidates=0: the exact search in the city
+        scn = scn.with_overrides(overrides)
     network_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     trips = build_trips(scn, net, seed=1)
@@ -310,6 +319,8 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     summary = result.summary()
     row = {
         "case": name if until_h is None else f"{name}_until_{until_h:g}h",
+        "overrides": dict(overrides or {}),
+        "max_candidates": scn.dispatch.max_candidates,
         "nodes": net.n_nodes,
         "vehicles": scn.fleet.size,
         "requests": len(trips),
@@ -340,6 +351,22 @@ def run_case(name: str, until_h: float | None = None) -> dict:
     return row
 
 
+def _overrides(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as scenario overrides, each value read as TOML (``600``, ``"x"``)."""
+    import tomllib
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE, e.g. service.max_wait_s=600")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value.strip()  # a bare word: a string
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=["yeongjong", "yeongjong_free", "city"])
@@ -347,6 +374,10 @@ def main(argv=None):
     parser.add_argument(
         "--until-h", type=float, default=None, help="only requests booked before this hour"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="a scenario override of every run (TOML value), e.g. service.max_wait_s=600",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(HERE / "results" / "sim.json"))
     args = parser.parse_args(argv)
     import numba
@@ -354,9 +385,9 @@ def main(argv=None):
     cases = []
     for name in args.cases:
         if name == "scaling":
-            cases.append(scaling(args.scales))
+            cases.append(scaling(args.scales, _overrides(args.set)))
         else:
-            cases.append(run_case(name, args.until_h))
+            cases.append(run_case(name, args.until_h, _overrides(args.set)))
     result = {
         "benchmark": "sim",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
