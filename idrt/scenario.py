@@ -298,7 +298,12 @@ class DispatchConfig:
         between candidate virtual stops.
     max_candidates : int
         Consider only the nearest this many vehicles (straight line) per
-        request; 0 considers the whole fleet.
+        request; 0 (default) searches the whole fleet, exactly. A cap below
+        the fleet is a heuristic, warned once per run: it turns away riders
+        the fleet could carry and takes costlier insertions (the benchmark
+        city, 30 nearest of 1,000 buses: 83.1 % served against 86.9 %; the
+        default scenario at 512 buses, 128 nearest: mean wait +22 %,
+        vehicle-km +11 %); see docs/dispatch.md, "The candidate cap".
     diversion : bool
         Whether a driving vehicle may be diverted at the next node of its
         path to a new pickup (else it first reaches its current target).

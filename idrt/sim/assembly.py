@@ -38,6 +38,7 @@ __all__ = [
     "transit_times",
     "validate_reference",
     "validate_trips",
+    "warn_candidate_cap",
     "warn_inert_settings",
 ]
 
@@ -244,6 +245,37 @@ def validate_reference(scenario: Scenario) -> None:
     if unknown:
         msg = f"[reference] names unknown KPI(s) {unknown}; valid names are {names}"
         raise ScenarioError(msg)
+
+
+def warn_candidate_cap(scenario: Scenario) -> bool:
+    """Warn, once per run, that ``dispatch.max_candidates`` trades results for speed.
+
+    A cap below the fleet offers each request only to the vehicles nearest
+    its pickup in a straight line, however cheap another vehicle's insertion:
+    riders the fleet could carry are turned away and costlier insertions
+    taken, by amounts that grow with the fleet (measured in
+    ``docs/dispatch.md``, "The candidate cap"). A planner reading the KPIs
+    must know they are the heuristic's, not the fleet's.
+
+    Returns
+    -------
+    bool
+        Whether the cap limits the search (and the warning was due).
+    """
+    k, n = scenario.dispatch.max_candidates, scenario.fleet.size
+    if not 0 < k < n:
+        return False
+    warn(
+        f"dispatch.max_candidates = {k}: each request is offered only to the {k:,} of {n:,} "
+        "vehicles nearest its pickup in a straight line, a heuristic that turns away riders the "
+        "fleet could carry and takes costlier insertions (the benchmark city, 30 of 1,000 buses: "
+        "83.1 % served against 86.9 % with every bus searched, a worse bus for 56 % of requests;"
+        " docs/dispatch.md, 'The candidate cap'); set dispatch.max_candidates = 0 for the exact "
+        "search over the whole fleet",
+        key=f"candidate-cap:{k}:{n}",
+        stacklevel=3,
+    )
+    return True
 
 
 def warn_inert_settings(scenario: Scenario) -> list[str]:

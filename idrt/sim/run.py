@@ -27,6 +27,7 @@ from idrt.sim.assembly import (
     transit_times,
     validate_reference,
     validate_trips,
+    warn_candidate_cap,
     warn_inert_settings,
 )
 from idrt.sim.engine import Engine, ServiceRules, TripArrays
@@ -90,6 +91,7 @@ def simulate(
     seed = scenario.seed if seed is None else _check_seed(seed)
     validate_reference(scenario)
     warn_inert_settings(scenario)
+    warn_candidate_cap(scenario)
     net = network if network is not None else build_network(scenario)
     generated = trips is None
     if trips is None:

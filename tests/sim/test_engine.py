@@ -252,9 +252,26 @@ def test_without_diversion_vehicles_finish_their_leg_first(nootdorp):
 def test_candidate_limit_keeps_invariants(nootdorp):
     trips = _random_trips(nootdorp, 300, seed=7)
     scn = _fleet_scenario(nootdorp, 8, 6).with_overrides({"dispatch.max_candidates": 3})
-    result = simulate(scn, network=nootdorp, trips=trips)
+    with pytest.warns(idrt.IdrtWarning, match="max_candidates = 3"):
+        result = simulate(scn, network=nootdorp, trips=trips)
     check_result(result)
     assert result.summary().served > 0
+
+
+def test_candidate_cap_is_said_once_and_only_when_it_limits(nootdorp):
+    """A cap below the fleet is a heuristic: said once per run (a sweep: once), else silent."""
+    trips = _random_trips(nootdorp, 60, seed=8)
+    base = _fleet_scenario(nootdorp, 4, 6)
+    for k in (0, 4, 9):  # no cap, the whole fleet, more than the fleet: the exact search
+        # (pyproject turns IdrtWarning into an error: none may come)
+        simulate(base.with_overrides({"dispatch.max_candidates": k}), network=nootdorp, trips=trips)
+    capped = base.with_overrides({"dispatch.max_candidates": 2})
+    with idrt.errors.warnings_once(), pytest.warns(idrt.IdrtWarning) as caught:
+        for _ in range(3):
+            simulate(capped, network=nootdorp, trips=trips)
+    said = [str(w.message) for w in caught if issubclass(w.category, idrt.IdrtWarning)]
+    assert len(said) == 1, said
+    assert "the 2 of 4 vehicles nearest" in said[0] and "max_candidates = 0" in said[0]
 
 
 def test_scenario_replays_a_trip_csv(tmp_path, yeongjong):
