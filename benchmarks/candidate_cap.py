@@ -245,6 +245,11 @@ def _append(out: str, row: dict) -> None:
     path.write_text(json.dumps(rows, indent=1))
 
 
+def _case(row: dict) -> str:
+    """``64x`` for a scale of the default scenario, ``city`` for the city."""
+    return "city" if row["scale"] == "city" else f"{row['scale']}x"
+
+
 def summary(path: str) -> None:
     """Each row: the shadow day's losses, or CPU and paired KPI differences to the exact day."""
     from scipy import stats
@@ -252,7 +257,7 @@ def summary(path: str) -> None:
     for row in json.loads(Path(path).read_text()):
         if row["kind"] == "shadow":
             print(
-                f"shadow {row['scale']}x cap {row['cap']} traffic {row['traffic']}: "
+                f"shadow {_case(row)} cap {row['cap']} traffic {row['traffic']}: "
                 f"worse choice {100 * row['worse_share']:.2f} % of {row['searches']} searches, "
                 f"mean excess when worse {row['excess_cost_mean_when_worse']:.1f} "
                 f"(exact mean cost {row['exact_cost_mean']:.1f}), rejected though feasible "
@@ -264,7 +269,7 @@ def summary(path: str) -> None:
         seeds = sorted(r["0"], key=int)
         for c in r:
             cpu = np.mean([r[c][s]["cpu_ms_per_request"] for s in seeds])
-            line = f"kpis {row['scale']}x traffic {row['traffic']} cap {c:>3}: {cpu:.3f} ms/request"
+            line = f"kpis {_case(row)} traffic {row['traffic']} cap {c:>3}: {cpu:.3f} ms/request"
             if c == "0":  # the exact day's means, the reference of the differences
                 for k in KPIS[1:]:
                     line += f" | {k} {np.mean([r[c][s][k] for s in seeds]):.4g}"
