@@ -364,6 +364,13 @@ def _overrides(pairs: list[str]) -> dict:
             out[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             out[key.strip()] = value.strip()  # a bare word: a string
+    if out:  # a wrong key or value is said now, not after the network is built
+        import idrt
+
+        try:
+            idrt.Scenario().with_overrides(out)
+        except idrt.errors.ScenarioError as err:
+            raise SystemExit(f"--set: {err}") from None
     return out
 
 

@@ -252,7 +252,7 @@ def _case(row: dict) -> str:
 
 def summary(path: str) -> None:
     """Each row: the shadow day's losses, or CPU and paired KPI differences to the exact day."""
-    from scipy import stats
+    from idrt.experiments.stats import paired_difference
 
     for row in json.loads(Path(path).read_text()):
         if row["kind"] == "shadow":
@@ -275,19 +275,30 @@ def summary(path: str) -> None:
                     line += f" | {k} {np.mean([r[c][s][k] for s in seeds]):.4g}"
             else:
                 for k in KPIS[1:]:
-                    d = np.array([r[c][s][k] - r["0"][s][k] for s in seeds])
-                    h = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-                    line += f" | {k} {d.mean():+.4g} [{d.mean() - h:+.4g}, {d.mean() + h:+.4g}]"
+                    d = paired_difference(
+                        [r["0"][s][k] for s in seeds], [r[c][s][k] for s in seeds]
+                    )
+                    line += f" | {k} {d.diff:+.4g} [{d.low:+.4g}, {d.high:+.4g}]"
             print(line)
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "--summary":
-        summary(sys.argv[2])
-    elif sys.argv[1] == "shadow":
-        scale = CITY if sys.argv[3] == "city" else int(sys.argv[3])
-        shadow(sys.argv[2], scale, int(sys.argv[4]), sys.argv[5] == "on", int(sys.argv[6]))
+def main(argv: list[str]) -> None:
+    """Command line: see the module docstring."""
+    n_args = {"--summary": 2, "shadow": 6, "kpis": 6}
+    if not argv or argv[0] not in n_args or len(argv) != n_args[argv[0]]:
+        usage = __doc__[__doc__.index("Usage") :].split("\n\n", 2)[1]
+        raise SystemExit(f"usage:\n{usage}")
+    if argv[0] == "--summary":
+        summary(argv[1])
+        return
+    scale = CITY if argv[2] == "city" else int(argv[2])
+    if argv[4] not in ("on", "free"):
+        raise SystemExit(f"TRAFFIC {argv[4]!r}: use on or free")
+    if argv[0] == "shadow":
+        shadow(argv[1], scale, int(argv[3]), argv[4] == "on", int(argv[5]))
     else:
-        caps = [int(c) for c in sys.argv[4].split(",")]
-        scale = CITY if sys.argv[3] == "city" else int(sys.argv[3])
-        kpis(sys.argv[2], scale, caps, sys.argv[5] == "on", sys.argv[6])
+        kpis(argv[1], scale, [int(c) for c in argv[3].split(",")], argv[4] == "on", argv[5])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

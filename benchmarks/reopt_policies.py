@@ -84,8 +84,7 @@ def run(out: str, until_h: float, seeds: str, names: list[str]) -> None:
 
 def summary(path: str) -> None:
     """CPU / immediate per policy, and paired KPI differences to ``reopt`` (95 % t intervals)."""
-    import numpy as np
-    from scipy import stats
+    from idrt.experiments.stats import paired_difference
 
     r = json.loads(Path(path).read_text())
     seeds = sorted(r["reopt"], key=int)
@@ -96,9 +95,10 @@ def summary(path: str) -> None:
         line = f"{p:15s} seeds {len(seeds)}  CPU/immediate {cpu / imm:6.2f}  rejected {rejected:3d}"
         if p not in ("immediate", "reopt"):
             for k in KPIS[1:]:
-                d = np.array([r[p][s][k] - r["reopt"][s][k] for s in seeds])
-                h = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-                line += f" | {k} {d.mean():+.4g} [{d.mean() - h:+.4g}, {d.mean() + h:+.4g}]"
+                d = paired_difference(
+                    [r["reopt"][s][k] for s in seeds], [r[p][s][k] for s in seeds]
+                )
+                line += f" | {k} {d.diff:+.4g} [{d.low:+.4g}, {d.high:+.4g}]"
         print(line)
 
 
