@@ -111,7 +111,7 @@ def shadow(out: str | None, scale: int, cap: int, traffic: bool, seed: int) -> d
     rows = []
 
     def traced_dispatch(self, row):
-        current["engine"], current["row"] = self, row
+        current["engine"] = self
         return dispatch(self, row)
 
     def both(sched, candidates, points, lookup, request, direct, weights, **kw):
